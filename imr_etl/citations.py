@@ -1,0 +1,126 @@
+"""Citation subtrees (grammars/citation.lark) → citation records.
+
+The grammar has split a guideline paragraph into statements and references;
+here a reference's text becomes source, document, topic, pages and section,
+with the guideline documents named in ``vocab/guidelines.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from lark import Transformer
+
+from imr_etl import vocabulary
+
+# "<Insert Section (Low back pain)>" → "Low back pain"
+_PLACEHOLDER = re.compile(r"<\s*Insert\s+[A-Za-z ]+?\s*\((?P<text>[^<>]*?)\)*\s*>", re.I)
+_REGULATION = re.compile(r"\b9792\.\d+(?:\.\d+)*\b")
+_PAGES = re.compile(
+    r"[,;]?\s*\b(?:Page\(s\):|pages?|pg\.?|p\.)\s*(?P<pages>\d+(?:\s*[-,]\s*\d+)*)\.?", re.I
+)
+_TRAILING_PAGES = re.compile(r",\s*(?P<pages>\d+(?:\s*-\s*\d+)?)\.?\s*$")
+_EDGES = " \t,.;:-"
+# Non-MTUS statements that list several guidelines
+_NON_MTUS_SPLIT = re.compile(
+    r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)", re.I
+)
+
+
+@cache
+def _documents() -> dict[str, list[tuple[re.Pattern, str]]]:
+    by_source: dict[str, list[tuple[re.Pattern, str]]] = {}
+    for row in vocabulary.rows("guidelines.csv"):
+        pattern = re.compile(r"(?:%s)\b" % row["pattern"], re.I)
+        by_source.setdefault(row["source"], []).append((pattern, row["source"]))
+    return by_source
+
+
+def clean(text: str | None) -> str | None:
+    text = re.sub(r"\s+", " ", _PLACEHOLDER.sub(lambda m: m["text"], text or "")).strip(_EDGES)
+    if _WRAPPED.fullmatch(text):  # "(Radiculopathy)"
+        text = text[1:-1].strip(_EDGES)
+    return text or None
+
+
+_WRAPPED = re.compile(r"\([^()]*\)")
+
+
+def citation(source: str, document: str | None, topic: str | None,
+             pages: str | None = None, section: str | None = None) -> dict:
+    return {"cited_by": None, "source": source, "document": clean(document),
+            "topic": clean(topic), "pages": clean(pages), "section": section}
+
+
+def _split(text: str, sources: tuple[str, ...]) -> tuple[str, str | None, str]:
+    """(source, document as written, rest) for the first document that starts
+    ``text``; the whole text is the document when none does."""
+    for source in sources:
+        for pattern, name in _documents().get(source, []):
+            match = pattern.match(text)
+            if match:
+                return name, match.group(0), text[match.end():]
+    return sources[-1], text, ""
+
+
+def reference(text: str, sections: str | None, pages: str | None, sources: tuple[str, ...]) -> dict:
+    """One reference: "Chronic Pain Treatment Guidelines Massage therapy" with its
+    section list and page list."""
+    text = clean(text) or ""
+    section = _REGULATION.search(text)
+    if section:
+        text = (text[: section.start()] + " " + text[section.end():]).strip()
+    found = _PAGES.search(text) or _TRAILING_PAGES.search(text)
+    if found and not pages:
+        pages, text = found["pages"], text[: found.start()] + text[found.end():]
+    source, document, rest = _split(text.strip(_EDGES), sources)
+    topic = ", ".join(t for t in (clean(rest), clean(sections)) if t) or None
+    return citation(source, document, topic, pages, section.group(0) if section else None)
+
+
+class CitationTransformer(Transformer):
+    """Turns each citation statement into a list of citation dicts."""
+
+    def no_evidence(self, _):
+        return []
+
+    def outside_mtus(self, _):
+        return []
+
+    def mtus(self, references):
+        return references
+
+    def mtus_reference(self, children):
+        text, sections, pages = "", None, None
+        for child in children:
+            if isinstance(child, tuple):
+                kind, value = child
+                sections = value if kind == "sections" else sections
+                pages = value if kind == "pages" else pages
+            else:
+                text = str(child)
+        return reference(text, sections, pages, ("MTUS",))
+
+    def sections(self, children):
+        return ("sections", str(children[0]) if children else None)
+
+    def pages(self, children):
+        return ("pages", str(children[0]))
+
+    def non_mtus(self, children):
+        if not children:
+            return []
+        parts = _NON_MTUS_SPLIT.split(str(children[0]))
+        return [_non_mtus(part) for part in parts if clean(part)]
+
+
+_MTUS_PREFIX = re.compile(r"(?:CA[ -])?MTUS\s*:?\s*", re.I)
+
+
+def _non_mtus(text: str) -> dict:
+    """A Non-MTUS citation; one whose text is an MTUS document is MTUS all the same."""
+    prefix = _MTUS_PREFIX.match(text)
+    if prefix:
+        return reference(text[prefix.end():], None, None, ("MTUS",))
+    return reference(text, None, None, ("ODG", "ACOEM", "AMA", "OTHER"))

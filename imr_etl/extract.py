@@ -1,0 +1,144 @@
+"""Facts the letter states in prose: the patient's age, sex and date of
+injury, and the diagnoses, all from the clinical case summary; dates anywhere.
+
+The grammar hands the summary over whole; these are small, anchored regular
+expressions over it, each tried in order, first hit wins.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+# ------------------------------------------------------------------- dates
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+# 1/24/00, 10-20-2016, 10/14/ 2016 (extraction split it), October 10, 2015
+DATE = re.compile(
+    r"\b(?P<m>\d{1,2})\s?[/-]\s?(?P<d>\d{1,2})\s?[/-]\s?(?P<y>\d{4}|\d{2})(?!\d)"
+    rf"|\b(?P<month>{_MONTH_NAMES})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b",
+    re.IGNORECASE,
+)
+
+
+def to_date(match: re.Match, reference: date | None = None) -> date | None:
+    """A :data:`DATE` match as a date; a two-digit year takes the century
+    that keeps the date on or before ``reference`` (the letter's date)."""
+    if match.group("m"):
+        month, day, year = int(match["m"]), int(match["d"]), match["y"]
+    else:
+        month, day, year = _MONTHS[match["month"].lower()], int(match["day"]), match["year"]
+    if len(year) == 2:
+        year = 2000 + int(year)
+        limit = reference or date.today()
+        if _safe_date(year, month, day) and _safe_date(year, month, day) > limit:
+            year -= 100
+    return _safe_date(int(year), month, day)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None, reference: date | None = None) -> date | None:
+    """The first date in ``text``, or None."""
+    match = DATE.search(text or "")
+    return to_date(match, reference) if match else None
+
+
+def latest_date(text: str) -> date | None:
+    """The latest four-digit-year date in ``text``: the letter's own date when
+    its header is missing."""
+    found = [to_date(m) for m in DATE.finditer(text) if len(m["y"] or m["year"] or "") == 4]
+    found = [d for d in found if d]
+    return max(found) if found else None
+
+
+# ------------------------------------------------------------- age and sex
+
+_AGE = re.compile(
+    r"\b(?P<age>\d{1,3})[- ]?(?:years?[- ]old|y/o|yo|y\.o\.|year-old)\b"
+    r"(?:[ ,]+(?:\w+ ){0,2}?(?P<noun>man|male|woman|female|gentleman|lady|boy|girl)\b)?",
+    re.IGNORECASE,
+)
+_SEX_WORDS = {"man": "male", "male": "male", "gentleman": "male", "boy": "male",
+              "woman": "female", "female": "female", "lady": "female", "girl": "female"}
+_HE = re.compile(r"\b(?:he|his|him|himself)\b", re.IGNORECASE)
+_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.]*(?:\.(?!\d)|$)")
+
+
+def age_and_sex(summary: str) -> tuple[int | None, str | None]:
+    match = _AGE.search(summary)
+    if not match:
+        return None, None
+    age = int(match["age"])
+    if match["noun"]:
+        return age, _SEX_WORDS[match["noun"].lower()]
+    sentence = _sentence_at(summary, match.start())
+    he, she = bool(_HE.search(sentence)), bool(_SHE.search(sentence))
+    return age, "male" if he and not she else "female" if she and not he else None
+
+
+def _sentence_at(text: str, offset: int) -> str:
+    for match in _SENTENCE.finditer(text):
+        if match.start() <= offset < max(match.end(), match.start() + 1):
+            return match.group(0)
+    return ""
+
+
+# ------------------------------------------------------------- injury date
+
+# "injury date on 1/24/00", "DOI 9/3/10", "sustained an industrial injury on
+# 6/27/2012", "injury of October 10, 2015", "date of injury on 10-20-2016",
+# "an occupational claim from 10/14/ 2016"
+_INJURY = re.compile(
+    r"\b(?:DOI|date of injury|injury date|injur(?:y|ies)|injured on|occupational claim)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"\.\s+[A-Z]")
+
+
+def injury_date(summary: str, reference: date | None) -> date | None:
+    """The first date within the same sentence, shortly after an injury phrase."""
+    for key in _INJURY.finditer(summary):
+        window = summary[key.end() : key.end() + 60]
+        window = _SENTENCE_BREAK.split(window, maxsplit=1)[0]
+        match = DATE.search(window)
+        if match:
+            return to_date(match, reference)
+    return None
+
+
+# --------------------------------------------------------------- diagnoses
+
+_DIAGNOSES = re.compile(
+    r"\b(?:diagnos[ie]s (?:are|is|include[sd]?|included|were|was)(?: as)?"
+    r"|diagnosed (?:with|as having|as)|(?:a |the )?diagnos[ie]s of"
+    r"|diagnoses? (?:to include|including))\s*:?\s*"
+    r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|$)",
+    re.IGNORECASE,
+)
+# numbering extraction glued to the words: "1. carpal tunnel syndrome2. cervical"
+_NUMBERING = re.compile(r"(?:(?<=\s)|^|(?<=[a-z)]))\d{1,2}[.)]\s*(?=[A-Za-z])")
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z]+ (?:on|was|were|is|of|dated|showed|revealed)\b)")
+_SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?|\band\s+(?=\d+[.)]))\s*")
+
+
+def diagnoses(summary: str) -> list[str]:
+    found: list[str] = []
+    for match in _DIAGNOSES.finditer(summary):
+        text = _GLUED_SENTENCE.split(match["list"], maxsplit=1)[0]
+        text = _NUMBERING.sub("; ", text)
+        for part in _SPLIT.split(text):
+            part = part.strip(" \"'.,:;")
+            if part and part.lower() not in {p.lower() for p in found}:
+                found.append(part)
+    return found

@@ -1,0 +1,37 @@
+"""The whole parse of one letter: file → normalize → grammar → record.
+
+This is what the CLI's ``parse`` and the loader call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from imr_etl.normalize import normalize
+from imr_etl.parse import LetterParseError, parse_tree
+from imr_etl.transform import build_record
+
+FORMATS = {".txt": "text", ".text": "text"}
+
+
+def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
+    """Record of docs/record.md for a letter's raw bytes."""
+    normalized = normalize(data)
+    record = build_record(parse_tree(normalized, source), normalized)
+    if not record["items"]:
+        raise LetterParseError("no disputed items found", source)
+    return {"source_path": source, "sha256": hashlib.sha256(data).hexdigest(),
+            "format": format, **record}
+
+
+def parse_file(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise LetterParseError(f"cannot read: {error.strerror or error}", str(path)) from None
+    return parse_bytes(data, str(path), FORMATS.get(path.suffix.lower(), "text"))
+
+
+__all__ = ["LetterParseError", "parse_bytes", "parse_file"]

@@ -1,0 +1,319 @@
+"""Stage 1: undo what PDF-to-text extraction does to a letter.
+
+The grammar reads *logical lines*: one paragraph or labelled field per line
+(a section heading, the header block, "Claims Administrator guideline: …",
+an item heading ending in its decision word, a whole rationale).  Extraction
+breaks those anywhere, so this stage
+
+1. decodes the bytes (UTF-8, UTF-8/16 with BOM, cp1252, latin-1);
+2. cleans each physical line: typographic punctuation and odd spaces
+   (``vocab/characters.csv``), trailing blanks, page furniture, blank lines;
+3. rebuilds logical lines from the letter's fixed layout: the template's
+   headings and labels start a line wherever extraction wrapped them, and an
+   item heading is the run of physical lines that ends in its decision word
+   and follows the last complete sentence of the text before it.
+
+Each logical line keeps the span of original line numbers it came from, so a
+parse error or a decision can be traced back to the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import csv
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Line:
+    """One logical line and the original (1-based) lines it was built from."""
+
+    text: str
+    start: int
+    end: int
+    # (offset in text, original line number) where each physical line begins
+    breaks: tuple[tuple[int, int], ...] = ()
+
+    def position(self, column: int) -> tuple[int, int]:
+        """Original (line, column) of a 1-based column of this logical line."""
+        line, offset = self.start, 0
+        for begin, number in self.breaks:
+            if begin > column - 1:
+                break
+            line, offset = number, begin
+        return line, column - offset
+
+
+@dataclass(frozen=True)
+class Normalized:
+    lines: tuple[Line, ...]
+
+    @property
+    def text(self) -> str:
+        """What the grammar parses: the logical lines, newline-terminated."""
+        return "".join(line.text + "\n" for line in self.lines)
+
+    def origin(self, line_no: int) -> Line:
+        """The logical line numbered ``line_no`` (1-based) in :attr:`text`."""
+        return self.lines[min(max(line_no, 1), len(self.lines)) - 1]
+
+
+# ---------------------------------------------------------------- decoding
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: a BOM decides; else UTF-8; else cp1252 (Windows
+    extractions), falling back to latin-1 for the five bytes cp1252 lacks."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+# ---------------------------------------------------------- line cleaning
+
+
+@cache
+def _translation() -> dict[int, str]:
+    with resources.files("imr_etl.vocab").joinpath("characters.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    table = {int(row["codepoint"][2:], 16): row["replacement"] for row in rows}
+    # Any other C0/C1 control character is noise from the extractor.
+    for code in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
+        table.setdefault(code, " ")
+    return table
+
+
+_PAGE_FURNITURE = re.compile(
+    r"(?:page\s*\d+(?:\s*(?:of|/)\s*\d+)?|-\s*\d+\s*-|\d+\s*/\s*\d+\s*pages?)",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"[ ]{2,}")
+
+
+def clean_lines(text: str) -> list[tuple[str, int]]:
+    """Non-empty cleaned physical lines with their original line numbers.
+
+    Only CR, LF and CRLF end a line: a form feed inside a line is a page
+    break, not a line, so line numbers match what an editor shows.
+    """
+    table = _translation()
+    out = []
+    for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+        line = _SPACES.sub(" ", raw.translate(table)).strip()
+        if line and not _PAGE_FURNITURE.fullmatch(line):
+            out.append((line, number))
+    return out
+
+
+# ---------------------------------------------------------------- layout
+
+def _words(phrase: str) -> str:
+    """A template phrase as a regex that allows a line break between words."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
+# Lines that always stand alone: the three section headings.
+_HEADINGS = [
+    _words("HOW THE IMR FINAL DETERMINATION WAS MADE"),
+    _words("CLINICAL CASE SUMMARY"),
+    _words("IMR ISSUES, DECISIONS AND RATIONALES"),
+]
+# Fixed sentences of the template that stand alone as lines.
+_SENTENCES = [
+    _words("The Expert Reviewer has the following credentials:"),
+    _words("The expert reviewer developed the following clinical case summary")
+    + r"[^:]*?:",
+    _words("The Final Determination was based on decisions for the disputed")
+    + r"[^:]*?:",
+]
+# Labels that start a line, whose text runs on until the next line start.
+_LABELS = [
+    _words("State(s) of Licensure:"),
+    _words("Certification(s)/Specialty:"),
+    _words("Claims Administrator guideline:"),
+    r"(?:MAXIMUS|Expert\s+Reviewer)\s+guideline:",
+    _words("Decision rationale:"),
+]
+
+_STANDALONE = re.compile(
+    r"^(?:%s)[ \t]*(?:\n|$)" % "|".join(_HEADINGS + _SENTENCES), re.M | re.I
+)
+_LINE_START = re.compile(r"^(?:%s)" % "|".join(_LABELS), re.M | re.I)
+_CLAIMS_LABEL = re.compile(r"^" + _words("Claims Administrator guideline:"), re.M | re.I)
+# An item heading ends in its decision word; extraction may wrap the word
+# onto a line of its own.
+_DECISION_END = re.compile(r":[ \t]*\n?[ \t]*(?:Upheld|Overturned)[ \t]*$", re.M | re.I)
+_FIRST_HEADING = re.compile(_HEADINGS[0], re.I)
+
+# A physical line that closes a sentence: the heading after it starts fresh.
+_SENTENCE_END = re.compile(r"""[.!?]["')\]]*$""")
+_PARTIAL_MIDDLE = re.compile(
+    r"(?:[^\n]*?was\s+authorized\s+by\s+the\s+Claims\s+Administrator\."
+    r"|The\s+Claims\s+Administrator\s+authorized\s.*?leaving\s+the\s+original\s+request)",
+    re.S | re.I,
+)
+_ORIGINAL_REQUEST = re.compile(r"was\s+the\s+original\s+request\.", re.I)
+
+
+class _Layout:
+    """Finds where logical lines start in the joined physical lines."""
+
+    def __init__(self, physical: list[tuple[str, int]]):
+        self.texts = [text for text, _ in physical]
+        self.numbers = [number for _, number in physical]
+        self.joined = "\n".join(self.texts)
+        self.offsets = []
+        offset = 0
+        for text in self.texts:
+            self.offsets.append(offset)
+            offset += len(text) + 1
+
+    def line_index(self, offset: int) -> int:
+        return bisect.bisect_right(self.offsets, offset) - 1
+
+    def starts(self) -> list[int]:
+        """Offsets (always at a physical line start) where logical lines begin."""
+        text = self.joined
+        starts = {0}
+        first = _FIRST_HEADING.search(text)
+        if first:  # the header block, if any, is one line ending at the heading
+            starts.add(self.offsets[self.line_index(first.start())])
+        for match in _STANDALONE.finditer(text):
+            starts.update((match.start(), self._next_line(match.end())))
+        starts.update(m.start() for m in _LINE_START.finditer(text))
+        labels = sorted(starts)
+        for match in _DECISION_END.finditer(text):
+            starts.add(self._next_line(match.end()))
+            starts.add(self._heading_start(match.start(), labels))
+        for match in _CLAIMS_LABEL.finditer(text):
+            # A heading whose decision word is unknown still stands alone, so
+            # the grammar can say what it expected there.
+            starts.add(self._heading_start(match.start(), labels))
+        return sorted(s for s in starts if s < len(text))
+
+    def _next_line(self, offset: int) -> int:
+        index = self.line_index(offset)
+        if self.offsets[index] == offset:
+            return offset
+        return self.offsets[index + 1] if index + 1 < len(self.offsets) else len(self.joined)
+
+    def _heading_start(self, end: int, labels: list[int]) -> int:
+        """Where the item heading that ends at ``end`` begins.
+
+        Walk back over the physical lines before ``end`` to the first one that
+        follows a complete sentence (the previous rationale) or a line start
+        of the template.  A partial authorization ("X was the original
+        request. Y was authorized …") is one heading even when a line break
+        falls right after one of its sentences.
+        """
+        last = self.line_index(end - 1) if end else 0
+        if self.offsets[last] == end:
+            last -= 1
+        floor_offset = labels[bisect.bisect_right(labels, end - 1) - 1] if labels else 0
+        floor = self.line_index(floor_offset)
+        index = last
+        while index > floor and not _SENTENCE_END.search(self.texts[index - 1]):
+            index -= 1
+        if index > floor and _PARTIAL_MIDDLE.match(self.joined, self.offsets[index]):
+            back = index - 1
+            while back > floor and not _ORIGINAL_REQUEST.search(
+                self.joined, self.offsets[back], self.offsets[index]
+            ):
+                back -= 1
+            while back > floor and not _SENTENCE_END.search(self.texts[back - 1]):
+                back -= 1
+            index = back
+        if index == floor and floor_offset == self.offsets[floor] and _LINE_START.match(
+            self.joined, floor_offset
+        ):
+            # Never take the whole of a labelled line (a rationale keeps at
+            # least its first line).
+            index = min(floor + 1, last)
+        return self.offsets[index]
+
+
+def _join(texts: list[str], hyphen_words: set[str]) -> tuple[str, list[int]]:
+    """Join wrapped physical lines into one logical line; also return the
+    offset at which each physical line begins in it."""
+    out = texts[0]
+    begins = [0]
+    for text in texts[1:]:
+        if _WRAPPED_HYPHEN.search(out) and text[:1].isalnum():
+            head = _LAST_WORD.search(out).group(0)
+            tail = _FIRST_WORD.match(text).group(0)
+            if _drop_hyphen(head, tail, hyphen_words):
+                out = out[:-1] + text
+            else:
+                out += text
+        else:
+            out += " " + text
+        begins.append(len(out) - len(text))
+    return out, begins
+
+
+_WRAPPED_HYPHEN = re.compile(r"[A-Za-z0-9]-$")
+_LAST_WORD = re.compile(r"[A-Za-z0-9]+-$")
+_FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def _drop_hyphen(head: str, tail: str, hyphen_words: set[str]) -> bool:
+    """Was this line-end hyphen put there by the typesetter?
+
+    Only when both halves are lowercase letters and the letter itself spells
+    the joined word without a hyphen elsewhere ("medi-" + "cally" when
+    "medically" occurs); a compound it spells with one ("electro-acupuncture")
+    or that it never spells whole keeps its hyphen, as extraction keeps it.
+    """
+    word = head[:-1]
+    if not (word.isalpha() and word.islower() and tail.isalpha() and tail.islower()):
+        return False
+    whole = (word + tail).lower()
+    return whole in hyphen_words and f"{word}-{tail}".lower() not in hyphen_words
+
+
+def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
+    """Group cleaned physical lines into logical lines."""
+    if not physical:
+        return ()
+    grid = _Layout(physical)
+    starts = grid.starts()
+    words = {w.lower() for w in _WORD.findall(grid.joined)}
+    lines = []
+    for begin, end in zip(starts, starts[1:] + [len(grid.joined) + 1]):
+        first = grid.line_index(begin)
+        last = grid.line_index(end - 1)
+        text, begins = _join(grid.texts[first : last + 1], words)
+        numbers = grid.numbers[first : last + 1]
+        lines.append(Line(text, numbers[0], numbers[-1], tuple(zip(begins, numbers))))
+    return tuple(lines)
+
+
+def normalize_text(text: str) -> Normalized:
+    return Normalized(layout(clean_lines(text)))
+
+
+def normalize(data: bytes | str) -> Normalized:
+    """Raw letter (bytes or text) to logical lines."""
+    return normalize_text(decode(data) if isinstance(data, bytes) else data)

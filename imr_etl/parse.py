@@ -1,0 +1,103 @@
+"""Stage 2: the grammar.  Normalized letter text → Lark parse tree.
+
+The grammar lives in ``grammars/letter.lark`` (which imports
+``grammars/citation.lark``).  A letter that does not fit it raises
+:class:`LetterParseError`, whose message is the one line a user sees: the
+file, the line and column in the *original* file, what was found and what the
+grammar expected there.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from imr_etl.normalize import Normalized
+
+GRAMMARS = Path(__file__).resolve().parent / "grammars"
+
+
+class LetterParseError(ValueError):
+    """A letter that is not a Final Determination Letter as the grammar knows it."""
+
+    def __init__(self, reason: str, source: str = "", line: int | None = None,
+                 column: int | None = None, expected: tuple[str, ...] = ()):
+        self.reason = reason
+        self.source = source
+        self.line = line
+        self.column = column
+        self.expected = expected
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.source or "<letter>"
+        if self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {self.reason}"
+
+
+@cache
+def parser() -> Lark:
+    return Lark.open(
+        str(GRAMMARS / "letter.lark"),
+        parser="lalr",
+        lexer="contextual",
+        maybe_placeholders=False,
+    )
+
+
+# Terminal names a reader understands, for "expected …" in error messages.
+_FRIENDLY = {
+    "DECISION": "Upheld or Overturned",
+    "_DECIDED": "':' before the decision",
+    "_CLAIMS_LABEL": "'Claims Administrator guideline:'",
+    "_REVIEWER_LABEL": "'MAXIMUS guideline:'",
+    "_RATIONALE_LABEL": "'Decision rationale:'",
+    "_HOW_HEADING": "'HOW THE IMR FINAL DETERMINATION WAS MADE'",
+    "_SUMMARY_HEADING": "'CLINICAL CASE SUMMARY'",
+    "_ISSUES_HEADING": "'IMR ISSUES, DECISIONS AND RATIONALES'",
+    "SERVICE": "a disputed item ending in ': Upheld' or ': Overturned'",
+    "REQUEST": "a disputed item",
+    "_NL": "end of line",
+    "$END": "end of letter",
+}
+
+
+def _expected(error: UnexpectedInput) -> tuple[str, ...]:
+    names = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
+    names = {n.split("__")[-1] for n in names}
+    # When a heading is possible, the rest is noise to the reader.
+    for key in ("DECISION", "_ISSUES_HEADING", "_SUMMARY_HEADING", "_HOW_HEADING"):
+        if key in names:
+            names = {key}
+    return tuple(sorted(_FRIENDLY.get(n, n) for n in names))
+
+
+def parse_tree(normalized: Normalized, source: str = "") -> Tree:
+    """Parse normalized text, raising :class:`LetterParseError` on failure."""
+    if not normalized.lines:
+        raise LetterParseError("empty letter: no text", source)
+    try:
+        return parser().parse(normalized.text)
+    except UnexpectedInput as error:
+        raise _error(error, normalized, source) from None
+
+
+def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> LetterParseError:
+    expected = _expected(error)
+    if isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "") == "$END":
+        line = normalized.lines[-1]
+        found = "end of letter"
+        number, column = line.end, len(line.text) + 1
+    else:
+        line = normalized.origin(error.line)
+        if isinstance(error, UnexpectedCharacters):
+            found = repr(line.text[error.column - 1 : error.column + 29])
+        else:
+            found = repr(str(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
+        number, column = line.position(error.column)
+    reason = f"found {found}, expected {' or '.join(expected) or 'something else'}"
+    return LetterParseError(reason, source, number, column, expected)

@@ -1,0 +1,222 @@
+"""Stage 3: parse tree → record (plain dicts, the contract of docs/record.md).
+
+A Lark Transformer maps each grammar rule to plain data; the citation rules
+are handled by :class:`imr_etl.citations.CitationTransformer`, merged in under
+the grammar's ``citation`` namespace.  Facts in prose come from
+:mod:`imr_etl.extract`, vocabularies from :mod:`imr_etl.classify`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from lark import Token, Transformer, Tree
+from lark.visitors import merge_transformers
+
+from imr_etl import classify, extract
+from imr_etl.citations import CitationTransformer
+from imr_etl.normalize import Normalized
+
+HEADER_KEYS = {
+    "case number": "case_number",
+    "imr case number": "case_number",
+    "date assigned": "date_assigned",
+    "date of injury": "injury_date",
+    "decision date": "decision_date",
+    "ur denial date": "ur_denial_date",
+    "priority": "priority",
+    "application received": "application_received",
+}
+HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
+
+
+def squash(text) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+class LetterTransformer(Transformer):
+    """Rule by rule, the letter's tree as plain values."""
+
+    # ---------------------------------------------------------- header
+    def header(self, fields):
+        return ("header", [f for f in fields if isinstance(f, tuple)])
+
+    def header_field(self, children):
+        label, value = children
+        return squash(label).rstrip(": "), value
+
+    def header_value(self, words):
+        return squash(" ".join(words)) or None
+
+    # -------------------------------------------------------- reviewer
+    def determination(self, children):
+        reviewer = {"specialties": [], "subspecialties": [], "board_certified": None,
+                    "licensure_states": []}
+        for part in children:
+            if isinstance(part, dict):
+                reviewer.update({k: v for k, v in part.items() if v not in (None, [])})
+        return ("reviewer", reviewer)
+
+    def reviewer_narrative(self, children):
+        return children[0] if children and isinstance(children[0], dict) else None
+
+    def qualification_sentence(self, children):
+        return children[0]
+
+    def qualification(self, parts):
+        out = {}
+        for part in parts:
+            out.update(part)
+        return out
+
+    def board_certified(self, children):
+        return {"board_certified": True, "specialties": classify.split_specialties(squash(children[-1]))}
+
+    def licensed_in(self, children):
+        return {"board_certified": False, "specialties": classify.split_specialties(squash(children[-1]))}
+
+    def subspecialty(self, children):
+        return {"subspecialties": classify.split_specialties(squash(children[0]))}
+
+    def licensure(self, children):
+        return {"licensure_states": _states([children[0]])}
+
+    def credentials(self, children):
+        out = {}
+        for part in children:
+            out.update(part)
+        return out
+
+    def licensure_list(self, items):
+        return {"licensure_states": _states(items)}
+
+    def specialty_list(self, items):
+        specialties = [squash(i) for i in items if squash(i)]
+        return {"specialties": specialties, "board_certified": True if specialties else None}
+
+    # --------------------------------------------------------- summary
+    def summary(self, prose):
+        return ("summary", " ".join(squash(p) for p in prose))
+
+    # ----------------------------------------------------------- items
+    def issues(self, items):
+        return ("items", items)
+
+    def item(self, children):
+        heading, claims, reviewer, rationale = children
+        for cited in claims:
+            cited["cited_by"] = "claims_administrator"
+        for cited in reviewer:
+            cited["cited_by"] = "reviewer"
+        return {**heading, "citations": claims + reviewer, "rationale": rationale}
+
+    def heading(self, children):
+        service, decision = children[-2], children[-1]
+        return {"service": squash(service), "decision": str(decision).lower(),
+                "_line": service.line}
+
+    def partial_authorization(self, _):
+        return None
+
+    def citations(self, statements):
+        """The imported citation rule: its statements' citations, flattened."""
+        return [cited for statement in statements for cited in statement]
+
+    def claims_guideline(self, children):
+        return children[0]
+
+    reviewer_guideline = claims_guideline
+
+    def rationale(self, children):
+        return squash(children[0]) if children else ""
+
+
+def _states(names) -> list[str]:
+    codes = []
+    for name in names:
+        for part in re.split(r"\s*(?:,|\band\b|/)\s*", squash(name)):
+            code = classify.state_code(part)
+            if code and code not in codes:
+                codes.append(code)
+    return codes
+
+
+_TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
+
+
+def build_record(tree: Tree, normalized: Normalized) -> dict:
+    """The record of docs/record.md, less the file's own keys."""
+    parts = dict(_TRANSFORMER.transform(tree).children)
+    header = _header(parts.get("header", []))
+    summary = parts.get("summary", "")
+    letter_date = _letter_date(header, normalized)
+    age, sex = extract.age_and_sex(summary)
+    injury = extract.injury_date(summary, letter_date) or _iso_date(header["injury_date"])
+    items = [_item(n, item, normalized) for n, item in enumerate(parts["items"], start=1)]
+    return {
+        "header": header,
+        "reviewer": parts["reviewer"],
+        "patient": {"age": age, "sex": sex, "injury_date": _iso(injury)},
+        "diagnoses": extract.diagnoses(summary),
+        "items": items,
+    }
+
+
+def _header(fields: list[tuple[str, str | None]]) -> dict:
+    header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
+    header["other"] = {}
+    for label, value in fields:
+        key = HEADER_KEYS.get(label.lower())
+        if key in HEADER_DATES:
+            header[key] = _iso(extract.parse_date(value))
+        elif key:
+            header[key] = value
+        else:
+            header["other"][label] = value
+    return header
+
+
+def _letter_date(header: dict, normalized: Normalized) -> date | None:
+    for key in ("decision_date", "application_received", "date_assigned"):
+        if header[key]:
+            return date.fromisoformat(header[key])
+    return extract.latest_date(normalized.text)
+
+
+def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
+    line = item.pop("_line")
+    service = item["service"]
+    category, subcategory = classify.treatment(service)
+    quantity, unit = classify.quantity(service)
+    region = classify.body_region(service) or _cited_region(item["citations"])
+    return {
+        "ordinal": ordinal,
+        "service": service,
+        "decision": item["decision"],
+        "treatment_category": category,
+        "treatment_subcategory": subcategory,
+        "quantity": quantity,
+        "quantity_unit": unit,
+        "body_region": region,
+        "citations": item["citations"],
+        "rationale": item["rationale"],
+        "span": {"start_line": normalized.origin(line).start,
+                 # an item is four logical lines: heading, two guidelines, rationale
+                 "end_line": normalized.origin(line + 3).end},
+    }
+
+
+def _cited_region(citations: list[dict]) -> str | None:
+    regions = {classify.body_region(c["document"] or "") for c in citations}
+    regions |= {classify.body_region(c["topic"] or "") for c in citations if c["source"] == "ODG"}
+    regions.discard(None)
+    return regions.pop() if len(regions) == 1 else None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _iso_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
