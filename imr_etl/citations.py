@@ -24,7 +24,8 @@ _TRAILING_PAGES = re.compile(r",\s*(?P<pages>\d+(?:\s*-\s*\d+)?)\.?\s*$")
 _EDGES = " \t,.;:-"
 # Non-MTUS statements that list several guidelines
 _NON_MTUS_SPLIT = re.compile(
-    r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)", re.I
+    r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)"
+    r"|\s+and\s+(?:the\s+)?(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)", re.I
 )
 
 
@@ -32,7 +33,7 @@ _NON_MTUS_SPLIT = re.compile(
 def _documents() -> dict[str, list[tuple[re.Pattern, str]]]:
     by_source: dict[str, list[tuple[re.Pattern, str]]] = {}
     for row in vocabulary.rows("guidelines.csv"):
-        pattern = re.compile(r"(?:%s)\b" % row["pattern"], re.I)
+        pattern = re.compile(r"(?:%s)(?![A-Za-z])" % row["pattern"], re.I)
         by_source.setdefault(row["source"], []).append((pattern, row["source"]))
     return by_source
 
@@ -111,10 +112,18 @@ class CitationTransformer(Transformer):
     def non_mtus(self, children):
         if not children:
             return []
-        parts = _NON_MTUS_SPLIT.split(str(children[0]))
-        return [_non_mtus(part) for part in parts if clean(part)]
+        cited: list[dict] = []
+        for part in filter(clean, _NON_MTUS_SPLIT.split(str(children[0]))):
+            this = _non_mtus(part)
+            if (cited and this["source"] == "OTHER" and this["document"] == clean(part)
+                    and not _LINK.match(part.strip())):
+                # "ODG, Neck (updated 11/3/16); Shoulder": more of the same guideline
+                this = {**cited[-1], "topic": clean(part), "pages": None, "section": None}
+            cited.append(this)
+        return cited
 
 
+_LINK = re.compile(r"(?:https?://|www\.)", re.I)
 _MTUS_PREFIX = re.compile(r"(?:CA[ -])?MTUS\s*:?\s*", re.I)
 
 
@@ -123,4 +132,11 @@ def _non_mtus(text: str) -> dict:
     prefix = _MTUS_PREFIX.match(text)
     if prefix:
         return reference(text[prefix.end():], None, None, ("MTUS",))
-    return reference(text, None, None, ("ODG", "ACOEM", "AMA", "OTHER"))
+    cited = reference(text, None, None, ("ODG", "ACOEM", "AMA", "OTHER"))
+    named = _ODG_MENTION.search(text)
+    if cited["source"] == "OTHER" and named:  # "Neck and Upper Back, …, ODG Preface"
+        cited.update(source="ODG", document=named.group(0), topic=cited["document"])
+    return cited
+
+
+_ODG_MENTION = re.compile(r"\bODG\b|Official Disability Guidelines", re.I)

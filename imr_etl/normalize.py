@@ -235,7 +235,9 @@ class _Layout:
         index = last
         while index > floor and not _SENTENCE_END.search(self.texts[index - 1]):
             index -= 1
-        if index > floor and _PARTIAL_MIDDLE.match(self.joined, self.offsets[index]):
+        begin = self.offsets[index]
+        if (index > floor and _PARTIAL_MIDDLE.match(self.joined, begin)
+                and not _ORIGINAL_REQUEST.search(self.joined, begin, end)):
             back = index - 1
             while back > floor and not _ORIGINAL_REQUEST.search(
                 self.joined, self.offsets[back], self.offsets[index]
@@ -259,7 +261,8 @@ def _join(texts: list[str], hyphen_words: set[str]) -> tuple[str, list[int]]:
     out = texts[0]
     begins = [0]
     for text in texts[1:]:
-        if _WRAPPED_HYPHEN.search(out) and text[:1].isalnum():
+        # A capital after a line-end hyphen ("MTUS- Section") is a new word.
+        if _WRAPPED_HYPHEN.search(out) and (text[:1].islower() or text[:1].isdigit()):
             head = _LAST_WORD.search(out).group(0)
             tail = _FIRST_WORD.match(text).group(0)
             if _drop_hyphen(head, tail, hyphen_words):

@@ -1,0 +1,160 @@
+"""Other extractions of the same letter give the same facts.
+
+Each variant is built from a seed letter the way another extractor would lay
+it out; the parsed record must equal the original's (less the hash and the
+line spans, which belong to the file).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import REAL, SEEDS, paragraphs, rewrap
+from imr_etl.letters import parse_bytes
+from imr_etl.normalize import decode, normalize, normalize_text
+
+
+def facts(record: dict) -> dict:
+    """A record without what depends on the file's bytes and layout."""
+    out = {k: v for k, v in record.items() if k not in {"sha256", "source_path", "span"}}
+    out["items"] = [{k: v for k, v in item.items() if k != "span"} for item in record["items"]]
+    return out
+
+
+def parsed(text: str | bytes) -> dict:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return facts(parse_bytes(data, "variant"))
+
+
+@pytest.fixture(params=SEEDS + REAL[:5], ids=lambda p: p.stem)
+def letter(request) -> str:
+    return request.param.read_text(encoding="utf-8")
+
+
+def logical(text: str) -> list[str]:
+    return [line.text for line in normalize_text(text).lines]
+
+
+@pytest.mark.parametrize("width", [35, 50, 66, 80, 120, 400])
+def test_rewrapped_at_any_width(letter, width):
+    relaid = "\n".join(
+        "\n".join(__import__("textwrap").wrap(line, width, break_long_words=False,
+                                              break_on_hyphens=False))
+        for line in logical(letter)
+    )
+    assert parsed(relaid) == parsed(letter)
+
+
+def test_physical_lines_split_narrower(letter):
+    assert parsed(rewrap(letter, 45)) == parsed(letter)
+
+
+def test_line_ends_crlf_and_cr(letter):
+    plain = "\n".join(paragraphs(letter))
+    assert parsed(plain.replace("\n", "\r\n")) == parsed(letter)
+    assert parsed(plain.replace("\n", "\r")) == parsed(letter)
+
+
+def test_blank_and_lone_space_lines(letter):
+    lines = paragraphs(letter)
+    doubled = "\n\n".join(lines)  # a blank line after every line, as in the seeds
+    spaced = "\n \n".join(line + "   " for line in lines)  # lone spaces, trailing blanks
+    assert parsed(doubled) == parsed(letter)
+    assert parsed(spaced) == parsed(letter)
+
+
+def test_page_furniture_and_form_feeds(letter):
+    lines = paragraphs(letter)
+    pages = []
+    for number, start in enumerate(range(0, len(lines), 25), start=1):
+        pages.append("\n".join(lines[start : start + 25]) + f"\nPage {number} of 9\n")
+    assert parsed("\f".join(pages)) == parsed(letter)
+
+
+def test_typographic_punctuation_and_nbsp(letter):
+    fancy = (letter.replace("'", "\u2019").replace(" - ", " \u2013 ")
+             .replace(". ", ".\u00a0", 20))
+    fancy = re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", fancy)
+    assert parsed(fancy) == parsed(letter)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252", "utf-16"])
+def test_encodings(letter, encoding):
+    fancy = letter.replace("'", "\u2019")
+    data = fancy.encode(encoding, errors="replace")
+    assert decode(data).replace("\r\n", "\n") == fancy.encode(encoding, errors="replace").decode(encoding)
+    assert parsed(data) == parsed(letter)
+
+
+def test_words_hyphenated_across_lines():
+    text = SEEDS[1].read_text(encoding="utf-8")
+    # "medically" occurs whole in this letter; an extractor that hyphenates
+    # it at a line end must not change the rationale.
+    assert "medically" in text
+    broken = text.replace("not medically necessary", "not medi-\ncally necessary", 1)
+    assert parsed(broken) == parsed(text)
+
+
+def test_real_hyphen_at_line_end_is_kept():
+    # seed 003 wraps "electro-acupuncture" after its hyphen
+    record = parse_bytes(SEEDS[3].read_bytes(), "seed")
+    assert "trial of electro-acupuncture treatments" in record["items"][0]["rationale"]
+
+
+def test_decision_word_wrapped_onto_its_own_line():
+    text = SEEDS[0].read_text(encoding="utf-8")
+    wrapped = text.replace("Acupuncture, eight visits:  Upheld", "Acupuncture, eight visits:\n\nUpheld")
+    assert wrapped != text
+    assert parsed(wrapped) == parsed(text)
+
+
+def test_header_block_above_a_seed():
+    text = SEEDS[2].read_text(encoding="utf-8")
+    header = ("Case Number: CM15-0123456 Date Assigned: 01/20/2015\n"
+              "Date of Injury: 09/03/2010 Decision Date: 02/27/2015\n"
+              "UR Denial Date: 12/31/2014 Priority: Standard Application\n"
+              "Received:\n01/09/2015\nEmployer Name: Acme Tools\n")
+    record = parse_bytes((header + text).encode(), "with-header")
+    assert record["header"] == {
+        "case_number": "CM15-0123456", "date_assigned": "2015-01-20",
+        "injury_date": "2010-09-03", "decision_date": "2015-02-27",
+        "ur_denial_date": "2014-12-31", "priority": "Standard",
+        "application_received": "2015-01-09", "other": {"Employer Name": "Acme Tools"},
+    }
+    without = facts(record)
+    without.pop("header")
+    expected = parsed(text)
+    expected.pop("header")
+    assert without == expected
+
+
+def test_normalizing_twice_equals_once(letter):
+    once = normalize(letter)
+    assert normalize(once.text).text == once.text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed_index=st.integers(0, len(SEEDS) - 1), widths=st.lists(st.integers(30, 160), min_size=1, max_size=6),
+       blank=st.sampled_from(["", " ", "  "]), crlf=st.booleans(), rng=st.randoms())
+def test_random_relayout_gives_the_same_record(seed_index, widths, blank, crlf, rng):
+    text = SEEDS[seed_index].read_text(encoding="utf-8")
+    out = []
+    for line in logical(text):
+        width = rng.choice(widths)
+        out.extend(__import__("textwrap").wrap(line, width, break_long_words=False, break_on_hyphens=False))
+        if rng.random() < 0.3:
+            out.append(blank)
+    sep = "\r\n" if crlf else "\n"
+    assert parsed(sep.join(out)) == parsed(text)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_normalize_is_idempotent_on_any_text(text):
+    once = normalize(text)
+    assert normalize(once.text).text == once.text
