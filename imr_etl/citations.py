@@ -25,7 +25,8 @@ _EDGES = " \t,.;:-"
 # Non-MTUS statements that list several guidelines
 _NON_MTUS_SPLIT = re.compile(
     r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)"
-    r"|\s+and\s+(?:the\s+)?(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)", re.I
+    r"|\s+and\s+(?:the\s+)?(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)"
+    r"|\.\s+(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)", re.I
 )
 
 
@@ -76,8 +77,23 @@ def reference(text: str, sections: str | None, pages: str | None, sources: tuple
     if found and not pages:
         pages, text = found["pages"], text[: found.start()] + text[found.end():]
     source, document, rest = _split(text.strip(_EDGES), sources)
+    rest = _drop_restated(rest, source)
     topic = ", ".join(t for t in (clean(rest), clean(sections)) if t) or None
     return citation(source, document, topic, pages, section.group(0) if section else None)
+
+
+def _drop_restated(rest: str, source: str) -> str:
+    """'… Guidelines MTUS: CHRONIC PAIN MEDICAL TREATMENT GUIDELINES, MASSAGE':
+    a template that names the document twice; the topic is what follows."""
+    restated = _MTUS_PREFIX.match(rest.strip(_EDGES))
+    if not restated:
+        return rest
+    tail = rest.strip(_EDGES)[restated.end():]
+    for pattern, _ in _documents().get(source, []):
+        match = pattern.match(tail)
+        if match:
+            return tail[match.end():]
+    return rest
 
 
 class CitationTransformer(Transformer):
@@ -117,8 +133,14 @@ class CitationTransformer(Transformer):
             this = _non_mtus(part)
             if (cited and this["source"] == "OTHER" and this["document"] == clean(part)
                     and not _LINK.match(part.strip())):
-                # "ODG, Neck (updated 11/3/16); Shoulder": more of the same guideline
-                this = {**cited[-1], "topic": clean(part), "pages": None, "section": None}
+                last = cited[-1]
+                if last["source"] == "ODG":
+                    # "ODG, Neck (updated 11/3/16); Shoulder": another chapter
+                    this = {**last, "topic": clean(part), "pages": None, "section": None}
+                else:
+                    # "MPFS; Chapter 12-Surgeons…; 40.1-Definition…": deeper in the same one
+                    last["topic"] = "; ".join(filter(None, (last["topic"], clean(part))))
+                    continue
             cited.append(this)
         return cited
 
@@ -132,11 +154,22 @@ def _non_mtus(text: str) -> dict:
     prefix = _MTUS_PREFIX.match(text)
     if prefix:
         return reference(text[prefix.end():], None, None, ("MTUS",))
+    if _LINK.search(text):  # a URL wrapped by extraction: "…/Regulations-and- Guidance/…"
+        text = _WRAPPED_LINK.sub(r"\1", text)
     cited = reference(text, None, None, ("ODG", "ACOEM", "AMA", "OTHER"))
     named = _ODG_MENTION.search(text)
     if cited["source"] == "OTHER" and named:  # "Neck and Upper Back, …, ODG Preface"
         cited.update(source="ODG", document=named.group(0), topic=cited["document"])
+    elif cited["source"] == "OTHER" and not cited["topic"] and not _LINK.search(text):
+        # "Centers for Medicare and Medicaid services, Physician Fee Schedule Search"
+        document, _, topic = cited["document"].partition(", ")
+        if topic and not _EDITION.match(topic):
+            cited.update(document=clean(document), topic=clean(topic))
     return cited
+
+
+_WRAPPED_LINK = re.compile(r"((?:https?://|www\.)\S*[-/_.])\s+(?=\S)")
+_EDITION = re.compile(r"\d+(?:st|nd|rd|th)\s+ed", re.I)
 
 
 _ODG_MENTION = re.compile(r"\bODG\b|Official Disability Guidelines", re.I)

@@ -23,6 +23,10 @@ _DOSE = re.compile(
     re.I,
 )
 _TOPICAL = re.compile(r"\b(?:cream|ointment|gel|lotion|compound(?:ed)?|transdermal|topical)\b", re.I)
+_PERCENT = re.compile(r"\d%")
+# Words that frame a service without saying what it is: "Associated
+# surgical service: Cold therapy unit" is a cold therapy unit.
+_FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\s+request)?)\s*:?\s*", re.I)
 # Categories a drug name does not override: "Toradol injection" is an injection.
 _OVER_DRUGS = {"injections", "surgery", "diagnostic_tests"}
 # Surgery's subcategory is the body region it is done on.
@@ -45,19 +49,29 @@ def _drugs() -> tuple[re.Pattern, dict[str, str]]:
 
 
 def _drug(service: str) -> str | None:
-    """The pharmaceutical subcategory of a service that names a drug."""
+    """The pharmaceutical subcategory of a service that names a drug.
+
+    A compound ("Flurbiprofen 20%, Baclofen 5% … in cream base") is a topical
+    analgesic whatever drugs it mixes.
+    """
+    if _TOPICAL.search(service) or len(_PERCENT.findall(service)) > 1:
+        return "topical_analgesics"
     pattern, subcategory = _drugs()
     named = pattern.search(service)
-    if named:
-        return subcategory[named.group(1).lower()]
-    if _TOPICAL.search(service):
-        return "topical_analgesics"
-    return None
+    return subcategory[named.group(1).lower()] if named else None
 
 
-def treatment(service: str) -> tuple[str, str]:
-    """(category, subcategory) of ``vocab/taxonomy.csv`` for a service line."""
-    found = next(((c, s) for p, c, s in _service_patterns() if p.search(service)), None)
+def treatment(service: str, context: str = "") -> tuple[str, str]:
+    """(category, subcategory) of ``vocab/taxonomy.csv`` for a service line.
+
+    The first pattern that matches decides the category; within it, the
+    subcategory named first in the service wins ("physical therapy and
+    occupational therapy" is physical therapy).  A service too vague for a
+    subcategory ("Cervical injection") takes one from ``context`` (the topics
+    of the guidelines cited for it) when that names one of the same category.
+    """
+    service = _FRAME.sub("", service)
+    found = _match(service)
     drug = _drug(service)
     if drug and (found is None or found[0] not in _OVER_DRUGS):
         return "pharmaceuticals", drug
@@ -65,8 +79,23 @@ def treatment(service: str) -> tuple[str, str]:
         return ("pharmaceuticals", "other_pharmaceuticals") if _DOSE.search(service) else ("other", "other")
     category, subcategory = found
     if category == "surgery":
-        subcategory = _SURGERY_BY_REGION.get(body_region(service), "other_surgery")
+        return category, _SURGERY_BY_REGION.get(body_region(service), "other_surgery")
+    if subcategory.startswith("other") and context:
+        hinted = _match(context, category)
+        if hinted and not hinted[1].startswith("other"):
+            subcategory = hinted[1]
     return category, subcategory
+
+
+def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
+    """(category, subcategory) for ``text`` by the service patterns."""
+    hits = [(c, s, m.start()) for p, c, s in _service_patterns()
+            if (category is None or c == category) and (m := p.search(text))]
+    if not hits:
+        return None
+    first = hits[0][0]
+    _, subcategory, _ = min((h for h in hits if h[0] == first), key=lambda h: h[2])
+    return first, subcategory
 
 
 # ---------------------------------------------------------------- quantity
@@ -90,64 +119,74 @@ def _number_word_pattern() -> re.Pattern:
 
 def _digits(text: str) -> str:
     """'two sessions per week for six weeks' → '2 sessions per week for 6 weeks'."""
-    return _number_word_pattern().sub(lambda m: str(_number_words()[m.group(1).lower()]), text)
+    text = _number_word_pattern().sub(lambda m: str(_number_words()[m.group(1).lower()]), text)
+    return _RESTATED.sub(r"\1", text)
+
+
+# "Eight (8) sessions" states its number twice.
+_RESTATED = re.compile(r"\b(\d+)\s*\(\1\)")
 
 
 _N = r"(\d+(?:\.\d+)?)"
 _RANGE = rf"{_N}(?:\s*(?:-|to)\s*{_N})?"
-_UNIT_WORD = r"([A-Za-z]+)"
 # A strength or size, never a quantity: "600mg", "5%", "106.32gm", "10/325".
-_STRENGTH = re.compile(r"\d+(?:\.\d+)?\s?(?:mg|mcg|gm|g|ml|cc|mm|cm|%|x\d)(?![a-z])|\d+/\d+", re.I)
-
-# Each rule: a pattern and how to read it.  The first that matches wins, in
-# this order (a stated total before a frequency, a frequency before a count).
-_LEADING = re.compile(rf"^\s*{_N}\s+{_UNIT_WORD}\s+of\b", re.I)
-_TOTAL = re.compile(rf"\(\s*{_N}\s+{_UNIT_WORD}\s*\)", re.I)
-_FREQUENCY = re.compile(
-    rf"{_RANGE}\s*(?:times|x|sessions?|visits?|treatments?)?\s*(?:a|per|/|each)\s*week"
-    rf"\s*(?:for|x|times)\s*{_N}\s*weeks?", re.I)
-_TIMES = re.compile(rf"(?<![\d/.]){_N}\s*(?:times|x)\s*{_N}(?!\s*(?:mg|%|weeks?|months?))(?![\d.])", re.I)
-_COUNT = re.compile(rf"(?<![\d/.#]){_N}\s+(?:additional\s+|more\s+|\w+\s+)?{_UNIT_WORD}", re.I)
-_HASH = re.compile(rf"#\s*{_N}", re.I)
-_TIMES_ALONE = re.compile(rf"\b(?:times|x)\s*{_N}\b", re.I)
-_RENTAL = re.compile(rf"{_N}[- ]{_UNIT_WORD}\s+(?:rental|supply|trial)", re.I)
+_STRENGTH = re.compile(r"\d+(?:\.\d+)?\s?(?:mg|mcg|gm|g|grams?|ml|cc|mm|cm|%)(?![a-z])|\d+/\d+", re.I)
 
 
-def _number(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() else value
+# Directions for use ("take 1 tab orally 1 hour before exam") say how to take
+# it, not how much was asked for; they run to the prescription count or the end.
+_DOSING = re.compile(r"\btake\b.*?(?=#|$)", re.I)
+
+
+@cache
+def _rules() -> tuple[tuple[str, re.Pattern], ...]:
+    """The quantity patterns, first match wins, in this order: a leading
+    count, a stated total, a prescription count (#60), a rental or supply,
+    a weekly frequency, "A times B", a count of units, "times N"."""
+    unit = "(%s)" % "|".join(sorted(map(re.escape, _units()), key=len, reverse=True))
+    return (
+        ("count", re.compile(rf"^\s*{_N}\s+{unit}\s+of\b", re.I)),
+        ("count", re.compile(rf"\(\s*{_N}\s+{unit}\s*\)", re.I)),
+        ("hash", re.compile(rf"#\s*{_N}", re.I)),
+        ("count", re.compile(rf"(?<![\d.]){_N}[- ]{unit}\s+(?:rental|supply|trial|use)\b", re.I)),
+        ("weekly", re.compile(
+            rf"{_RANGE}\s*(times|x|sessions?|visits?|treatments?)?\s*(?:a|per|/|each)\s*week"
+            rf"\s*(?:for|x|times)\s*{_N}\s*weeks?", re.I)),
+        ("product", re.compile(rf"(?<![\d/.]){_N}\s*(?:times|x)\s*{_N}(?!\s*(?:weeks?|months?))(?![\d.])", re.I)),
+        ("count", re.compile(rf"(?<![\d/.#])(?<!take\s){_N}\s+(?:[A-Za-z-]+\s+){{0,3}}?{unit}\b", re.I)),
+        ("count", re.compile(rf"\b{unit},\s*{_N}\s*$", re.I)),
+        ("times", re.compile(rf"\b(?:times|x)\s*{_N}\b", re.I)),
+        ("items", re.compile(rf"^\s*{_N}\s+(?=[A-Za-z])", re.I)),
+    )
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def quantity(service: str) -> tuple[int | float | None, str | None]:
     """The amount a service asks for, with its unit (docs/record.md, Quantities)."""
-    text = _STRENGTH.sub(" ", _digits(service))
-    units = _units()
-    leading = _LEADING.match(text)
-    if leading and leading.group(2).lower() in units:
-        return _number(leading.group(1)), units[leading.group(2).lower()]
-    total = _TOTAL.search(text)
-    if total and total.group(2).lower() in units:
-        return _number(total.group(1)), units[total.group(2).lower()]
-    rental = _RENTAL.search(text)
-    if rental and rental.group(2).lower() in units:
-        return _number(rental.group(1)), units[rental.group(2).lower()]
-    frequency = _FREQUENCY.search(text)
-    if frequency:
-        per_week = frequency.group(2) or frequency.group(1)
-        return _number(str(float(per_week) * float(frequency.group(3)))), "sessions"
-    times = _TIMES.search(text)
-    if times:
-        return _number(str(float(times.group(1)) * float(times.group(2)))), "sessions"
-    for count in _COUNT.finditer(text):
-        unit = units.get(count.group(2).lower())
-        if unit and unit not in {"weeks"}:
-            return _number(count.group(1)), unit
-    hashed = _HASH.search(text)
-    if hashed:
-        return _number(hashed.group(1)), "units"
-    alone = _TIMES_ALONE.search(text)
-    if alone:
-        return _number(alone.group(1)), None
+    text = _STRENGTH.sub(" ", _DOSING.sub(" ", _digits(_FRAME.sub("", service))))
+    for kind, pattern in _rules():
+        match = pattern.search(text)
+        if not match:
+            continue
+        if kind == "count":
+            number, unit = sorted(match.groups(), key=lambda g: not g[0].isdigit())
+            if _units()[unit.lower()] != "weeks":
+                return _number(float(number)), _units()[unit.lower()]
+        elif kind == "hash":
+            return _number(float(match.group(1))), "units"
+        elif kind == "weekly":
+            per_week = float(match.group(2) or match.group(1))
+            unit = _units().get((match.group(3) or "").lower(), "sessions")
+            return _number(per_week * float(match.group(4))), unit
+        elif kind == "items":  # "2 leg wraps", "1 knee scooter"
+            return _number(float(match.group(1))), "units"
+        elif kind == "product":
+            return _number(float(match.group(1)) * float(match.group(2))), "sessions"
+        else:
+            return _number(float(match.group(1))), None
     return None, None
 
 
@@ -172,6 +211,11 @@ def body_region(text: str) -> str | None:
     if len(found) > 1:
         return "multiple"
     return found.pop() if found else None
+
+
+def names_region(text: str) -> bool:
+    """Is ``text`` just the name of a body part ('shoulder', 'upper extremity')?"""
+    return any(pattern.fullmatch(text.strip()) for pattern, _ in _regions())
 
 
 # ------------------------------------------------------- reviewer's fields

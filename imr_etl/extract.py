@@ -11,6 +11,8 @@ import calendar
 import re
 from datetime import date
 
+from imr_etl import classify
+
 # ------------------------------------------------------------------- dates
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -120,7 +122,7 @@ def injury_date(summary: str, reference: date | None) -> date | None:
 # --------------------------------------------------------------- diagnoses
 
 _DIAGNOSES = re.compile(
-    r"\b(?:diagnos[ie]s (?:are|is|include[sd]?|included|were|was)(?: as)?"
+    r"\b(?:diagnos[ie]s (?:are|is|include[sd]?|included|were|was)(?: (?:documented|listed|noted))?(?: as)?"
     r"|diagnosed (?:with|as having|as)|(?:a |the )?diagnos[ie]s of"
     r"|diagnoses? (?:to include|including))\s*:?\s*"
     r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|$)",
@@ -137,8 +139,30 @@ def diagnoses(summary: str) -> list[str]:
     for match in _DIAGNOSES.finditer(summary):
         text = _GLUED_SENTENCE.split(match["list"], maxsplit=1)[0]
         text = _NUMBERING.sub("; ", text)
+        parts: list[str] = []
         for part in _SPLIT.split(text):
             part = part.strip(" \"'.,:;")
-            if part and part.lower() not in {p.lower() for p in found}:
-                found.append(part)
+            if parts and (_QUALIFIER.match(part) or _is_site(part)):
+                parts[-1] += ", " + part
+            elif part:
+                parts.append(part)
+        found.extend(p for p in parts if p.lower() not in {f.lower() for f in found})
     return found
+
+
+# A comma that goes on describing the same condition, not a new one:
+# "SLAP lesion, right shoulder", "cervicalgia, consistent with …".
+_SIDE = re.compile(r"^(?:right|left|bilateral)\s+", re.I)
+
+
+def _is_site(part: str) -> bool:
+    """'right shoulder': a side and a body part, nothing more."""
+    side = _SIDE.match(part)
+    return bool(side) and classify.names_region(part[side.end():])
+
+
+_QUALIFIER = re.compile(
+    r"(?:consistent with\b.*|secondary to\b.*|due to\b.*"
+    r"|with\b.*|status post\b.*|s/p\b.*)$",
+    re.I,
+)

@@ -170,7 +170,8 @@ _FIRST_HEADING = re.compile(_HEADINGS[0], re.I)
 _SENTENCE_END = re.compile(r"""[.!?]["')\]]*$""")
 _PARTIAL_MIDDLE = re.compile(
     r"(?:[^\n]*?was\s+authorized\s+by\s+the\s+Claims\s+Administrator\."
-    r"|The\s+Claims\s+Administrator\s+authorized\s.*?leaving\s+the\s+original\s+request)",
+    r"|The\s+Claims\s+Administrator\s+authorized\s.*?leaving\s+the\s+original\s+request"
+    r"|The\s+remaining\s+IMR\s+eligible\s+portion|The\s+original\s+request,)",
     re.S | re.I,
 )
 _ORIGINAL_REQUEST = re.compile(r"was\s+the\s+original\s+request\.", re.I)
@@ -261,11 +262,13 @@ def _join(texts: list[str], hyphen_words: set[str]) -> tuple[str, list[int]]:
     out = texts[0]
     begins = [0]
     for text in texts[1:]:
-        # A capital after a line-end hyphen ("MTUS- Section") is a new word.
-        if _WRAPPED_HYPHEN.search(out) and (text[:1].islower() or text[:1].isdigit()):
+        # A capital after a line-end hyphen ("MTUS- Section") is a new word,
+        # unless a number precedes it ("40.1-Definition", "Chapter 12-Surgeons").
+        if _WRAPPED_HYPHEN.search(out) and (text[:1].islower() or text[:1].isdigit()
+                                            or (out[-2:-1].isdigit() and text[:1].isalpha())):
             head = _LAST_WORD.search(out).group(0)
-            tail = _FIRST_WORD.match(text).group(0)
-            if _drop_hyphen(head, tail, hyphen_words):
+            tail = _FIRST_WORD.match(text)
+            if tail and _drop_hyphen(head, tail.group(0), hyphen_words):
                 out = out[:-1] + text
             else:
                 out += text

@@ -187,7 +187,8 @@ def _letter_date(header: dict, normalized: Normalized) -> date | None:
 def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
     line = item.pop("_line")
     service = item["service"]
-    category, subcategory = classify.treatment(service)
+    topics = " ".join(c["topic"] or "" for c in item["citations"] if c["cited_by"] == "reviewer")
+    category, subcategory = classify.treatment(service, topics)
     quantity, unit = classify.quantity(service)
     region = classify.body_region(service) or _cited_region(item["citations"])
     return {
@@ -208,10 +209,18 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
 
 
 def _cited_region(citations: list[dict]) -> str | None:
-    regions = {classify.body_region(c["document"] or "") for c in citations}
-    regions |= {classify.body_region(c["topic"] or "") for c in citations if c["source"] == "ODG"}
-    regions.discard(None)
+    """The one region the cited guidelines agree on.  A guideline chapter
+    that spans regions ("Low Back - Lumbar & Thoracic") says nothing here."""
+    regions = {classify.body_region(_chapter(c["document"])) for c in citations}
+    regions |= {classify.body_region(_chapter(c["topic"])) for c in citations if c["source"] == "ODG"}
+    regions -= {None, "multiple"}
     return regions.pop() if len(regions) == 1 else None
+
+
+def _chapter(text: str | None) -> str:
+    """'Low Back - Lumbar & Thoracic (Acute & Chronic), Chiropractic' → 'Low Back':
+    an ODG chapter is named first; what follows narrows it."""
+    return re.split(r" - |,|;", text or "", maxsplit=1)[0]
 
 
 def _iso(value: date | None) -> str | None:
