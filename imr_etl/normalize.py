@@ -114,16 +114,22 @@ _SPACES = re.compile(r"[ ]{2,}")
 def clean_lines(text: str) -> list[tuple[str, int]]:
     """Non-empty cleaned physical lines with their original line numbers.
 
-    Only CR, LF and CRLF end a line: a form feed inside a line is a page
-    break, not a line, so line numbers match what an editor shows.
+    Only CR, LF and CRLF count as line ends, so line numbers match what an
+    editor shows.  A form feed (an extractor that glues pages together) and
+    PDFium's U+FFFE (a word hyphenated at a line end, the line end dropped)
+    also end a physical line, numbered as the line they sit in.
     """
     table = _translation()
     out = []
     for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
-        line = _SPACES.sub(" ", raw.translate(table)).strip()
-        if line and not _PAGE_FURNITURE.fullmatch(line):
-            out.append((line, number))
+        for part in _PAGE_OR_HYPHEN_BREAK.split(raw.replace("\ufffe", "-\ufffe")):
+            line = _SPACES.sub(" ", part.translate(table)).strip()
+            if line and not _PAGE_FURNITURE.fullmatch(line):
+                out.append((line, number))
     return out
+
+
+_PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
 
 
 # ---------------------------------------------------------------- layout
