@@ -125,8 +125,16 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
         for part in _PAGE_OR_HYPHEN_BREAK.split(raw.replace("\ufffe", "-\ufffe")):
             line = _SPACES.sub(" ", part.translate(table)).strip()
             if line and not _PAGE_FURNITURE.fullmatch(line):
-                out.append((line, number))
+                out.extend((piece, number) for piece in _glued().split(line) if piece)
     return out
+
+
+@cache
+def _glued() -> re.Pattern:
+    """Where a template heading or label is glued to the text before it
+    ("…: UpheldClaims Administrator guideline: …", pages joined with no
+    line end): the physical line is split there."""
+    return re.compile(r"(?<=\S) ?(?=%s)" % "|".join(_HEADINGS + _LABELS[2:]))
 
 
 _PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
