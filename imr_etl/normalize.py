@@ -23,7 +23,7 @@ import bisect
 import codecs
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import csv
 from importlib import resources
@@ -125,7 +125,10 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
         for part in _PAGE_OR_HYPHEN_BREAK.split(raw.replace("\ufffe", "-\ufffe")):
             line = _SPACES.sub(" ", part.translate(table)).strip()
             if line and not _PAGE_FURNITURE.fullmatch(line):
-                out.extend((piece, number) for piece in _glued().split(line) if piece)
+                if any(hint in line for hint in _GLUE_HINTS):
+                    out.extend((piece, number) for piece in _glued().split(line) if piece)
+                else:
+                    out.append((line, number))
     return out
 
 
@@ -138,6 +141,8 @@ def _glued() -> re.Pattern:
 
 
 _PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
+# Words of the labels _glued() looks for: a line without any is left whole.
+_GLUE_HINTS = ("guideline:", "rationale:", "HOW THE", "CLINICAL", "IMR ISSUES")
 
 
 # ---------------------------------------------------------------- layout
@@ -270,7 +275,21 @@ class _Layout:
         return self.offsets[index]
 
 
-def _join(texts: list[str], hyphen_words: set[str]) -> tuple[str, list[int]]:
+class _LazyWords:
+    """The letter's words, lower-cased; collected only if a hyphen needs them."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @cached_property
+    def words(self) -> set[str]:
+        return {w.lower() for w in _WORD.findall(self.text)}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.words
+
+
+def _join(texts: list[str], hyphen_words: _LazyWords) -> tuple[str, list[int]]:
     """Join wrapped physical lines into one logical line; also return the
     offset at which each physical line begins in it."""
     out = texts[0]
@@ -298,7 +317,7 @@ _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 
 
-def _drop_hyphen(head: str, tail: str, hyphen_words: set[str]) -> bool:
+def _drop_hyphen(head: str, tail: str, hyphen_words: _LazyWords) -> bool:
     """Was this line-end hyphen put there by the typesetter?
 
     Only when both halves are lowercase letters and the letter itself spells
@@ -319,7 +338,7 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
         return ()
     grid = _Layout(physical)
     starts = grid.starts()
-    words = {w.lower() for w in _WORD.findall(grid.joined)}
+    words = _LazyWords(grid.joined)
     lines = []
     for begin, end in zip(starts, starts[1:] + [len(grid.joined) + 1]):
         first = grid.line_index(begin)
