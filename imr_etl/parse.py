@@ -55,7 +55,7 @@ _FRIENDLY = {
     "_DECIDED": "':' before the decision",
     "_CLAIMS_LABEL": "'Claims Administrator guideline:'",
     "_REVIEWER_LABEL": "'MAXIMUS guideline:'",
-    "_RATIONALE_LABEL": "'Decision rationale:'",
+    "RATIONALE_LABEL": "'Decision rationale:'",
     "_HOW_HEADING": "'HOW THE IMR FINAL DETERMINATION WAS MADE'",
     "_SUMMARY_HEADING": "'CLINICAL CASE SUMMARY'",
     "_ISSUES_HEADING": "'IMR ISSUES, DECISIONS AND RATIONALES'",

@@ -104,12 +104,12 @@ class LetterTransformer(Transformer):
         return ("items", items)
 
     def item(self, children):
-        heading, claims, reviewer, rationale = children
-        for cited in claims:
-            cited["cited_by"] = "claims_administrator"
-        for cited in reviewer:
-            cited["cited_by"] = "reviewer"
-        return {**heading, "citations": claims + reviewer, "rationale": rationale}
+        heading, *guidelines, rationale = children
+        citations = []
+        for cited_by, cited in guidelines:
+            citations += [{**c, "cited_by": cited_by} for c in cited]
+        text, last_line = rationale
+        return {**heading, "citations": citations, "rationale": text, "_last_line": last_line}
 
     def heading(self, children):
         service, decision = children[-2], children[-1]
@@ -124,12 +124,15 @@ class LetterTransformer(Transformer):
         return [cited for statement in statements for cited in statement]
 
     def claims_guideline(self, children):
-        return children[0]
+        return "claims_administrator", children[0]
 
-    reviewer_guideline = claims_guideline
+    def reviewer_guideline(self, children):
+        return "reviewer", children[0]
 
     def rationale(self, children):
-        return squash(children[0]) if children else ""
+        """(text, logical line where it ends); the label is kept only for its line."""
+        label, *prose = children
+        return (squash(prose[0]) if prose else ""), (prose[0] if prose else label).line
 
 
 def _states(names) -> list[str]:
@@ -185,7 +188,7 @@ def _letter_date(header: dict, normalized: Normalized) -> date | None:
 
 
 def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
-    line = item.pop("_line")
+    line, last_line = item.pop("_line"), item.pop("_last_line")
     service = item["service"]
     topics = " ".join(c["topic"] or "" for c in item["citations"] if c["cited_by"] == "reviewer")
     category, subcategory = classify.treatment(service, topics)
@@ -203,8 +206,7 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
         "citations": item["citations"],
         "rationale": item["rationale"],
         "span": {"start_line": normalized.origin(line).start,
-                 # an item is four logical lines: heading, two guidelines, rationale
-                 "end_line": normalized.origin(line + 3).end},
+                 "end_line": normalized.origin(last_line).end},
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXPECTED, SAMPLES
-from imr_etl.letters import parse_file
+from imr_etl.letters import parse_bytes, parse_file
 
 FIXTURES = sorted(EXPECTED.glob("*.json"))
 
@@ -86,3 +86,20 @@ def test_record_matches_hand_read_fixture(fixture: Path):
     problems = _diff(expected, record)
     if problems:
         pytest.fail(f"{len(problems)} difference(s):\n" + "\n".join(problems), pytrace=False)
+
+
+def test_an_item_without_a_claims_administrator_paragraph():
+    """Either guideline paragraph may be missing; the item still parses with
+    the other's citations, and its span still ends with its rationale."""
+    path = SAMPLES / "real" / "CM17-0005177.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # lines 48-49 are "Claims Administrator guideline: … did not cite any medical evidence / for its decision."
+    assert lines[47].startswith("Claims Administrator guideline:")
+    text = "\n".join(lines[:47] + ["", ""] + lines[49:]) + "\n"
+    record = parse_bytes(text.encode("utf-8"), "no-claims.txt")
+    (item,) = record["items"]
+    assert item["service"] == "Physical therapy additional 3 visits per week for 2 weeks"
+    assert item["decision"] == "upheld"
+    assert [(c["cited_by"], c["document"], c["topic"]) for c in item["citations"]] == [
+        ("reviewer", "Chronic Pain Medical Treatment 2016", "Physical medicine treatment")]
+    assert item["span"] == {"start_line": 45, "end_line": 63}
