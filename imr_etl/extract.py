@@ -10,8 +10,9 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import cache
 
-from imr_etl import classify
+from imr_etl import classify, vocabulary
 
 # ------------------------------------------------------------------- dates
 
@@ -124,7 +125,9 @@ def injury_date(summary: str, reference: date | None) -> date | None:
 _DIAGNOSES = re.compile(
     r"\b(?:diagnos[ie]s (?:are|is|include[sd]?|included|were|was)(?: (?:documented|listed|noted))?(?: as)?"
     r"|diagnosed (?:with|as having|as)|(?:a |the )?diagnos[ie]s of"
-    r"|diagnoses? (?:to include|including))\s*:?\s*"
+    r"|diagnoses? (?:to include|including)"
+    # the 2016-2017 template: "the injured worker is undergoing treatment for …"
+    r"|(?:is|was|being) undergoing treatment for|(?:is|was) being treated for)\s*:?\s*"
     r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|$)",
     re.IGNORECASE,
 )
@@ -132,22 +135,71 @@ _DIAGNOSES = re.compile(
 _NUMBERING = re.compile(r"(?:(?<=\s)|^|(?<=[a-z)]))\d{1,2}[.)]\s*(?=[A-Za-z])")
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z]+ (?:on|was|were|is|of|dated|showed|revealed)\b)")
 _SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?|\band\s+(?=\d+[.)]))\s*")
+# "being treated for the diagnosis of back pain" → "back pain"
+_ARTICLE = re.compile(r"^(?:(?:an?|the)\s+)?(?:diagnos[ie]s\s+of\s+(?:an?\s+)?)?", re.I)
 
 
 def diagnoses(summary: str) -> list[str]:
+    """The conditions the summary names, one string each, in its order."""
     found: list[str] = []
     for match in _DIAGNOSES.finditer(summary):
         text = _GLUED_SENTENCE.split(match["list"], maxsplit=1)[0]
-        text = _NUMBERING.sub("; ", text)
-        parts: list[str] = []
-        for part in _SPLIT.split(text):
-            part = part.strip(" \"'.,:;")
-            if parts and (_QUALIFIER.match(part) or _is_site(part)):
-                parts[-1] += ", " + part
-            elif part:
-                parts.append(part)
-        found.extend(p for p in parts if p.lower() not in {f.lower() for f in found})
+        text = _protect_region_series(_NUMBERING.sub("; ", text))
+        parts = [p.strip(" \"'.,:;") for p in _SPLIT.split(text)]
+        parts = _split_last_and(list(filter(None, parts)))
+        merged: list[str] = []
+        for part in parts:
+            if merged and (_QUALIFIER.match(part) or _is_site(part) or _only_regions(part)):
+                merged[-1] += ", " + part
+            else:
+                merged.append(part)
+        for part in merged:
+            part = _ARTICLE.sub("", part.translate(_RESTORE))
+            if part.lower() not in {f.lower() for f in found}:
+                found.append(part)
     return found
+
+
+def _split_last_and(parts: list[str]) -> list[str]:
+    """'A, B and C' → A, B, C; 'right shoulder sprain and neck strain' → two;
+    but 'sprain of joints and ligaments in the neck' stays one: without a
+    comma, only a condition word ('sprain', 'pain', 'syndrome') before the
+    'and' ends a diagnosis."""
+    if not parts or " and " not in parts[-1] or _only_regions(parts[-1]):
+        return parts
+    head, _, tail = parts[-1].rpartition(" and ")
+    if len(parts) > 1 or head.split()[-1].lower() in _condition_words():
+        return parts[:-1] + [head, tail]
+    return parts
+
+
+@cache
+def _condition_words() -> frozenset[str]:
+    return frozenset(row["word"].lower() for row in vocabulary.rows("condition_words.csv"))
+
+
+# "cervical, thoracic and lumbar myoligamentous injury" is one diagnosis: a
+# series of region adjectives before a noun.  Its separators are hidden from
+# the splitting and restored after.
+_HIDE = {",": "\x01", " and ": "\x02"}
+_RESTORE = {0x01: ",", 0x02: " and "}
+_SERIES = re.compile(r"\b([A-Za-z]+)((?:, [A-Za-z]+)*,? and [A-Za-z]+)(?= [A-Za-z])")
+
+
+def _protect_region_series(text: str) -> str:
+    def hide(match: re.Match) -> str:
+        words = re.split(r",? and |, ", match.group(0))
+        before = match.string[: match.start()].rsplit(",", 1)[-1].strip()
+        # "knee and shoulder strain" is one; "strain of knee and shoulder strain" two
+        if not all(classify.names_region(w) for w in words) or ("," not in match.group(0) and before):
+            return match.group(0)
+        return match.group(0).replace(" and ", "\x02").replace(",", "\x01")
+    return _SERIES.sub(hide, text)
+
+
+def _only_regions(part: str) -> bool:
+    """'shoulders and elbows': sites of the diagnosis before, not a diagnosis."""
+    return all(classify.names_region(w) for w in re.split(r",? and |, ", part))
 
 
 # A comma that goes on describing the same condition, not a new one:
