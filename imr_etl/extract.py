@@ -85,16 +85,26 @@ def age_and_sex(summary: str) -> tuple[int | None, str | None]:
     age = int(match["age"])
     if match["noun"]:
         return age, _SEX_WORDS[match["noun"].lower()]
-    sentence = _sentence_at(summary, match.start())
+    begin, end = _sentence_span(summary, match.start())
+    sentence = summary[begin:end]
     he, she = bool(_HE.search(sentence)), bool(_SHE.search(sentence))
+    if not (he or she):
+        # "A 40 year old who was injured. She complains …": the next sentence
+        # opening with a pronoun speaks of the same person.
+        opener = _OPENING_PRONOUN.match(summary, end)
+        he = bool(opener) and opener["pronoun"] == "He"
+        she = bool(opener) and opener["pronoun"] == "She"
     return age, "male" if he and not she else "female" if she and not he else None
 
 
-def _sentence_at(text: str, offset: int) -> str:
+_OPENING_PRONOUN = re.compile(r"\s*(?P<pronoun>He|She)\b")
+
+
+def _sentence_span(text: str, offset: int) -> tuple[int, int]:
     for match in _SENTENCE.finditer(text):
         if match.start() <= offset < max(match.end(), match.start() + 1):
-            return match.group(0)
-    return ""
+            return match.span()
+    return offset, offset
 
 
 # ------------------------------------------------------------- injury date
@@ -128,13 +138,15 @@ _DIAGNOSES = re.compile(
     r"|diagnoses? (?:to include|including)"
     # the 2016-2017 template: "the injured worker is undergoing treatment for …"
     r"|(?:is|was|being) undergoing treatment for|(?:is|was) being treated for)\s*:?\s*"
-    r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|$)",
+    r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|\.(?=(?-i:[A-Z][a-z]+ ))|$)",
     re.IGNORECASE,
 )
 # numbering extraction glued to the words: "1. carpal tunnel syndrome2. cervical"
 _NUMBERING = re.compile(r"(?:(?<=\s)|^|(?<=[a-z)]))\d{1,2}[.)]\s*(?=[A-Za-z])")
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z]+ (?:on|was|were|is|of|dated|showed|revealed)\b)")
-_SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?|\band\s+(?=\d+[.)]))\s*")
+_SPLIT = re.compile(r"\s*(?:;\s*(?:and\s+)?|,\s*(?:and\s+)?|\band\s+(?=\d+[.)]))\s*")
+# A list separated by semicolons ("a; b; and c") keeps its commas: "pain, unspecified".
+_SPLIT_SEMICOLONS = re.compile(r"\s*;\s*(?:and\s+)?")
 # "being treated for the diagnosis of back pain" → "back pain"
 _ARTICLE = re.compile(r"^(?:(?:an?|the)\s+)?(?:diagnos[ie]s\s+of\s+(?:an?\s+)?)?", re.I)
 
@@ -145,7 +157,8 @@ def diagnoses(summary: str) -> list[str]:
     for match in _DIAGNOSES.finditer(summary):
         text = _GLUED_SENTENCE.split(match["list"], maxsplit=1)[0]
         text = _protect_region_series(_NUMBERING.sub("; ", text))
-        parts = [p.strip(" \"'.,:;") for p in _SPLIT.split(text)]
+        splitter = _SPLIT_SEMICOLONS if text.count(";") > 1 else _SPLIT
+        parts = [p.strip(" \"'.,:;") for p in splitter.split(text)]
         parts = _split_last_and(list(filter(None, parts)))
         merged: list[str] = []
         for part in parts:
@@ -186,12 +199,17 @@ _RESTORE = {0x01: ",", 0x02: " and "}
 _SERIES = re.compile(r"\b([A-Za-z]+)((?:, [A-Za-z]+)*,? and [A-Za-z]+)(?= [A-Za-z])")
 
 
+_TISSUES = {"muscle", "muscles", "fascia", "fasciae", "tendon", "tendons", "ligament", "ligaments"}
+
+
 def _protect_region_series(text: str) -> str:
     def hide(match: re.Match) -> str:
         words = re.split(r",? and |, ", match.group(0))
         before = match.string[: match.start()].rsplit(",", 1)[-1].strip()
+        if all(w.lower() in _TISSUES for w in words):  # ICD-10's "muscle, fascia and tendon"
+            pass
         # "knee and shoulder strain" is one; "strain of knee and shoulder strain" two
-        if not all(classify.names_region(w) for w in words) or ("," not in match.group(0) and before):
+        elif not all(classify.names_region(w) for w in words) or ("," not in match.group(0) and before):
             return match.group(0)
         return match.group(0).replace(" and ", "\x02").replace(",", "\x01")
     return _SERIES.sub(hide, text)
@@ -215,6 +233,6 @@ def _is_site(part: str) -> bool:
 
 _QUALIFIER = re.compile(
     r"(?:consistent with\b.*|secondary to\b.*|due to\b.*"
-    r"|with\b.*|status post\b.*|s/p\b.*)$",
+    r"|with\b.*|status post\b.*|s/p\b.*|(?:initial|subsequent) encounter|sequela)$",
     re.I,
 )
