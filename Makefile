@@ -17,9 +17,11 @@ install: $(STAMP)  ## create .venv and install imr-etl with its test tools
 test: $(STAMP)  ## run the test suite
 	$(BIN)/pytest
 
-load: $(STAMP)  ## parse the bundled sample letters (the warehouse load arrives with issue 3)
-	$(BIN)/imr-etl parse imr_etl/samples/seeds/*.txt imr_etl/samples/real/*.txt > records.jsonl
-	@echo "parsed $$(wc -l < records.jsonl) letters into records.jsonl"
+# `make load LETTERS=dir` loads other letters; the warehouse is $IMR_ETL_DB or warehouse/imr.duckdb.
+LETTERS ?=
 
-clean:  ## remove the virtualenv and build output
-	rm -rf $(VENV) build *.egg-info .pytest_cache records.jsonl warehouse
+load: $(STAMP)  ## migrate the warehouse and load the bundled sample letters (or LETTERS=dir)
+	$(BIN)/imr-etl load $(LETTERS)
+
+clean:  ## remove the warehouse, the virtualenv and build output
+	rm -rf warehouse $(VENV) build *.egg-info .pytest_cache records.jsonl

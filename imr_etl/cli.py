@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -61,6 +65,208 @@ def _report(ctx: click.Context, error: Exception, prefix: str = "") -> None:
     if ctx.obj.get("verbose"):
         log.exception("%s%s", prefix, error)
     click.echo(f"{prefix}{error}", err=True)
+
+
+# ------------------------------------------------------------------ warehouse
+
+EXIT_QUARANTINED = 2  # load --strict: some letters were quarantined
+EXIT_BUSY = 75  # EX_TEMPFAIL: another process holds the warehouse; retry later
+
+db_option = click.option(
+    "--db", metavar="PATH_OR_URL", default=None,
+    help="The warehouse: a DuckDB file or an SQLAlchemy URL "
+         "[default: $IMR_ETL_DB, else warehouse/imr.duckdb].")
+
+
+def _fail(ctx: click.Context, error: Exception) -> NoReturn:
+    """End the command with one line on stderr (a traceback only under --verbose)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from imr_etl.warehouse import WarehouseBusy, WarehouseError
+
+    if isinstance(error, DBAPIError):
+        message = str(error.orig).split("\nLINE ")[0]
+        message = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    else:
+        message = str(error) or type(error).__name__
+    if not isinstance(error, (WarehouseError, DBAPIError)):
+        message = f"internal error: {type(error).__name__}: {message}"
+    if ctx.obj.get("verbose"):
+        log.error("%s", message, exc_info=error)
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BUSY if isinstance(error, WarehouseBusy) else 1)
+
+
+@main.command()
+@db_option
+@click.option("--downgrade", metavar="REVISION", default=None,
+              help="Downgrade to REVISION instead ('base' removes every table and view).")
+@click.pass_context
+def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
+    """Create the warehouse or upgrade it to the latest schema, and (re)create
+    the curated views.  `load` does this itself; run it alone to set up an
+    empty warehouse or to upgrade one without loading.
+
+    \b
+    Example:
+      imr-etl migrate
+      imr-etl migrate --db /srv/imr/imr.duckdb
+    """
+    from imr_etl import warehouse
+
+    try:
+        url = warehouse.resolve_url(db)
+        with warehouse.lock(url), warehouse.open_engine(url) as engine:
+            if downgrade:
+                warehouse.downgrade(engine, downgrade)
+            else:
+                warehouse.migrate(engine)
+            revision = warehouse.current_revision(engine)
+    except Exception as error:
+        _fail(ctx, error)
+    head = warehouse.head_revision()
+    state = "(latest)" if revision == head else f"(latest is {head})"
+    views = f"; {len(warehouse.views())} views" if not downgrade else ""
+    click.echo(f"{warehouse.describe(url)}: schema at revision {revision or 'base'} {state}{views}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--strict", is_flag=True,
+              help=f"Exit with status {EXIT_QUARANTINED} when any letter was quarantined (for cron alerting).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+@click.option("--force", is_flag=True,
+              help="Re-parse and rewrite every letter, even unchanged ones (after upgrading imr-etl).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help=f"If another load is writing the warehouse, wait up to SECONDS for it "
+                   f"[default: 0: exit at once with status {EXIT_BUSY}].")
+@click.pass_context
+def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bool, quiet: bool,
+         force: bool, wait: float) -> None:
+    """Load letters into the warehouse, migrating it first.
+
+    PATHS are letter files and directories (searched recursively for *.txt);
+    with none, the sample letters shipped with imr-etl (seeds and real).
+    PDF letters are skipped for now: PDF text extraction comes in a later
+    release, so load their .txt extractions.
+
+    A letter is identified by its case number, else its file path.  An
+    unchanged letter (same content) is skipped, a changed one replaces its
+    rows, so running the same load twice changes nothing.  A letter that
+    cannot be parsed or written goes to etl_quarantine (see the v_quarantine
+    view) with its reason and text; the others still load and the command
+    exits 0 unless --strict.  Ends with one summary line.
+
+    \b
+    Example:
+      imr-etl load
+      imr-etl load letters/2016/ --db warehouse/imr.duckdb --strict --quiet
+    """
+    from imr_etl.load import load as run_load
+
+    def quarantined(q) -> None:
+        if not quiet:
+            click.echo(f"quarantined {q.message()}", err=True)
+
+    try:
+        summary = run_load(paths, db, force=force, wait=wait, on_quarantine=quarantined)
+    except Exception as error:
+        _fail(ctx, error)
+    if summary.skipped and not quiet:
+        click.echo(f"skipped {len(summary.skipped)} PDF files: PDF text extraction is not supported yet "
+                   f"(load their .txt extractions)", err=True)
+    click.echo(summary.line())
+    if strict and summary.quarantined:
+        sys.exit(EXIT_QUARANTINED)
+
+
+@main.command()
+@click.argument("name", required=False)
+def views(name: str | None) -> None:
+    """List the curated views with what each holds, or print one's definition.
+
+    Every view is created by `load` and `migrate`; each file in sql/ opens
+    with the view's grain and columns.
+
+    \b
+    Example:
+      imr-etl views
+      imr-etl views v_overturn_rate_by_treatment
+    """
+    from imr_etl.warehouse import views as curated
+
+    found = curated()
+    if name:
+        match = [v for v in found if v.name == name]
+        if not match:
+            raise click.BadParameter(f"no view {name!r}; `imr-etl views` lists them", param_hint="NAME")
+        click.echo(match[0].sql.rstrip())
+        return
+    width = max(len(v.name) for v in found)
+    for view in found:
+        click.echo(f"{view.name:<{width}}  {view.description}")
+
+
+@main.command()
+@click.argument("query")
+@db_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.option("--max-width", type=click.IntRange(min=4), default=48, show_default=True,
+              help="Cut table cells to this many characters.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, db: str | None, as_csv: bool, max_width: int) -> None:
+    """Run a query on the warehouse (read-only) and print the result as a table.
+
+    \b
+    Example:
+      imr-etl sql "SELECT * FROM v_overturn_rate_by_treatment ORDER BY decisions DESC LIMIT 10"
+      imr-etl sql --csv "SELECT * FROM v_decisions" > decisions.csv
+    """
+    from imr_etl import warehouse
+
+    try:
+        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+            result = conn.exec_driver_sql(query)  # as written: no bind-parameter parsing
+            columns = list(result.keys()) if result.returns_rows else []
+            records = [tuple(r) for r in result] if result.returns_rows else []
+    except Exception as error:
+        _fail(ctx, error)
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(records)
+        return
+    click.echo(_table(columns, records, max_width))
+
+
+def _cell(value: object, width: int) -> str:
+    if value is None:
+        text = "NULL"
+    elif isinstance(value, float):
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+    elif isinstance(value, (date, datetime)):
+        text = value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(columns: list[str], records: list[tuple], width: int) -> str:
+    """An aligned text table: numbers right, text left, then the row count."""
+    cells = [[_cell(v, width) for v in r] for r in records]
+    numeric = [all(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) or r[i] is None
+                   for r in records) for i in range(len(columns))]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(records)} row{'s' if len(records) != 1 else ''})")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

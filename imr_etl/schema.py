@@ -24,7 +24,7 @@ changed letter replaces its rows.  Dates and timestamps are UTC.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Double, Integer, LargeBinary,
                         MetaData, SmallInteger, String, Table)
 
 metadata = MetaData()
@@ -44,7 +44,7 @@ etl_load_run = Table(
     Column("letters_unchanged", Integer, nullable=False),
     Column("letters_quarantined", Integer, nullable=False),
     Column("decisions_written", Integer, nullable=False),
-    Column("seconds", Float),
+    Column("seconds", Double),
     Column("imr_etl_version", String),
     Column("message", String),  # why a run failed or was aborted
 )
@@ -162,7 +162,7 @@ fact_decision = Table(
     Column("injury_date_key", Integer),  # → dim_date
     Column("decision", String, nullable=False),  # upheld, overturned
     Column("overturned", SmallInteger, nullable=False),  # 0/1 measure
-    Column("quantity", Float),  # requested amount, in quantity_unit
+    Column("quantity", Double),  # requested amount, in quantity_unit
     Column("quantity_unit", String),
     Column("service", String, nullable=False),  # as written in the letter
     Column("rationale", String),

@@ -1,0 +1,217 @@
+"""Stage 5b: one parse record → plain row tuples for each warehouse table.
+
+Pure functions of the record (no database, no I/O), so they can run in any
+process: the loader ships the tuples to the database in set-wise batches.
+Every row is a tuple in its table's column order (:mod:`imr_etl.schema`).
+
+Keys are 63-bit hashes of natural keys (:func:`key`): a letter's key is the
+hash of its identity — its case number when it has one, else its source
+path — and a decision's is the hash of the letter's identity and the item's
+ordinal, so reloading a letter reproduces the same keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+
+from sqlalchemy import Table
+
+from imr_etl import schema
+from imr_etl.vocabulary import rows as vocab
+
+_SEP = "\x1f"
+
+
+def key(*parts: object) -> int:
+    """A stable positive 63-bit key for a natural key (any tuple of values)."""
+    text = _SEP.join("\x00" if p is None else str(p) for p in parts)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def row(table: Table, **values: object) -> tuple:
+    """``values`` as a tuple in ``table``'s column order (every column required)."""
+    return tuple(values[c.name] for c in table.columns)
+
+
+@dataclass
+class LetterRows:
+    """Everything one letter writes, by table name."""
+
+    letter_key: int
+    letter_id: str
+    sha256: str
+    source_path: str
+    tables: dict[str, list[tuple]] = field(default_factory=dict)
+
+    @property
+    def decisions(self) -> int:
+        return len(self.tables.get(schema.fact_decision.name, ()))
+
+
+# ------------------------------------------------------------ small derivations
+
+AGE_BANDS = ((30, "under 30"), (40, "30-39"), (50, "40-49"), (60, "50-59"), (70, "60-69"))
+
+
+def age_band(age: int | None) -> str | None:
+    if age is None:
+        return None
+    for upper, band in AGE_BANDS:
+        if age < upper:
+            return band
+    return "70 and over"
+
+
+_QUANTITY_MARK = re.compile(r"\s*#\s*\d+(\.\d+)?")
+
+
+def service_label(service: str) -> str:
+    """The service text normalized for grouping: lower case, one space, no
+    ``#60``-style counts, no trailing punctuation."""
+    text = _QUANTITY_MARK.sub("", service or "")
+    return re.sub(r"\s+", " ", text).strip(" .,;:").lower()
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def date_key(value: date | None) -> int | None:
+    return value.year * 10000 + value.month * 100 + value.day if value else None
+
+
+def date_row(value: date) -> tuple:
+    return row(schema.dim_date, date_key=date_key(value), date=value, year=value.year,
+               quarter=(value.month - 1) // 3 + 1, month=value.month,
+               month_name=value.strftime("%B"), year_month=value.strftime("%Y-%m"),
+               day_of_month=value.day, day_of_week=value.isoweekday(),
+               day_name=value.strftime("%A"), is_weekend=value.isoweekday() >= 6)
+
+
+@cache
+def _regions() -> dict[str, dict[str, str]]:
+    return {r["region"]: r for r in vocab("regions.csv")}
+
+
+def body_region_row(region: str) -> tuple:
+    info = _regions().get(region, {"label": region.replace("_", " ").capitalize(), "region_group": region})
+    return row(schema.dim_body_region, body_region_key=key("body_region", region), body_region=region,
+               label=info["label"], region_group=info["region_group"])
+
+
+def body_region_rows() -> list[tuple]:
+    """Every body region of the vocabulary (loaded up front, so the dimension is
+    complete even for regions no letter has named yet)."""
+    return [body_region_row(region) for region in _regions()]
+
+
+@cache
+def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    categories = {r["category"]: r["label"] for r in vocab("categories.csv")}
+    subcategories = {(r["category"], r["subcategory"]): r["label"] for r in vocab("taxonomy.csv")}
+    return categories, subcategories
+
+
+def service_row(category: str, subcategory: str, label: str) -> tuple:
+    categories, subcategories = _labels()
+    return row(schema.dim_service, service_key=key("service", category, subcategory, label),
+               service_label=label, treatment_category=category, treatment_subcategory=subcategory,
+               category_label=categories.get(category, category),
+               subcategory_label=subcategories.get((category, subcategory), subcategory))
+
+
+def reviewer_row(reviewer: dict) -> tuple:
+    specialties = "; ".join(reviewer.get("specialties") or [])
+    subspecialties = "; ".join(reviewer.get("subspecialties") or [])
+    states = reviewer.get("licensure_states") or []
+    certified = reviewer.get("board_certified")
+    return row(schema.dim_reviewer,
+               reviewer_key=key("reviewer", specialties, subspecialties, certified, ",".join(states)),
+               specialties=specialties, subspecialties=subspecialties, board_certified=certified,
+               licensure_states=", ".join(states), licensed_in_california="CA" in states,
+               primary_specialty=(reviewer.get("specialties") or [None])[0],
+               specialty_count=len(reviewer.get("specialties") or []))
+
+
+def guideline_row(citation: dict) -> tuple:
+    source, document, topic = citation["source"], citation.get("document"), citation.get("topic")
+    return row(schema.dim_guideline, guideline_key=key("guideline", source, document, topic),
+               source=source, document=document, topic=topic)
+
+
+# ------------------------------------------------------------------ the letter
+
+def letter_identity(record: dict) -> str:
+    """A letter is its case number when it has one, else its source path."""
+    return record["header"].get("case_number") or record["source_path"]
+
+
+def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
+    """The rows of every table for one parse record (docs/record.md)."""
+    header, patient = record["header"], record["patient"]
+    letter_id = letter_identity(record)
+    letter_key = key("letter", letter_id)
+    reviewer = reviewer_row(record["reviewer"])
+    reviewer_key = reviewer[0]
+
+    dates = {name: _date(header.get(name)) for name in
+             ("date_assigned", "decision_date", "ur_denial_date", "application_received", "injury_date")}
+    injury_date = _date(patient.get("injury_date"))
+    dims: dict[str, dict[int, tuple]] = {t.name: {} for t in schema.DIMENSIONS}
+    dims["dim_reviewer"][reviewer_key] = reviewer
+    for value in (*dates.values(), injury_date):
+        if value:
+            dims["dim_date"][date_key(value)] = date_row(value)
+
+    decisions, citations = [], []
+    for item in record["items"]:
+        decision_key = key("decision", letter_id, item["ordinal"])
+        service = service_row(item["treatment_category"], item["treatment_subcategory"],
+                              service_label(item["service"]))
+        dims["dim_service"][service[0]] = service
+        region_key = None
+        if item.get("body_region"):
+            region = body_region_row(item["body_region"])
+            region_key = region[0]
+            dims["dim_body_region"][region_key] = region
+        for position, citation in enumerate(item["citations"], 1):
+            guideline = guideline_row(citation)
+            dims["dim_guideline"][guideline[0]] = guideline
+            citations.append(row(schema.fact_citation, decision_key=decision_key, position=position,
+                                 letter_key=letter_key, guideline_key=guideline[0],
+                                 cited_by=citation["cited_by"], pages=citation.get("pages"),
+                                 section=citation.get("section")))
+        span = item.get("span") or {}
+        decisions.append(row(
+            schema.fact_decision, decision_key=decision_key, letter_key=letter_key,
+            ordinal=item["ordinal"], service_key=service[0], reviewer_key=reviewer_key,
+            body_region_key=region_key, decision_date_key=date_key(dates["decision_date"]),
+            ur_denial_date_key=date_key(dates["ur_denial_date"]), injury_date_key=date_key(injury_date),
+            decision=item["decision"], overturned=int(item["decision"] == "overturned"),
+            quantity=item.get("quantity"), quantity_unit=item.get("quantity_unit"),
+            service=item["service"], rationale=item.get("rationale"),
+            start_line=span.get("start_line"), end_line=span.get("end_line"),
+            citation_count=len(item["citations"])))
+
+    letter = row(
+        schema.dim_letter, letter_key=letter_key, letter_id=letter_id,
+        case_number=header.get("case_number"), source_path=record["source_path"],
+        sha256=record["sha256"], format=record["format"],
+        date_assigned=dates["date_assigned"], decision_date=dates["decision_date"],
+        ur_denial_date=dates["ur_denial_date"], application_received=dates["application_received"],
+        header_injury_date=dates["injury_date"], priority=header.get("priority"),
+        header_other=json.dumps(header.get("other") or {}, ensure_ascii=False, sort_keys=True),
+        patient_age=patient.get("age"), age_band=age_band(patient.get("age")),
+        patient_sex=patient.get("sex"), injury_date=injury_date,
+        diagnoses="; ".join(record.get("diagnoses") or []) or None,
+        diagnosis_count=len(record.get("diagnoses") or []), decision_count=len(decisions),
+        reviewer_key=reviewer_key, load_run_id=run_id, loaded_at=loaded_at)
+
+    tables = {name: list(found.values()) for name, found in dims.items()}
+    tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations})
+    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables)

@@ -1,0 +1,41 @@
+-- Overturn rate with its 95% Wilson interval for the decisions that cite each guideline document, by who cites it.
+-- Grain: one (cited_by, source, document); a decision counts once per document its citer cites, whatever the topic or pages.
+-- Columns:
+--   cited_by       claims_administrator or reviewer
+--   source         MTUS, ODG, ACOEM, AMA or OTHER
+--   document       the guideline document
+--   decisions      decisions in the group
+--   overturned     of which overturned (the IMR reviewer reversed the utilization review denial)
+--   overturn_rate  overturned / decisions
+--   ci_low         lower bound of the 95% Wilson score interval of overturn_rate (z = 1.96)
+--   ci_high        upper bound of that interval
+CREATE OR REPLACE VIEW v_overturn_rate_by_guideline AS
+WITH counts AS (
+    SELECT c.cited_by,
+           c.source,
+           c.document,
+           count(*) AS decisions,
+           sum(d.overturned)::BIGINT AS overturned
+    FROM (SELECT DISTINCT decision_key, cited_by, source, document FROM stg_citations) AS c
+    JOIN fact_decision AS d ON d.decision_key = c.decision_key
+    GROUP BY c.cited_by, c.source, c.document
+),
+-- Wilson score interval of a proportion p = k / n at z = 1.96 (95%); exactly 0 / 1 at k = 0 / k = n.
+wilson AS (
+    SELECT *, overturned::DOUBLE / decisions AS p, decisions::DOUBLE AS n, 1.96::DOUBLE AS z
+    FROM counts
+)
+SELECT cited_by,
+       source,
+       document,
+       decisions,
+       overturned,
+       p AS overturn_rate,
+       CASE WHEN overturned = 0 THEN 0.0
+            ELSE (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+       END AS ci_low,
+       CASE WHEN overturned = decisions THEN 1.0
+            ELSE (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+       END AS ci_high
+FROM wilson
+ORDER BY cited_by, source, document;

@@ -1,0 +1,41 @@
+-- Overturn rate with its 95% Wilson interval for each body region the disputed services name.
+-- Grain: one body region (vocab/regions.csv); NULL: the service and its guidelines name none.
+-- Columns:
+--   body_region    the region's key
+--   decisions      decisions in the group
+--   overturned     of which overturned (the IMR reviewer reversed the utilization review denial)
+--   overturn_rate  overturned / decisions
+--   ci_low         lower bound of the 95% Wilson score interval of overturn_rate (z = 1.96)
+--   ci_high        upper bound of that interval
+--   label          the region's label
+--   region_group   spine, upper_extremity, lower_extremity, trunk, head or multiple
+CREATE OR REPLACE VIEW v_overturn_rate_by_body_region AS
+WITH counts AS (
+    SELECT b.body_region,
+           b.label,
+           b.region_group,
+           count(*) AS decisions,
+           sum(d.overturned)::BIGINT AS overturned
+    FROM fact_decision AS d
+    LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
+    GROUP BY b.body_region, b.label, b.region_group
+),
+-- Wilson score interval of a proportion p = k / n at z = 1.96 (95%); exactly 0 / 1 at k = 0 / k = n.
+wilson AS (
+    SELECT *, overturned::DOUBLE / decisions AS p, decisions::DOUBLE AS n, 1.96::DOUBLE AS z
+    FROM counts
+)
+SELECT body_region,
+       decisions,
+       overturned,
+       p AS overturn_rate,
+       CASE WHEN overturned = 0 THEN 0.0
+            ELSE (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+       END AS ci_low,
+       CASE WHEN overturned = decisions THEN 1.0
+            ELSE (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+       END AS ci_high,
+       label,
+       region_group
+FROM wilson
+ORDER BY body_region;
