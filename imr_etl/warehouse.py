@@ -237,7 +237,14 @@ def views() -> tuple[View, ...]:
     return tuple(found)
 
 
+FUNCTIONS = SQL_DIR / "functions.sql"  # macros the views share, created first
+
+
 def create_views(conn: Connection) -> None:
-    """Create or replace every curated view (they depend on each other in file order)."""
+    """Create or replace the shared functions, then every curated view (they
+    depend on each other in file order)."""
+    for statement in FUNCTIONS.read_text(encoding="utf-8").split(";"):
+        if "CREATE" in statement:  # not the blank after the last ';'
+            conn.exec_driver_sql(statement)
     for view in views():
         conn.exec_driver_sql(view.sql)

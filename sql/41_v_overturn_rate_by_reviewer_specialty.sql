@@ -18,21 +18,12 @@ WITH counts AS (
           FROM fact_decision AS d
           JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key) AS by_specialty
     GROUP BY specialty
-),
--- Wilson score interval of a proportion p = k / n at z = 1.96 (95%); exactly 0 / 1 at k = 0 / k = n.
-wilson AS (
-    SELECT *, overturned::DOUBLE / decisions AS p, decisions::DOUBLE AS n, 1.96::DOUBLE AS z
-    FROM counts
 )
 SELECT specialty,
        decisions,
        overturned,
-       p AS overturn_rate,
-       CASE WHEN overturned = 0 THEN 0.0
-            ELSE (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
-       END AS ci_low,
-       CASE WHEN overturned = decisions THEN 1.0
-            ELSE (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
-       END AS ci_high
-FROM wilson
+       overturned::DOUBLE / decisions AS overturn_rate,
+       wilson_low(overturned::DOUBLE, decisions::DOUBLE) AS ci_low,
+       wilson_high(overturned::DOUBLE, decisions::DOUBLE) AS ci_high
+FROM counts
 ORDER BY specialty;
