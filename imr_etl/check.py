@@ -1,0 +1,97 @@
+"""Data-quality assertions over the warehouse, for the nightly job to run
+after ``load`` and alert on (``imr-etl check``).
+
+Each check is a query that returns the offending rows: none means it holds.
+They read the tables and views the way an analyst would, so a broken load,
+a hand edit or a bug in a view shows up here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    sql: str  # returns one row per violation; its first column names the offender
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    violations: int
+    examples: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+
+def _orphans(child: str, column: str, parent: str, parent_column: str | None = None) -> str:
+    """Rows of ``child`` whose ``column`` (when set) has no row in ``parent``."""
+    return (f"SELECT c.{column} FROM {child} AS c LEFT JOIN {parent} AS p "
+            f"ON p.{parent_column or column} = c.{column} "
+            f"WHERE c.{column} IS NOT NULL AND p.{parent_column or column} IS NULL")
+
+
+def _rates(view: str) -> str:
+    return (f"SELECT * FROM {view} WHERE NOT (overturn_rate BETWEEN 0 AND 1 AND ci_low BETWEEN 0 AND 1 "
+            f"AND ci_high BETWEEN 0 AND 1 AND ci_low <= overturn_rate AND overturn_rate <= ci_high "
+            f"AND overturned <= decisions)")
+
+
+CHECKS = (
+    Check("decision_has_letter", "every decision belongs to a loaded letter",
+          _orphans("fact_decision", "letter_key", "dim_letter")),
+    Check("decision_has_service", "every decision has its service",
+          _orphans("fact_decision", "service_key", "dim_service")),
+    Check("decision_has_reviewer", "every decision has its reviewer profile",
+          _orphans("fact_decision", "reviewer_key", "dim_reviewer")),
+    Check("decision_has_body_region", "every body region a decision names is in dim_body_region",
+          _orphans("fact_decision", "body_region_key", "dim_body_region")),
+    Check("decision_dates_in_dim_date", "every date a decision points at is in dim_date",
+          " UNION ALL ".join(_orphans("fact_decision", c, "dim_date", "date_key")
+                             for c in ("decision_date_key", "ur_denial_date_key", "injury_date_key"))),
+    Check("decision_word_matches_measure", "decision is upheld/overturned and overturned is 0/1 to match",
+          "SELECT decision_key FROM fact_decision WHERE NOT ((decision = 'upheld' AND overturned = 0) "
+          "OR (decision = 'overturned' AND overturned = 1))"),
+    Check("citation_has_decision", "every citation belongs to a decision",
+          _orphans("fact_citation", "decision_key", "fact_decision")),
+    Check("citation_has_guideline", "every citation names a guideline in dim_guideline",
+          _orphans("fact_citation", "guideline_key", "dim_guideline")),
+    Check("letter_has_reviewer", "every letter has its reviewer profile",
+          _orphans("dim_letter", "reviewer_key", "dim_reviewer")),
+    Check("letter_has_its_decisions", "each letter's decision_count equals its rows in fact_decision",
+          "SELECT l.letter_id FROM dim_letter AS l LEFT JOIN (SELECT letter_key, count(*) AS n "
+          "FROM fact_decision GROUP BY letter_key) AS d USING (letter_key) "
+          "WHERE l.decision_count <> coalesce(d.n, 0) OR l.decision_count = 0"),
+    Check("letter_written_by_a_run", "every letter was written by a recorded load run",
+          _orphans("dim_letter", "load_run_id", "etl_load_run", "run_id")),
+    Check("load_runs_reconcile", "letters in the warehouse = new letters counted by the runs "
+          "(unless a run was killed before it could count)",
+          "SELECT 'dim_letter' WHERE NOT EXISTS (SELECT 1 FROM etl_load_run WHERE status IN "
+          "('running', 'aborted')) AND (SELECT count(*) FROM dim_letter) <> "
+          "(SELECT coalesce(sum(letters_new), 0) FROM etl_load_run)"),
+    Check("not_loaded_and_quarantined", "no file content is both loaded and quarantined",
+          "SELECT q.source_path FROM etl_quarantine AS q JOIN dim_letter AS l ON l.sha256 = q.sha256"),
+    *(Check(f"rates_in_range_{view}", f"{view}: rates and intervals lie in [0, 1], "
+            "ci_low <= rate <= ci_high", _rates(view))
+      for view in ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
+                   "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region")),
+    Check("views_agree_with_facts", "v_decisions has one row per decision",
+          "SELECT 'v_decisions' WHERE (SELECT count(*) FROM v_decisions) <> "
+          "(SELECT count(*) FROM fact_decision)"),
+)
+
+
+def run(conn: Connection, examples: int = 3) -> list[Result]:
+    """Run every check; each result has the count of violations and a few examples."""
+    results = []
+    for check in CHECKS:
+        rows = conn.exec_driver_sql(f"SELECT * FROM ({check.sql}) AS violations").fetchall()
+        results.append(Result(check, len(rows), tuple(str(row[0]) for row in rows[:examples])))
+    return results
