@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test load clean
+.PHONY: install test load bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ LETTERS ?=
 
 load: $(STAMP)  ## migrate the warehouse and load the bundled sample letters (or LETTERS=dir)
 	$(BIN)/imr-etl load $(LETTERS)
+
+# `make bench BENCH=quick` takes a few minutes; sizes: BENCH_COLD, BENCH_LARGE, … (benchmarks/README.md).
+BENCH ?= full
+
+bench: $(STAMP)  ## generate corpora and measure load speed, memory, re-runs, nightly increments, views
+	BENCH=$(BENCH) $(BIN)/python benchmarks/bench.py
 
 clean:  ## remove the warehouse, the virtualenv and build output
 	rm -rf warehouse $(VENV) build *.egg-info .pytest_cache records.jsonl

@@ -13,6 +13,7 @@ from functools import cache
 from lark import Transformer
 
 from imr_etl import vocabulary
+from imr_etl.normalize import single_spaced
 
 # "<Insert Section (Low back pain)>" → "Low back pain"
 _PLACEHOLDER = re.compile(r"<\s*Insert\s+[A-Za-z ]+?\s*\((?P<text>[^<>]*?)\)*\s*>", re.I)
@@ -40,7 +41,9 @@ def _documents() -> dict[str, list[tuple[re.Pattern, str]]]:
 
 
 def clean(text: str | None) -> str | None:
-    text = re.sub(r"\s+", " ", _PLACEHOLDER.sub(lambda m: m["text"], text or "")).strip(_EDGES)
+    if not text:  # most often a reference's missing pages or sections
+        return None
+    text = single_spaced(_PLACEHOLDER.sub(lambda m: m["text"], text)).strip(_EDGES)
     if _WRAPPED.fullmatch(text):  # "(Radiculopathy)"
         text = text[1:-1].strip(_EDGES)
     return text or None

@@ -8,9 +8,29 @@ module only says how the rows are matched.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from imr_etl import vocabulary
+
+
+def alternation(words: list[str]) -> str:
+    """A regex alternation of ``words`` (escaped), tried in the order given,
+    written one branch per first letter: "n(?:orco|aproxen)|t(?:ramadol)".
+
+    It matches exactly what "norco|naproxen|tramadol" matches (words that
+    start with different letters never match at the same place, and each
+    letter keeps its words' order), but at each position the regex engine
+    tries only the words that begin with the letter there.  Long lists
+    (drugs, month names) were the costliest searches in a letter.
+    """
+    by_letter: dict[str, list[str]] = {}
+    for word in words:
+        by_letter.setdefault(word[0].lower(), []).append(word)
+    return "|".join(
+        re.escape(group[0][0]) + "(?:%s)" % "|".join(re.escape(word[1:]) for word in group)
+        for group in by_letter.values()
+    )
+
 
 # --------------------------------------------------------------- treatment
 
@@ -44,7 +64,7 @@ def _service_patterns() -> tuple[tuple[re.Pattern, str, str], ...]:
 def _drugs() -> tuple[re.Pattern, dict[str, str]]:
     rows = vocabulary.rows("drugs.csv")
     names = sorted((row["name"] for row in rows), key=len, reverse=True)
-    pattern = re.compile(r"\b(%s)\b" % "|".join(re.escape(n) for n in names), re.I)
+    pattern = re.compile(r"\b(%s)\b" % alternation(names), re.I)
     return pattern, {row["name"].lower(): row["subcategory"] for row in rows}
 
 
@@ -72,8 +92,8 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
     """
     service = _FRAME.sub("", service)
     found = _match(service)
-    drug = _drug(service)
-    if drug and (found is None or found[0] not in _OVER_DRUGS):
+    drug = _drug(service) if found is None or found[0] not in _OVER_DRUGS else None
+    if drug:
         return "pharmaceuticals", drug
     if found is None:
         return ("pharmaceuticals", "other_pharmaceuticals") if _DOSE.search(service) else ("other", "other")
@@ -88,14 +108,18 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
 
 
 def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
-    """(category, subcategory) for ``text`` by the service patterns."""
-    hits = [(c, s, m.start()) for p, c, s in _service_patterns()
-            if (category is None or c == category) and (m := p.search(text))]
-    if not hits:
-        return None
-    first = hits[0][0]
-    _, subcategory, _ = min((h for h in hits if h[0] == first), key=lambda h: h[2])
-    return first, subcategory
+    """(category, subcategory) for ``text`` by the service patterns: the first
+    pattern that matches names the category; of that category's patterns,
+    the one that matches earliest in the text names the subcategory."""
+    found = None  # (offset, subcategory) of the earliest match so far
+    for pattern, c, s in _service_patterns():
+        # Once a category is known, only its own patterns can change the answer.
+        if category is not None and c != category:
+            continue
+        match = pattern.search(text)
+        if match and (found is None or match.start() < found[0]):
+            found, category = (match.start(), s), c
+    return (category, found[1]) if found else None
 
 
 # ---------------------------------------------------------------- quantity
@@ -114,7 +138,7 @@ def _units() -> dict[str, str]:
 @cache
 def _number_word_pattern() -> re.Pattern:
     words = sorted(_number_words(), key=len, reverse=True)
-    return re.compile(r"\b(%s)\b" % "|".join(re.escape(w) for w in words), re.I)
+    return re.compile(r"\b(%s)\b" % alternation(words), re.I)
 
 
 def _digits(text: str) -> str:
@@ -143,7 +167,7 @@ def _rules() -> tuple[tuple[str, re.Pattern], ...]:
     """The quantity patterns, first match wins, in this order: a leading
     count, a stated total, a prescription count (#60), a rental or supply,
     a weekly frequency, "A times B", a count of units, "times N"."""
-    unit = "(%s)" % "|".join(sorted(map(re.escape, _units()), key=len, reverse=True))
+    unit = "(%s)" % alternation(sorted(_units(), key=len, reverse=True))
     return (
         ("count", re.compile(rf"^\s*{_N}\s+{unit}\s+of\b", re.I)),
         ("count", re.compile(rf"\(\s*{_N}\s+{unit}\s*\)", re.I)),
@@ -202,6 +226,9 @@ def _regions() -> tuple[tuple[re.Pattern, str], ...]:
                  for row in vocabulary.rows("body_regions.csv"))
 
 
+# Cached: besides each service, it reads the cited guidelines' chapters and
+# topics, which recur letter after letter.
+@lru_cache(maxsize=4096)
 def body_region(text: str) -> str | None:
     """The region of ``vocab/body_regions.csv`` a text names; ``multiple``
     when it names two or more."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 
@@ -18,7 +19,7 @@ from imr_etl import classify, vocabulary
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_NAMES = classify.alternation(sorted(_MONTHS, key=len, reverse=True))
 
 # 1/24/00, 10-20-2016, 10/14/ 2016 (extraction split it), October 10, 2015
 DATE = re.compile(
@@ -28,7 +29,12 @@ DATE = re.compile(
 )
 
 
-def to_date(match: re.Match, reference: date | None = None) -> date | None:
+# The letter's date, or a function that finds it: finding it can take a scan
+# of the whole letter, and only a two-digit year needs it.
+Reference = date | Callable[[], date | None] | None
+
+
+def to_date(match: re.Match, reference: Reference = None) -> date | None:
     """A :data:`DATE` match as a date; a two-digit year takes the century
     that keeps the date on or before ``reference`` (the letter's date)."""
     if match.group("m"):
@@ -37,7 +43,7 @@ def to_date(match: re.Match, reference: date | None = None) -> date | None:
         month, day, year = _MONTHS[match["month"].lower()], int(match["day"]), match["year"]
     if len(year) == 2:
         year = 2000 + int(year)
-        limit = reference or date.today()
+        limit = (reference() if callable(reference) else reference) or date.today()
         if _safe_date(year, month, day) and _safe_date(year, month, day) > limit:
             year -= 100
     return _safe_date(int(year), month, day)
@@ -119,7 +125,7 @@ _INJURY = re.compile(
 _SENTENCE_BREAK = re.compile(r"\.\s+[A-Z]")
 
 
-def injury_date(summary: str, reference: date | None) -> date | None:
+def injury_date(summary: str, reference: Reference) -> date | None:
     """The first date within the same sentence, shortly after an injury phrase."""
     for key in _INJURY.finditer(summary):
         window = summary[key.end() : key.end() + 60]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from imr_etl.normalize import normalize
 from imr_etl.parse import LetterParseError, parse_tree
-from imr_etl.transform import build_record
+from imr_etl.transform import TRANSFORMER, record
 
 FORMATS = {".txt": "text", ".text": "text"}
 
@@ -18,11 +18,12 @@ FORMATS = {".txt": "text", ".text": "text"}
 def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
     """Record of docs/record.md for a letter's raw bytes."""
     normalized = normalize(data)
-    record = build_record(parse_tree(normalized, source), normalized)
-    if not record["items"]:
+    # The parser transforms as it parses: no parse tree is built.
+    parsed = record(parse_tree(normalized, source, TRANSFORMER), normalized)
+    if not parsed["items"]:
         raise LetterParseError("no disputed items found", source)
     return {"source_path": source, "sha256": hashlib.sha256(data).hexdigest(),
-            "format": format, **record}
+            "format": format, **parsed}
 
 
 def parse_file(path: str | Path) -> dict:

@@ -1,33 +1,56 @@
 """Stage 5c: the load run.  Letter files → the warehouse, idempotently.
 
-1. discover the letter files (``*.txt`` under directories, recursively);
-2. read and hash each; a file whose sha256 is already loaded is *unchanged*
-   and skipped without parsing (``--force`` re-parses everything);
-3. parse the rest (:func:`prepare`: record → rows, a pure function);
-4. write the letters of a batch set-wise, all of a batch in one transaction;
-   a letter already in the warehouse under the same identity (case number,
-   else source path) has its rows replaced.  If a batch fails to write, its
-   letters are retried one transaction each, so each letter is written
+1. discover the letter files (``*.txt`` under directories, recursively, each
+   directory's entries in name order) as a stream: nothing holds the whole
+   corpus's list;
+2. triage by ``stat``, a chunk of files at a time: a file whose size and
+   mtime are those ``etl_source_file`` recorded when a load last read it is
+   *unchanged* and skipped unread (``--force`` re-reads and re-parses
+   everything);
+3. read, hash and parse the rest in worker processes (``jobs``, default one
+   per core; a few chunks in flight at a time, so memory stays flat; results
+   come back in discovery order): a file whose bytes hash as last read is
+   unchanged and not parsed; the others become rows (:func:`prepare`: record
+   → rows, a pure function);
+4. the main process writes a batch of letters set-wise, all of a batch in one
+   transaction; a letter whose content is already loaded (a copy under
+   another name) is unchanged; a letter already in the warehouse under the
+   same identity (case number, else source path) has its rows replaced.  If
+   a batch fails to write, its letters are retried one transaction each, so
+   each letter — its rows and its ``etl_source_file`` row — is written
    all-or-nothing and only the bad one is quarantined;
 5. letters that cannot be read, parsed or written go to ``etl_quarantine``
-   with their reason, position and raw text; the others still load;
+   with their reason, position and raw text; the others still load.  A
+   quarantined file is tried again by the next run;
 6. ``etl_load_run`` records the run: started ``running``, ended
    ``succeeded`` / ``failed``; a run found ``running`` by the next one died
    mid-way and is marked ``aborted``.
 
 The writer holds the warehouse's lock (:func:`imr_etl.warehouse.lock`) for the
-whole run, so two loads never interleave.
+whole run, so two loads never interleave.  Only the main process touches the
+database; workers get paths and return rows.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
@@ -40,7 +63,14 @@ log = logging.getLogger(__name__)
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_PATHS = (SAMPLES / "seeds", SAMPLES / "real")
 NOT_YET = {".pdf": "PDF"}  # letter formats we recognise but cannot read yet
-BATCH_SIZE = 256
+BATCH_SIZE = 1024  # letters written per transaction
+STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
+TASK_SIZE = 16  # letters per task sent to a worker
+IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
+MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
+RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -80,6 +110,43 @@ class Quarantined:
                         raw_text=text.replace("\x00", "\ufffd"), raw_bytes=self.data)
 
 
+@dataclass(frozen=True)
+class FileState:
+    """A source file as read: its ``etl_source_file`` row but the run."""
+
+    path: str
+    size: int
+    mtime_ns: int | None  # None: modified too recently to trust
+    sha256: str
+
+
+@dataclass
+class Unchanged:
+    """A file whose bytes hash as when it was last loaded: not parsed."""
+
+    file: FileState
+
+
+@dataclass
+class Parsed:
+    """A letter's rows as CSV lines (:func:`encode`, done in the worker), with
+    the file they came from."""
+
+    file: FileState
+    letter_key: int
+    decisions: int
+    lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
+    data: bytes
+
+    @classmethod
+    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
+        return cls(file, letter.letter_key, letter.decisions,
+                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data)
+
+
+Outcome = Unchanged | Parsed | Quarantined
+
+
 @dataclass
 class Summary:
     db: str
@@ -91,7 +158,14 @@ class Summary:
     quarantined: int = 0
     decisions: int = 0
     seconds: float = 0.0
-    skipped: list[Path] = field(default_factory=list)  # files in formats we cannot read yet
+    skipped: int = 0  # files in formats we cannot read yet (PDFs)
+    pending: int = 0  # letters read and parsed, waiting for their batch to be written
+
+
+    @property
+    def done(self) -> int:
+        """Letters settled so far: new, updated, unchanged or quarantined."""
+        return self.new + self.updated + self.unchanged + self.quarantined
 
     def line(self) -> str:
         return (f"{self.db}: {self.seen} letters seen, {self.new} new, {self.updated} updated, "
@@ -101,22 +175,142 @@ class Summary:
 
 # ---------------------------------------------------------------- discovery
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _walk(folder: str, skip: set[str], roots: list[str], links: set[str],
+          on_skip: Callable[[str], None]) -> Iterator[str]:
+    """The letter files under ``folder``, depth first, each directory's entries
+    in name order (the order of ``sorted(Path.rglob(...))``).  Holds one
+    directory's names at a time per level; symlinked directories are not
+    followed (no loops); a symlinked file is taken as its target unless the
+    target lies under a root, where it is found as itself."""
+    names: list[str] = []
+    folders: set[str] = set()
+    symlinks: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(entry.name)
+                    names.append(entry.name)
+                    continue
+                suffix = os.path.splitext(entry.name)[1].lower()
+                if (suffix in FORMATS or suffix in NOT_YET) and entry.is_file():
+                    names.append(entry.name)
+                    if entry.is_symlink():
+                        symlinks.add(entry.name)
+    except OSError as error:
+        log.warning("%s: cannot list: %s", folder, error.strerror or error)
+        return
+    names.sort()
+    for name in names:
+        path = os.path.join(folder, name)
+        if name in folders:
+            if path not in skip:
+                yield from _walk(path, skip, roots, links, on_skip)
+            continue
+        if name in symlinks:
+            path = os.path.realpath(path)
+            inside = os.path.splitext(path)[1].lower() in FORMATS and any(_within(path, r) for r in roots)
+            if inside or path in links:
+                continue
+            links.add(path)
+        if os.path.splitext(path)[1].lower() in NOT_YET:
+            on_skip(path)
+        else:
+            yield path
+
+
+def iter_files(paths: Iterable[str | Path], on_skip: Callable[[str], None] = lambda path: None) -> Iterator[str]:
     """The letter files under ``paths`` (files as given, directories searched
-    recursively for ``*.txt``), each once, in a stable order; and the files
+    recursively for ``*.txt``), resolved, each once, in a stable order,
+    streamed.  Files skipped because their format cannot be read yet (PDFs)
+    go to ``on_skip``."""
+    given = [Path(p) for p in paths]
+    roots = [str(g.resolve()) for g in given if g.is_dir()]
+    walked: list[str] = []
+    explicit: set[str] = set()
+    links: set[str] = set()
+    for item in given:
+        path = str(item.resolve())
+        if item.is_dir():
+            if any(_within(path, w) for w in walked):
+                continue
+            inner = {w for w in walked if _within(w, path)}
+            for found in _walk(path, inner, roots, links, on_skip):
+                if found not in explicit:
+                    yield found
+            walked.append(path)
+        elif path not in explicit and not any(_within(path, w) for w in walked):
+            explicit.add(path)
+            if Path(path).suffix.lower() in NOT_YET:
+                on_skip(path)
+            else:
+                yield path
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """:func:`iter_files` as two lists: the letter files, and the files
     skipped because their format cannot be read yet (PDFs)."""
-    found: dict[Path, None] = {}
-    skipped: dict[Path, None] = {}
-    for given in paths:
-        given = Path(given)
-        candidates = sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]
-        for path in candidates:
-            suffix = path.suffix.lower()
-            if suffix in NOT_YET:
-                skipped[path.resolve()] = None
-            elif suffix in FORMATS or not given.is_dir():
-                found[path.resolve()] = None
-    return list(found), list(skipped)
+    skipped: list[Path] = []
+    found = [Path(p) for p in iter_files(paths, lambda p: skipped.append(Path(p)))]
+    return found, skipped
+
+
+# ----------------------------------------------------------- rows as CSV
+
+class _Null(float):
+    """NULL in the CSV the loader writes: an unquoted \\N.  The csv module
+    quotes every non-numeric field (QUOTE_NONNUMERIC), so a string — even an
+    empty one or "\\N" — is always quoted, and this (a float to the module)
+    alone goes bare."""
+
+    def __repr__(self) -> str:
+        return "\\N"
+
+    __str__ = __repr__
+
+
+NULL = _Null()
+CSV_OPTIONS = ("header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+               "new_line = '\\n', nullstr = '\\N', allow_quoted_nulls = false")
+
+
+def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
+    """Each row as ``(its first column, one CSV line)`` for :func:`insert_csv`.
+    Python's own text for numbers, booleans, dates and timestamps, which
+    DuckDB casts to the column's type."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    out = []
+    for row in table_rows:
+        writer.writerow([NULL if value is None else value for value in row])
+        out.append((row[0], buffer.getvalue()))
+        buffer.seek(0)
+        buffer.truncate()
+    return out
+
+
+def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
+               on_conflict: str = "") -> None:
+    """Insert rows given as CSV lines (:func:`encode`) in one statement, through
+    a file in ``folder``: DuckDB's CSV reader takes a batch far faster than
+    Python values can be bound as parameters."""
+    path = folder / f"{table.name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        written = 0
+        for line in lines:
+            file.write(line)
+            written += 1
+    if not written:
+        return
+    columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    source = str(path).replace("'", "''")
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM '
+                         f"read_csv('{source}', {CSV_OPTIONS}, columns = {{{columns}}}) {on_conflict}")
 
 
 # ------------------------------------------------------------------ parsing
@@ -137,6 +331,110 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.Le
         return Quarantined(path, sha, "parse", f"internal error: {type(error).__name__}: {error}", data)
 
 
+def read(path: str) -> tuple[bytes, FileState]:
+    """A file's bytes and its state as read (stat'ed on the open file, before
+    reading: if it changes after, its mtime moves and the next run reads it)."""
+    with open(path, "rb") as file:
+        stat = os.fstat(file.fileno())
+        data = file.read()
+    trusted = time.time_ns() - stat.st_mtime_ns >= RACY_NS
+    return data, FileState(path, stat.st_size, stat.st_mtime_ns if trusted else None,
+                           hashlib.sha256(data).hexdigest())
+
+
+def process(task: Sequence[tuple[str, str | None]], run_id: int, loaded_at: datetime,
+            force: bool = False) -> list[Outcome]:
+    """Read, hash and parse a task's files — ``(path, sha256 when last
+    loaded)`` pairs — in a worker or in-process.  No database."""
+    out: list[Outcome] = []
+    for path, last_sha in task:
+        try:
+            data, state = read(path)
+        except OSError as error:
+            out.append(Quarantined(path, "", "read", f"cannot read: {error.strerror or error}"))
+            continue
+        if state.sha256 == last_sha and not force:
+            out.append(Unchanged(state))
+            continue
+        result = prepare(path, data, run_id, loaded_at)
+        out.append(result if isinstance(result, Quarantined) else Parsed.of(state, result, data))
+    return out
+
+
+def warm() -> None:
+    """Build the grammar and the vocabularies (in the fork server, so every
+    worker starts with them)."""
+    try:
+        seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
+        parse_bytes(seed.read_bytes(), str(seed))
+    except Exception:  # noqa: BLE001 - only a head start; the workers report real problems
+        log.debug("warm-up failed", exc_info=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server that preloaded (and warmed) the parser:
+    no DuckDB threads are forked, and each worker starts ready."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["imr_etl._preload"])
+    return context
+
+
+def _workers_can_start() -> bool:
+    """Whether worker processes can import the main module, as multiprocessing
+    makes them do: not when it came from stdin (``python - < script``)."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main is None or os.path.exists(main)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def parse_stream(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, *, jobs: int,
+                 force: bool = False) -> Iterator[list[Outcome]]:
+    """Each task's outcomes, in task order: in ``jobs`` worker processes, at
+    most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
+    ``jobs`` is 1 or there is too little to parse to be worth the workers."""
+    head: list[list[tuple[str, str | None]]] = []
+    if jobs > 1 and not _workers_can_start():
+        log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
+                    getattr(sys.modules["__main__"], "__file__", None))
+        jobs = 1
+    if jobs > 1:
+        letters = 0
+        for task in tasks:
+            head.append(task)
+            letters += len(task)
+            if letters >= MIN_POOL:
+                break
+        else:
+            jobs = 1
+    if jobs <= 1:
+        for task in _chain(head, tasks):
+            yield process(task, run_id, utcnow(), force)
+        return
+    with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+        pending: deque = deque()
+        try:
+            for task in _chain(head, tasks):
+                pending.append(pool.submit(process, task, run_id, utcnow(), force))
+                if len(pending) >= jobs * IN_FLIGHT:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
+    yield from head
+    yield from rest
+
+
 # ------------------------------------------------------------------ writing
 
 def insert(conn: Connection, table: Table, table_rows: Sequence[tuple], on_conflict: str = "") -> None:
@@ -155,10 +453,10 @@ def _in(column: str, sql_type: str) -> str:
     return f"{column} IN (SELECT unnest(?::{sql_type}[]))"
 
 
-def _unique_runs(letters: list[rows.LetterRows]) -> Iterator[list[rows.LetterRows]]:
+def _unique_runs(letters: list[Parsed]) -> Iterator[list[Parsed]]:
     """Consecutive runs of letters with distinct identities (a later version of
     a letter in the same batch is written after the earlier one)."""
-    run: list[rows.LetterRows] = []
+    run: list[Parsed] = []
     keys: set[int] = set()
     for letter in letters:
         if letter.letter_key in keys:
@@ -170,79 +468,141 @@ def _unique_runs(letters: list[rows.LetterRows]) -> Iterator[list[rows.LetterRow
         yield run
 
 
-class Loader:
-    """Writes batches of letters for one load run on one connection."""
+_UPSERT_FILES = ("ON CONFLICT (source_path) DO UPDATE SET size_bytes = excluded.size_bytes, "
+                 "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, run_id = excluded.run_id")
 
-    def __init__(self, conn: Connection, summary: Summary, run_id: int, *, force: bool = False,
-                 on_quarantine: Callable[[Quarantined], None] | None = None):
+
+class Loader:
+    """Triages, parses and writes the letters of one load run; only it uses
+    the connection."""
+
+    def __init__(self, conn: Connection, summary: Summary, run_id: int, folder: Path, *,
+                 force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
+                 on_quarantine: Callable[[Quarantined], None] | None = None,
+                 progress: Callable[[Summary], None] | None = None):
         self.conn = conn
         self.summary = summary
         self.run_id = run_id
+        self.folder = folder  # for the CSV files of each batch
         self.force = force
+        self.jobs = max(1, jobs)
+        self.batch_size = batch_size
         self.on_quarantine = on_quarantine or (lambda q: None)
+        self.progress = progress or (lambda s: None)
+        with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
+            self.any_quarantined = bool(conn.exec_driver_sql(
+                "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
 
-    # ---- one batch of files
-    def load_batch(self, paths: Sequence[Path]) -> None:
-        staged: list[tuple[str, bytes, str]] = []
-        quarantined: list[Quarantined] = []
-        for path in paths:
-            self.summary.seen += 1
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                quarantined.append(Quarantined(str(path), "", "read", f"cannot read: {error.strerror or error}"))
-                continue
-            staged.append((str(path), data, hashlib.sha256(data).hexdigest()))
+    def run(self, files: Iterable[str]) -> None:
+        tasks = _chunks(self._triage(files), TASK_SIZE)
+        batch: list[Outcome] = []
+        with closing(parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force)) as outcomes:
+            for outcome in outcomes:
+                batch.extend(outcome)
+                if len(batch) >= self.batch_size:
+                    self.load_batch(batch)
+                    batch = []
+                self.summary.pending = len(batch)
+                self.progress(self.summary)
+            if batch:
+                self.load_batch(batch)
+                self.summary.pending = 0
 
-        known = set() if self.force else self._loaded({sha for _, _, sha in staged})
-        letters: list[rows.LetterRows] = []
-        unchanged_paths: list[str] = []
+    # ---- stat triage
+    def _triage(self, files: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+        """``(path, sha256 when last loaded)`` of each file to read; files whose
+        size and mtime are as last loaded are counted unchanged, unread."""
+        for chunk in _chunks(files, STAT_CHUNK):
+            self.summary.seen += len(chunk)
+            stats: list[tuple[str, int, int]] = []
+            failed: list[Quarantined] = []
+            for path in chunk:
+                try:
+                    stat = os.stat(path)
+                except OSError as error:
+                    failed.append(Quarantined(path, "", "read", f"cannot read: {error.strerror or error}"))
+                    continue
+                stats.append((path, stat.st_size, stat.st_mtime_ns))
+            self._quarantine(failed)
+            known = self._file_states([path for path, _, _ in stats]) if stats else {}
+            unchanged: list[str] = []
+            for path, size, mtime_ns in stats:
+                last = known.get(path)
+                if last is not None and not self.force and last[0] == size and last[1] == mtime_ns:
+                    unchanged.append(path)
+                else:
+                    yield path, last[2] if last is not None else None
+            if unchanged:
+                self.summary.unchanged += len(unchanged)
+                if self.any_quarantined:  # the file is as loaded: older failures of it are moot
+                    with self.conn.begin():
+                        self._forget_quarantined(unchanged)
+                self.progress(self.summary)
+
+    def _file_states(self, paths: list[str]) -> dict[str, tuple[int | None, int | None, str]]:
+        with self.conn.begin():
+            found = self.conn.exec_driver_sql(
+                "SELECT source_path, size_bytes, mtime_ns, sha256 FROM etl_source_file "
+                f"WHERE {_in('source_path', 'VARCHAR')}", (paths,))
+            return {path: (size, mtime, sha) for path, size, mtime, sha in found}
+
+    def _record_files(self, files: Sequence[FileState]) -> None:
+        lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id) for f in files)
+        insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
+
+    def _forget_quarantined(self, paths: Sequence[str]) -> None:
+        self.conn.exec_driver_sql(f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
+                                  (list(paths),))
+
+    # ---- one batch of outcomes
+    def load_batch(self, outcomes: Sequence[Outcome]) -> None:
+        unchanged = [o.file for o in outcomes if isinstance(o, Unchanged)]
+        parsed = [o for o in outcomes if isinstance(o, Parsed)]
+        quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
+
+        # content already loaded, under this name or another, is unchanged
+        known = set() if self.force or not parsed else self._loaded({p.file.sha256 for p in parsed})
+        letters: list[Parsed] = []
         batch_shas: set[str] = set()
-        loaded_at = utcnow()
-        for path, data, sha in staged:
+        for letter in parsed:
+            sha = letter.file.sha256
             if sha in known or sha in batch_shas:
-                self.summary.unchanged += 1
-                unchanged_paths.append(path)
-                continue
-            batch_shas.add(sha)
-            result = prepare(path, data, self.run_id, loaded_at)
-            (quarantined if isinstance(result, Quarantined) else letters).append(result)
+                unchanged.append(letter.file)
+            else:
+                batch_shas.add(sha)
+                letters.append(letter)
 
-        if unchanged_paths:
-            with self.conn.begin():  # the file is fine as loaded: older failures of it are moot
-                self.conn.exec_driver_sql(f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
-                                          (unchanged_paths,))
-        raw = {path: data for path, data, _ in staged}
+        if unchanged:
+            self.summary.unchanged += len(unchanged)
+            with self.conn.begin():
+                self._record_files(unchanged)
+                if self.any_quarantined:  # the file is fine as loaded: older failures of it are moot
+                    self._forget_quarantined([f.path for f in unchanged])
         for run in _unique_runs(letters):
-            quarantined.extend(self._write(run, raw))
+            quarantined.extend(self._write(run))
         self._quarantine(quarantined)
 
     def _loaded(self, shas: set[str]) -> set[str]:
-        if not shas:
-            return set()
         with self.conn.begin():
             found = self.conn.exec_driver_sql(
                 f"SELECT sha256 FROM dim_letter WHERE {_in('sha256', 'VARCHAR')}", (list(shas),))
             return {sha for (sha,) in found}
 
     # ---- letters → tables
-    def _write(self, letters: list[rows.LetterRows], raw: dict[str, bytes]) -> list[Quarantined]:
-        """Write letters in one transaction; if that fails, one transaction
-        each, quarantining those that still fail."""
+    def _write(self, letters: list[Parsed]) -> list[Quarantined]:
+        """Write letters in one transaction; if that fails, each half in its
+        own, down to single letters, quarantining those that still fail."""
         try:
             with self.conn.begin():
                 counts = self._write_letters(letters)
         except Exception as error:
             if len(letters) == 1:
-                log.debug("%s: load failed", letters[0].source_path, exc_info=True)
                 letter = letters[0]
+                log.debug("%s: load failed", letter.file.path, exc_info=True)
                 reason = f"load failed: {str(getattr(error, 'orig', error)).splitlines()[0]}"
-                return [Quarantined(letter.source_path, letter.sha256, "load", reason,
-                                    raw.get(letter.source_path, b""))]
-            failed: list[Quarantined] = []
-            for letter in letters:
-                failed.extend(self._write([letter], raw))
-            return failed
+                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
+            half = len(letters) // 2
+            return self._write(letters[:half]) + self._write(letters[half:])
         new, updated, unchanged, decisions = counts
         self.summary.new += new
         self.summary.updated += updated
@@ -250,23 +610,25 @@ class Loader:
         self.summary.decisions += decisions
         return []
 
-    def _write_letters(self, letters: list[rows.LetterRows]) -> tuple[int, int, int, int]:
+    def _write_letters(self, letters: list[Parsed]) -> tuple[int, int, int, int]:
         conn = self.conn
         existing = dict(conn.exec_driver_sql(
             f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
             ([l.letter_key for l in letters],)).fetchall())
-        write = [l for l in letters if self.force or existing.get(l.letter_key) != l.sha256]
+        write = [l for l in letters if self.force or existing.get(l.letter_key) != l.file.sha256]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
         if replaced:
             for table in ("fact_citation", "fact_decision", "dim_letter"):
                 conn.exec_driver_sql(f"DELETE FROM {table} WHERE {_in('letter_key', 'BIGINT')}", (replaced,))
         for table in schema.DIMENSIONS:
-            unique = {r[0]: r for l in write for r in l.tables.get(table.name, ())}
-            insert(conn, table, list(unique.values()), "ON CONFLICT DO NOTHING")
+            unique = {key: line for l in write for key, line in l.lines.get(table.name, ())}
+            insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
         for table in schema.LETTER_TABLES:
-            insert(conn, table, [r for l in write for r in l.tables.get(table.name, ())])
-        conn.exec_driver_sql(f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
-                             ([l.source_path for l in letters],))
+            insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
+                       self.folder)
+        self._record_files([l.file for l in letters])
+        if self.any_quarantined:
+            self._forget_quarantined([l.file.path for l in letters])
         return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
                 sum(l.decisions for l in write))
 
@@ -281,17 +643,13 @@ class Loader:
                 "(SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))",
                 ([p for p, _ in unique], [s for _, s in unique]))
             insert(self.conn, schema.etl_quarantine, [q.row(self.run_id, when) for q in unique.values()])
+        self.any_quarantined = True
         self.summary.quarantined += len(quarantined)
         for q in quarantined:
             self.on_quarantine(q)
 
 
 # ---------------------------------------------------------------- the run
-
-def _batches(items: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
 
 def _start_run(conn: Connection, paths: Sequence[str]) -> int:
     with conn.begin():
@@ -319,19 +677,33 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
              summary.quarantined, summary.decisions, summary.seconds, message, summary.run_id))
 
 
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
 def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool = False,
-         wait: float = 0.0, batch_size: int = BATCH_SIZE,
-         on_quarantine: Callable[[Quarantined], None] | None = None) -> Summary:
+         wait: float = 0.0, batch_size: int = BATCH_SIZE, jobs: int | None = None,
+         on_quarantine: Callable[[Quarantined], None] | None = None,
+         progress: Callable[[Summary], None] | None = None) -> Summary:
     """Load letter files (default: the bundled samples) into the warehouse.
 
-    Raises :class:`imr_etl.warehouse.WarehouseError` (one-line message) when
-    the warehouse cannot be opened or is busy; a letter's problems never raise.
+    ``jobs`` worker processes read and parse (default: one per core; 1 parses
+    in-process).  The workers come from a multiprocessing fork server, which
+    imports the caller's main module: a script that calls this with more than
+    one job must guard its entry point with ``if __name__ == "__main__":``.
+    ``progress`` is called with the summary so far as letters are parsed and
+    written.  Raises :class:`imr_etl.warehouse.WarehouseError` (one-line
+    message) when the warehouse cannot be opened or is busy; a letter's
+    problems never raise.
     """
     start = time.monotonic()
     paths = list(paths) or list(DEFAULT_PATHS)
     url = warehouse.resolve_url(db)
     summary = Summary(warehouse.describe(url))
-    files, summary.skipped = discover(paths)
+
+    def skip(path: str) -> None:
+        summary.skipped += 1
+
     with warehouse.lock(url, wait), warehouse.open_engine(url) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
@@ -339,10 +711,12 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),
                        "ON CONFLICT DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
-            loader = Loader(conn, summary, summary.run_id, force=force, on_quarantine=on_quarantine)
+            folder = Path(tempfile.mkdtemp(prefix="imr-etl-load-"))
             try:
-                for batch in _batches(files, batch_size):
-                    loader.load_batch(batch)
+                loader = Loader(conn, summary, summary.run_id, folder, force=force,
+                                jobs=jobs or default_jobs(), batch_size=batch_size,
+                                on_quarantine=on_quarantine, progress=progress)
+                loader.run(iter_files(paths, skip))
             except BaseException as error:
                 summary.seconds = time.monotonic() - start
                 try:
@@ -350,6 +724,8 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
                 except Exception:  # the warehouse itself failed: the next run marks this one aborted
                     log.debug("could not record the failed run", exc_info=True)
                 raise
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
             summary.seconds = time.monotonic() - start
             _finish_run(conn, summary, "succeeded")
     return summary

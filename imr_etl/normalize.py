@@ -101,14 +101,34 @@ def _translation() -> dict[int, str]:
     # Any other C0/C1 control character is noise from the extractor.
     for code in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
         table.setdefault(code, " ")
+    # The table is applied to the whole text at once, before the text is split
+    # into physical lines, so the characters that end one must survive it.
+    for end in "\r\n\f\ufffe":
+        table.pop(ord(end), None)
     return table
+
+
+@cache
+def _translated_characters() -> re.Pattern:
+    return re.compile("[%s]" % "".join(re.escape(chr(code)) for code in sorted(_translation())))
+
+
+def _translate(text: str) -> str:
+    """``text.translate(_translation())``, faster: ``str.translate`` is quick
+    on ASCII text only; on any other, replacing just the characters the
+    table has is many times faster than its lookup of every character."""
+    if text.isascii():
+        return text.translate(_translation())
+    table = _translation()
+    return _translated_characters().sub(lambda match: table[ord(match.group())], text)
 
 
 _PAGE_FURNITURE = re.compile(
     r"(?:page\s*\d+(?:\s*(?:of|/)\s*\d+)?|-\s*\d+\s*-|\d+\s*/\s*\d+\s*pages?)",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"[ ]{2,}")
+# (Two literal spaces first: the regex engine then skips single spaces fast.)
+_SPACES = re.compile(r"  [ ]*")
 
 
 def clean_lines(text: str) -> list[tuple[str, int]]:
@@ -119,17 +139,29 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     PDFium's U+FFFE (a word hyphenated at a line end, the line end dropped)
     also end a physical line, numbered as the line they sit in.
     """
-    table = _translation()
+    # Translating and collapsing spaces over the whole text is the same as
+    # doing it line by line (neither touches a line end) and far cheaper.
+    text = _SPACES.sub(" ", _translate(text.replace("\ufffe", "-\ufffe")))
+    page_breaks = _PAGE_OR_HYPHEN_BREAK.search(text)
     out = []
-    for number, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
-        for part in _PAGE_OR_HYPHEN_BREAK.split(raw.replace("\ufffe", "-\ufffe")):
-            line = _SPACES.sub(" ", part.translate(table)).strip()
+    # As splitting at r"\r\n|\r|\n", and faster.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw in enumerate(lines, start=1):
+        for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if page_breaks else (raw,):
+            line = part.strip()
             if line and not _PAGE_FURNITURE.fullmatch(line):
-                if any(hint in line for hint in _GLUE_HINTS):
+                if _may_be_glued(line):
                     out.extend((piece, number) for piece in _glued().split(line) if piece)
                 else:
                     out.append((line, number))
     return out
+
+
+def _may_be_glued(line: str) -> bool:
+    """Has the line a word of the labels :func:`_glued` looks for?  A line
+    without any is left whole.  (Five ``in`` tests beat one regex here.)"""
+    return ("guideline:" in line or "rationale:" in line or "HOW THE" in line
+            or "CLINICAL" in line or "IMR ISSUES" in line)
 
 
 @cache
@@ -141,8 +173,6 @@ def _glued() -> re.Pattern:
 
 
 _PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
-# Words of the labels _glued() looks for: a line without any is left whole.
-_GLUE_HINTS = ("guideline:", "rationale:", "HOW THE", "CLINICAL", "IMR ISSUES")
 
 
 # ---------------------------------------------------------------- layout
@@ -219,18 +249,31 @@ class _Layout:
         first = _FIRST_HEADING.search(text)
         if first:  # the header block, if any, is one line ending at the heading
             starts.add(self.offsets[self.line_index(first.start())])
-        for match in _STANDALONE.finditer(text):
+        for match in self._at_line_starts(_STANDALONE):
             starts.update((match.start(), self._next_line(match.end())))
-        starts.update(m.start() for m in _LINE_START.finditer(text))
+        label_starts = [m.start() for m in self._at_line_starts(_LINE_START)]
+        starts.update(label_starts)
         labels = sorted(starts)
         for match in _DECISION_END.finditer(text):
             starts.add(self._next_line(match.end()))
             starts.add(self._heading_start(match.start(), labels))
-        for match in _CLAIMS_LABEL.finditer(text):
-            # A heading whose decision word is unknown still stands alone, so
-            # the grammar can say what it expected there.
-            starts.add(self._heading_start(match.start(), labels))
+        for start in label_starts:
+            if _CLAIMS_LABEL.match(text, start):
+                # A heading whose decision word is unknown still stands alone,
+                # so the grammar can say what it expected there.
+                starts.add(self._heading_start(start, labels))
         return sorted(s for s in starts if s < len(text))
+
+    def _at_line_starts(self, pattern: re.Pattern) -> list[re.Match]:
+        """``pattern.finditer(self.joined)`` for a pattern that begins with
+        ``^`` (re.M): trying it only where physical lines start is the same,
+        and spares the regex engine a test at every character."""
+        found, end = [], 0
+        for offset in self.offsets:
+            if offset >= end and (match := pattern.match(self.joined, offset)):
+                found.append(match)
+                end = match.end()
+        return found
 
     def _next_line(self, offset: int) -> int:
         index = self.line_index(offset)
@@ -283,6 +326,8 @@ class _LazyWords:
 
     @cached_property
     def words(self) -> set[str]:
+        if self.text.isascii():  # lower-casing first changes no word's bounds
+            return set(_WORD.findall(self.text.lower()))
         return {w.lower() for w in _WORD.findall(self.text)}
 
     def __contains__(self, word: str) -> bool:
@@ -297,9 +342,12 @@ def _join(texts: list[str], hyphen_words: _LazyWords) -> tuple[str, list[int]]:
     for text in texts[1:]:
         # A capital after a line-end hyphen ("MTUS- Section") is a new word,
         # unless a number precedes it ("40.1-Definition", "Chapter 12-Surgeons").
-        if _WRAPPED_HYPHEN.search(out) and (text[:1].islower() or text[:1].isdigit()
-                                            or (out[-2:-1].isdigit() and text[:1].isalpha())):
-            head = _LAST_WORD.search(out).group(0)
+        # (Only the end of ``out`` is searched: searching all of it made joining
+        # a long paragraph quadratic.  A word has no spaces, hence ``rfind``.)
+        wrapped = out.endswith("-") and _WRAPPED_HYPHEN.search(out[-2:])
+        if wrapped and (text[:1].islower() or text[:1].isdigit()
+                        or (out[-2:-1].isdigit() and text[:1].isalpha())):
+            head = _LAST_WORD.search(out, out.rfind(" ") + 1).group(0)
             tail = _FIRST_WORD.match(text)
             if tail and _drop_hyphen(head, tail.group(0), hyphen_words):
                 out = out[:-1] + text
@@ -347,6 +395,21 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
         numbers = grid.numbers[first : last + 1]
         lines.append(Line(text, numbers[0], numbers[-1], tuple(zip(begins, numbers))))
     return tuple(lines)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def single_spaced(text: str) -> str:
+    """``text`` with each run of whitespace made one space (ends not stripped).
+
+    Logical lines are nearly always single-spaced already, and every
+    whitespace character but the space is unprintable, so two cheap tests
+    usually spare the regex its walk over a whole rationale.
+    """
+    if "  " in text or not text.isprintable():
+        return _WHITESPACE.sub(" ", text)
+    return text
 
 
 def normalize_text(text: str) -> Normalized:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Tree
+from lark import Lark, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from imr_etl.normalize import Normalized
@@ -40,12 +40,16 @@ class LetterParseError(ValueError):
 
 
 @cache
-def parser() -> Lark:
+def parser(transformer: Transformer | None = None) -> Lark:
+    """The letter grammar's parser; with a ``transformer``, one that applies
+    it to each rule as LALR reduces it, which gives what transforming the
+    tree afterwards gives without building the tree."""
     return Lark.open(
         str(GRAMMARS / "letter.lark"),
         parser="lalr",
         lexer="contextual",
         maybe_placeholders=False,
+        transformer=transformer,
     )
 
 
@@ -76,12 +80,14 @@ def _expected(error: UnexpectedInput) -> tuple[str, ...]:
     return tuple(sorted(_FRIENDLY.get(n, n) for n in names))
 
 
-def parse_tree(normalized: Normalized, source: str = "") -> Tree:
-    """Parse normalized text, raising :class:`LetterParseError` on failure."""
+def parse_tree(normalized: Normalized, source: str = "",
+               transformer: Transformer | None = None) -> Tree:
+    """Parse normalized text, raising :class:`LetterParseError` on failure;
+    with a ``transformer``, the tree is the one it makes (see :func:`parser`)."""
     if not normalized.lines:
         raise LetterParseError("empty letter: no text", source)
     try:
-        return parser().parse(normalized.text)
+        return parser(transformer).parse(normalized.text)
     except UnexpectedInput as error:
         raise _error(error, normalized, source) from None
 

@@ -14,7 +14,9 @@ Grain and keys
 * ``dim_letter``, ``dim_reviewer`` (a qualification profile: reviewers are
   anonymous), ``dim_service``, ``dim_guideline``, ``dim_body_region``,
   ``dim_date`` (key ``yyyymmdd``).
-* ``etl_load_run``, ``etl_quarantine`` — bookkeeping of the loads.
+* ``etl_load_run``, ``etl_quarantine`` — bookkeeping of the loads;
+  ``etl_source_file`` — each source file as last read (path, size, mtime,
+  sha256), so a re-run skips an unchanged file after a ``stat``, unread.
 
 Relationships (``fact_decision.letter_key`` → ``dim_letter.letter_key`` …) are
 documented here, not declared as FOREIGN KEYs: DuckDB refuses to delete and
@@ -63,6 +65,15 @@ etl_quarantine = Table(
     Column("size_bytes", Integer),
     Column("raw_text", String),  # the file decoded as the parser decodes it
     Column("raw_bytes", LargeBinary),  # the file exactly as read: nothing is lost
+)
+
+etl_source_file = Table(
+    "etl_source_file", metadata,
+    Column("source_path", String, primary_key=True),  # the file, resolved, as the load found it
+    Column("size_bytes", BigInteger),  # as last read; NULL: not known (recorded before revision 0002)
+    Column("mtime_ns", BigInteger),  # as last read; NULL: too recent to trust, or not known
+    Column("sha256", String, nullable=False),  # of the bytes last read
+    Column("run_id", Integer, nullable=False),  # the run that last read it
 )
 
 # ------------------------------------------------------------------- dimensions

@@ -16,7 +16,7 @@ from lark.visitors import merge_transformers
 
 from imr_etl import classify, extract
 from imr_etl.citations import CitationTransformer
-from imr_etl.normalize import Normalized
+from imr_etl.normalize import Normalized, single_spaced
 
 HEADER_KEYS = {
     "case number": "case_number",
@@ -32,7 +32,7 @@ HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date
 
 
 def squash(text) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
+    return single_spaced(str(text)).strip()
 
 
 class LetterTransformer(Transformer):
@@ -145,17 +145,25 @@ def _states(names) -> list[str]:
     return codes
 
 
-_TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
+TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
 
 
 def build_record(tree: Tree, normalized: Normalized) -> dict:
     """The record of docs/record.md, less the file's own keys."""
-    parts = dict(_TRANSFORMER.transform(tree).children)
+    return record(TRANSFORMER.transform(tree), normalized)
+
+
+def record(transformed: Tree, normalized: Normalized) -> dict:
+    """:func:`build_record` of a tree :data:`TRANSFORMER` has already
+    transformed, as the parser does when given it (``parse_tree(…, TRANSFORMER)``)."""
+    parts = dict(transformed.children)
     header = _header(parts.get("header", []))
     summary = parts.get("summary", "")
-    letter_date = _letter_date(header, normalized)
     age, sex = extract.age_and_sex(summary)
-    injury = extract.injury_date(summary, letter_date) or _iso_date(header["injury_date"])
+    # The letter's date is looked up only if a two-digit year needs it: with
+    # no dated header, that is a scan of the whole letter.
+    injury = (extract.injury_date(summary, lambda: _letter_date(header, normalized))
+              or _iso_date(header["injury_date"]))
     items = [_item(n, item, normalized) for n, item in enumerate(parts["items"], start=1)]
     return {
         "header": header,

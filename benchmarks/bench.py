@@ -1,0 +1,393 @@
+"""`make bench`: how fast imr-etl loads, how much memory it takes, how cheap a
+re-run and a nightly increment are, how fast the curated views answer.
+
+Every load goes through the real command line (`imr-etl load … --quiet` in a
+subprocess); the corpora come from `imr-etl synth`.  Each figure is the
+median of several runs.  Sizes and repetitions come from the environment:
+
+    BENCH=quick|full          presets (default full; quick takes a few minutes)
+    BENCH_COLD=20000          letters of the first cold load
+    BENCH_LARGE=100000        letters of the second cold load (0: skip)
+    BENCH_WAREHOUSE=1000000   letters of the big warehouse (0: skip)
+    BENCH_NEW=600             new letters loaded into the big warehouse
+    BENCH_RUNS=3              runs of each measurement (the large load: BENCH_LARGE_RUNS)
+    BENCH_JOBS=               --jobs for the loads (default: one per core)
+    BENCH_PARSE=2000          letters for parse vs regex throughput
+
+Corpora and the big warehouse are cached under benchmarks/.cache (delete it to
+start afresh).  The big warehouse is built from a cold load of the
+BENCH_COLD corpus whose rows are then copied set-wise in SQL with fresh keys,
+identities, paths and hashes until it holds BENCH_WAREHOUSE letters (parsing
+a million letters would take the bench too long).
+
+Results: a table on stdout and benchmarks/.cache/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(__file__).resolve().parent / ".cache"
+BIN = Path(sys.executable).parent
+IMR_ETL = str(BIN / "imr-etl")
+SEED, NEW_SEED = 1, 2
+
+PRESETS = {
+    "full": dict(COLD=20_000, LARGE=100_000, WAREHOUSE=1_000_000, NEW=600, RUNS=3, LARGE_RUNS=3, PARSE=2000),
+    "quick": dict(COLD=2_000, LARGE=5_000, WAREHOUSE=50_000, NEW=600, RUNS=2, LARGE_RUNS=1, PARSE=500),
+}
+SUMMARY = re.compile(r": (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) quarantined")
+
+
+def settings() -> dict:
+    preset = os.environ.get("BENCH", "full") or "full"
+    if preset not in PRESETS:
+        sys.exit(f"BENCH must be one of {', '.join(PRESETS)}")
+    out = dict(PRESETS[preset], preset=preset)
+    for name in ("COLD", "LARGE", "WAREHOUSE", "NEW", "RUNS", "LARGE_RUNS", "PARSE"):
+        value = os.environ.get(f"BENCH_{name}")
+        if value:
+            out[name] = int(value.replace("_", "").replace(",", ""))
+    out["JOBS"] = os.environ.get("BENCH_JOBS") or None
+    return out
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ memory
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of one process, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            values = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in rollup if "kB" in line}
+        return values.get("Rss", 0), values.get("Pss", 0)
+    except OSError:
+        return 0, 0
+
+
+class PeakMemory:
+    """Samples the summed RSS (and PSS) of a process and all its descendants."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every = pid, every
+        self.rss = self.pss = 0
+        self.processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            tree = _children()
+            family, todo = [], [self.pid]
+            while todo:
+                pid = todo.pop()
+                family.append(pid)
+                todo.extend(tree.get(pid, ()))
+            sizes = [_memory(pid) for pid in family]
+            self.rss = max(self.rss, sum(r for r, _ in sizes))
+            self.pss = max(self.pss, sum(p for _, p in sizes))
+            self.processes = max(self.processes, sum(1 for r, _ in sizes if r))
+            self._stop.wait(self.every)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# -------------------------------------------------------------------- runs
+
+def run_load(paths: list[Path], db: Path, jobs: str | None) -> dict:
+    """One `imr-etl load --quiet` in a subprocess: seconds, counts, peak memory."""
+    command = [IMR_ETL, "load", *map(str, paths), "--db", str(db), "--quiet"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    memory = PeakMemory(process.pid)
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}{stdout}")
+    seen, new, updated, unchanged, quarantined = map(int, SUMMARY.search(stdout).groups())
+    return dict(seconds=seconds, seen=seen, new=new, updated=updated, unchanged=unchanged,
+                quarantined=quarantined, rate=seen / seconds, rss=memory.rss, pss=memory.pss,
+                processes=memory.processes,
+                # the largest single process of any child so far (Linux: KiB)
+                children_maxrss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def corpus(n: int, seed: int = SEED) -> Path:
+    """A cached synthetic corpus of n letters."""
+    folder = CACHE / f"corpus-{n}-seed{seed}"
+    manifest = folder / "manifest.jsonl"
+    if manifest.exists() and sum(1 for _ in manifest.open()) == n:
+        return folder
+    say(f"imr-etl synth {n} {folder} --seed {seed}")
+    if folder.exists():
+        shutil.rmtree(folder)
+    subprocess.run([IMR_ETL, "synth", str(n), str(folder), "--seed", str(seed), "--quiet"], check=True)
+    return folder
+
+
+def cold_paths(big: Path, n: int, total: int) -> list[Path]:
+    """The first n letters of a cached corpus of ``total``: synth writes
+    letter i to ``i // 1000`` so a prefix is whole subdirectories."""
+    if n == total:
+        return [big]
+    if n % 1000 or total <= 1000:
+        return [corpus(n)]
+    return [big / f"{i:04d}" for i in range(n // 1000)]
+
+
+def cold(paths: list[Path], runs: int, jobs: str | None, label: str, keep: Path | None = None) -> list[dict]:
+    out = []
+    for attempt in range(runs):
+        db = Path(f"/tmp/imr-bench-{os.getpid()}.duckdb")
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        result = run_load(paths, db, jobs)
+        say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
+            f"{result['rate']:.0f}/s, peak RSS {result['rss'] / 2**20:.0f} MiB "
+            f"({result['quarantined']} quarantined)")
+        out.append(result)
+        if keep is not None and attempt == runs - 1:
+            shutil.move(db, keep)
+        else:
+            db.unlink(missing_ok=True)
+    return out
+
+
+# ---------------------------------------------------------- big warehouse
+
+def big_warehouse(base_db: Path, letters: int) -> Path:
+    """A warehouse of ``letters`` letters made by copying a loaded one's rows
+    with fresh keys (cached)."""
+    import duckdb
+
+    from imr_etl import warehouse
+
+    target = CACHE / f"warehouse-{letters}-rev{warehouse.head_revision()}.duckdb"
+    if target.exists():
+        return target
+    say(f"building a {letters:,}-letter warehouse from {base_db.name}")
+    started = time.perf_counter()
+    shutil.copy(base_db, target.with_suffix(".tmp"))
+    con = duckdb.connect(str(target.with_suffix(".tmp")))
+    base = con.execute("SELECT count(*) FROM dim_letter").fetchone()[0]
+    # copy k (1, 2, …) of base letter r (0 … base-1) is letter k * base + r: keep those below `letters`
+    con.execute("CREATE TEMP TABLE ranked AS SELECT letter_key, source_path, "
+                "row_number() OVER (ORDER BY letter_key) - 1 AS r FROM dim_letter")
+    con.execute(f"CREATE TEMP TABLE copies AS SELECT letter_key, source_path, k.k FROM ranked, "
+                f"range(1, {-(-letters // base)}) k(k) WHERE k.k * {base} + r < {letters}")
+    fresh = {"letter_key": "(hash(t.letter_key, k) >> 1)::BIGINT",
+             "decision_key": "(hash(t.decision_key, k) >> 1)::BIGINT",
+             "letter_id": "t.letter_id || '~' || k", "case_number": "t.case_number || '~' || k",
+             "source_path": "t.source_path || '~' || k", "sha256": "sha256(t.sha256 || '~' || k)"}
+    for table, join in (("dim_letter", "USING (letter_key)"), ("fact_decision", "USING (letter_key)"),
+                        ("fact_citation", "USING (letter_key)"), ("etl_source_file", "USING (source_path)")):
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table]).fetchall()]
+        select = ", ".join(fresh.get(c) or f"t.{c}" for c in columns)
+        con.execute(f"INSERT INTO {table} SELECT {select} FROM {table} t JOIN copies {join}")
+    con.execute("CHECKPOINT")
+    con.close()
+    target.with_suffix(".tmp").rename(target)
+    say(f"built in {time.perf_counter() - started:.0f} s")
+    return target
+
+
+def nightly(big: Path, new: Path, runs: int, jobs: str | None) -> list[dict]:
+    out = []
+    for attempt in range(runs):
+        db = Path(f"/tmp/imr-bench-big-{os.getpid()}.duckdb")
+        shutil.copy(big, db)
+        result = run_load([new], db, jobs)
+        say(f"{result['seen']} new letters into the big warehouse, run {attempt + 1}: {result['seconds']:.2f} s, "
+            f"peak RSS {result['rss'] / 2**20:.0f} MiB")
+        out.append(result)
+        db.unlink(missing_ok=True)
+    return out
+
+
+def views(db: Path, runs: int) -> list[tuple[str, float, float, int]]:
+    """Each curated view: median ms of count(*) and of a scan that computes
+    every column of every row (hash of the whole row), and its row count."""
+    import duckdb
+
+    from imr_etl import warehouse
+
+    con = duckdb.connect(str(db), read_only=True)
+    out = []
+    for view in warehouse.views():
+        counts, scans = [], []
+        rows = con.execute(f"SELECT count(*) FROM {view.name}").fetchone()[0]
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            con.execute(f"SELECT count(*) FROM (SELECT * FROM {view.name})").fetchall()
+            counts.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            con.execute(f"SELECT count(*), max(hash(v)) FROM {view.name} v").fetchall()
+            scans.append(time.perf_counter() - started)
+        out.append((view.name, statistics.median(counts[1:]) * 1000, statistics.median(scans[1:]) * 1000, rows))
+    con.close()
+    return out
+
+
+def parse_vs_regex(folder: Path, n: int, runs: int) -> dict:
+    """Letters/s in one process: imr-etl's parse vs a plain regex scan of the
+    same files (read, decode, find every decision line)."""
+    from imr_etl.load import iter_files
+    from imr_etl.letters import LetterParseError, parse_bytes
+
+    files = [p for _, p in zip(range(n), iter_files([folder]))]
+    decision = re.compile(r":\s*(Upheld|Overturned)\s*$", re.M)
+    parse_bytes(Path(files[0]).read_bytes())  # build the grammar first
+
+    def regex() -> None:
+        for path in files:
+            with open(path, "rb") as f:
+                decision.findall(f.read().decode("utf-8", "replace"))
+
+    def parse() -> None:
+        for path in files:
+            with open(path, "rb") as f:
+                try:
+                    parse_bytes(f.read(), path)
+                except LetterParseError:
+                    pass
+
+    rates = {}
+    for name, scan in (("regex", regex), ("parse", parse)):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            scan()
+            times.append(time.perf_counter() - started)
+        rates[name] = len(files) / statistics.median(times)
+    rates["ratio"] = rates["parse"] / rates["regex"]
+    return rates
+
+
+# ------------------------------------------------------------------- main
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    import duckdb
+
+    return (f"{os.cpu_count()} × {model}, {memory / 2**20:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"DuckDB {duckdb.__version__}, load average {os.getloadavg()[0]:.2f} at start")
+
+
+def main() -> None:
+    config = settings()
+    CACHE.mkdir(exist_ok=True)
+    runs, jobs = config["RUNS"], config["JOBS"]
+    rows: list[tuple[str, str, str]] = []  # measure, figure, target
+    results: dict = {"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "config": config}
+    say(f"bench {config['preset']}: {results['machine']}")
+
+    total = max(config["COLD"], config["LARGE"])
+    base = corpus(total)
+    small = cold_paths(base, config["COLD"], total)
+    kept = CACHE / f"cold-{config['COLD']}.duckdb"
+    first = cold(small, runs, jobs, f"cold {config['COLD']:,}", keep=kept)
+    cold_rate = median(first, "rate")
+    results["cold"] = first
+    rows.append((f"cold load, {config['COLD']:,} letters", f"{cold_rate:,.0f} letters/s "
+                 f"({median(first, 'seconds'):.1f} s, {median(first, 'quarantined'):.0f} quarantined)",
+                 "≥ 1,000 letters/s"))
+    rows.append((f"peak memory, {config['COLD']:,} letters", f"{median(first, 'rss') / 2**20:,.0f} MiB RSS "
+                 f"({median(first, 'pss') / 2**20:,.0f} MiB PSS), {first[0]['processes']} processes", "≤ 1 GiB"))
+
+    if config["LARGE"] and config["LARGE"] != config["COLD"]:
+        large = cold(cold_paths(base, config["LARGE"], total), config["LARGE_RUNS"], jobs,
+                     f"cold {config['LARGE']:,}")
+        results["large"] = large
+        rows.append((f"cold load, {config['LARGE']:,} letters",
+                     f"{median(large, 'rate'):,.0f} letters/s ({median(large, 'seconds'):.1f} s; "
+                     f"{median(large, 'rate') / cold_rate:.2f} × the {config['COLD']:,} rate)",
+                     "same rate"))
+        rows.append((f"peak memory, {config['LARGE']:,} letters",
+                     f"{median(large, 'rss') / 2**20:,.0f} MiB RSS ({median(large, 'pss') / 2**20:,.0f} MiB PSS)",
+                     "≤ 1 GiB, flat"))
+
+    again = []
+    for attempt in range(runs):
+        again.append(run_load(small, kept, jobs))
+        say(f"re-run {attempt + 1}: {again[-1]['seconds']:.2f} s = {again[-1]['rate']:,.0f}/s "
+            f"({again[-1]['quarantined']} quarantined files retried)")
+    results["rerun"] = again
+    rows.append((f"re-run, unchanged {config['COLD']:,}", f"{median(again, 'rate'):,.0f} letters/s "
+                 f"({median(again, 'seconds'):.2f} s; {median(again, 'rate') / cold_rate:.1f} × cold)",
+                 "≥ 10 × cold"))
+
+    if config["WAREHOUSE"]:
+        big = big_warehouse(kept, config["WAREHOUSE"])
+        new = corpus(config["NEW"], NEW_SEED)
+        night = nightly(big, new, runs, jobs)
+        results["nightly"] = night
+        rows.append((f"{config['NEW']} new letters into {config['WAREHOUSE']:,}",
+                     f"{median(night, 'seconds'):.2f} s (peak RSS {median(night, 'rss') / 2**20:,.0f} MiB)",
+                     "≤ 10 s"))
+        timed = views(big, max(runs, 3))
+        results["views"] = timed
+        for name, count_ms, scan_ms, n in timed:
+            rows.append((f"view {name} ({n:,} rows)", f"{count_ms:,.0f} ms count(*), {scan_ms:,.0f} ms all columns",
+                         "≤ 200 ms"))
+    kept.unlink(missing_ok=True)
+
+    rates = parse_vs_regex(base, config["PARSE"], runs)
+    results["parse"] = rates
+    rows.append(("parse vs regex scan, 1 process", f"{rates['parse']:,.0f} vs {rates['regex']:,.0f} letters/s "
+                 f"= {rates['ratio']:.3f}", "≥ 0.25"))
+
+    results["children_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    (CACHE / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    width = [max(len(r[i]) for r in rows + [("measure", "median", "target")]) for i in range(3)]
+    print(f"\nimr-etl bench ({config['preset']}), {results['date']}\n{results['machine']}\n")
+    for row in [("measure", "median", "target"), tuple("-" * w for w in width), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, width)).rstrip())
+    print(f"\nlargest single process of any load or synth (getrusage): {results['children_maxrss_mib']:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
