@@ -55,24 +55,11 @@ MANIFEST = "manifest.jsonl"
 # parser's current vocabularies.  Their rows in synth_services.csv are skipped
 # (and the coverage test excuses them) until the gap is fixed; then delete the
 # entry here.
-PARSER_GAPS = {
-    # vocab/service_patterns.csv has no ultrasound_imaging row, and
-    # "diagnostic ultrasound|ultrasound of" sends "Diagnostic ultrasound of
-    # the right shoulder" to other_diagnostic.
-    ("diagnostic_tests", "ultrasound_imaging"),
-    # No service pattern yields other_programs: "Inpatient detoxification
-    # program" classifies as other/other.
-    ("programs", "other_programs"),
-}
+PARSER_GAPS: set[tuple[str, str]] = set()
 
 # Other forms a real letter uses that the parser reads wrongly today, so the
 # templates avoid them (PARSER GAP; see also _partial_wrap_ok, the reviewer's
 # "Board Certified In…", and the full stop after a Non-MTUS page):
-#   "Custom orthotics" → other/other (the pattern has "orthotic", not the
-#       plural); the template says "Custom orthotic insoles".
-#   "Sacroiliac joint injection" → other_injections (the joint pattern wants
-#       the site after "injection"); the template says "Injection to the
-#       sacroiliac joint".
 #   "Purchase of a knee brace" → other_dme ("purchase" is the earliest
 #       dmepos word); purchases are said after the item ("TENS unit purchase").
 #   "…, internal derangement of the knee, and lumbar disc displacement" → one
