@@ -55,8 +55,12 @@ _SURGERY_BY_REGION = {"cervical": "spine", "thoracic": "spine", "lumbar": "spine
 
 
 @cache
-def _service_patterns() -> tuple[tuple[re.Pattern, str, str], ...]:
-    return tuple((re.compile(row["pattern"], re.I), row["category"], row["subcategory"])
+def _service_patterns() -> tuple[tuple[re.Pattern, str, str, bool], ...]:
+    """(pattern, category, subcategory, fallback): a fallback pattern ("purchase",
+    "rental") names its subcategory only when no other pattern of the category
+    matches — "Purchase of a knee brace" is a brace."""
+    return tuple((re.compile(row["pattern"], re.I), row["category"], row["subcategory"],
+                  row["fallback"] == "yes")
                  for row in vocabulary.rows("service_patterns.csv"))
 
 
@@ -111,15 +115,15 @@ def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     """(category, subcategory) for ``text`` by the service patterns: the first
     pattern that matches names the category; of that category's patterns,
     the one that matches earliest in the text names the subcategory."""
-    found = None  # (offset, subcategory) of the earliest match so far
-    for pattern, c, s in _service_patterns():
+    found = None  # (fallback, offset, subcategory) of the best match so far
+    for pattern, c, s, fallback in _service_patterns():
         # Once a category is known, only its own patterns can change the answer.
         if category is not None and c != category:
             continue
         match = pattern.search(text)
-        if match and (found is None or match.start() < found[0]):
-            found, category = (match.start(), s), c
-    return (category, found[1]) if found else None
+        if match and (found is None or (fallback, match.start()) < found[:2]):
+            found, category = (fallback, match.start(), s), c
+    return (category, found[2]) if found else None
 
 
 # ---------------------------------------------------------------- quantity
@@ -199,8 +203,9 @@ def quantity(service: str) -> tuple[int | float | None, str | None]:
             number, unit = sorted(match.groups(), key=lambda g: not g[0].isdigit())
             if _units()[unit.lower()] != "weeks":
                 return _number(float(number)), _units()[unit.lower()]
-        elif kind == "hash":
-            return _number(float(match.group(1))), "units"
+        elif kind == "hash":  # the last one: "Tylenol #3 #60" asks for 60
+            *_, last = pattern.finditer(text)
+            return _number(float(last.group(1))), "units"
         elif kind == "weekly":
             per_week = float(match.group(2) or match.group(1))
             unit = _units().get((match.group(3) or "").lower(), "sessions")

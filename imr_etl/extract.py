@@ -214,8 +214,9 @@ def _protect_region_series(text: str) -> str:
         before = match.string[: match.start()].rsplit(",", 1)[-1].strip()
         if all(w.lower() in _TISSUES for w in words):  # ICD-10's "muscle, fascia and tendon"
             pass
-        # "knee and shoulder strain" is one; "strain of knee and shoulder strain" two
-        elif not all(classify.names_region(w) for w in words) or ("," not in match.group(0) and before):
+        # "knee and shoulder strain" is one; "strain of knee and shoulder strain"
+        # and "derangement of the knee, and lumbar disc …" are two.
+        elif not all(classify.names_region(w) for w in words) or (len(words) < 3 and before):
             return match.group(0)
         return match.group(0).replace(" and ", "\x02").replace(",", "\x01")
     return _SERIES.sub(hide, text)

@@ -15,8 +15,16 @@ from imr_etl.transform import TRANSFORMER, record
 FORMATS = {".txt": "text", ".text": "text"}
 
 
+# A letter is tens of kilobytes; a file far larger is not one, and parsing it
+# would only cost time (the grammar's lexer is linear but not cheap).
+MAX_BYTES = 2_000_000
+
+
 def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
     """Record of docs/record.md for a letter's raw bytes."""
+    if len(data) > MAX_BYTES:
+        raise LetterParseError(f"too large for a letter: {len(data):,} bytes "
+                               f"(the limit is {MAX_BYTES:,})", source)
     normalized = normalize(data)
     # The parser transforms as it parses: no parse tree is built.
     parsed = record(parse_tree(normalized, source, TRANSFORMER), normalized)

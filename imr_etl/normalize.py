@@ -142,12 +142,12 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     # Translating and collapsing spaces over the whole text is the same as
     # doing it line by line (neither touches a line end) and far cheaper.
     text = _SPACES.sub(" ", _translate(text.replace("\ufffe", "-\ufffe")))
-    page_breaks = _PAGE_OR_HYPHEN_BREAK.search(text)
     out = []
     # As splitting at r"\r\n|\r|\n", and faster.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, raw in enumerate(lines, start=1):
-        for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if page_breaks else (raw,):
+        breaks = "\f" in raw or "\ufffe" in raw  # (cheaper than splitting every line)
+        for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if breaks else (raw,):
             line = part.strip()
             if line and not _PAGE_FURNITURE.fullmatch(line):
                 if _may_be_glued(line):

@@ -58,13 +58,8 @@ MANIFEST = "manifest.jsonl"
 PARSER_GAPS: set[tuple[str, str]] = set()
 
 # Other forms a real letter uses that the parser reads wrongly today, so the
-# templates avoid them (PARSER GAP; see also _partial_wrap_ok, the reviewer's
-# "Board Certified In…", and the full stop after a Non-MTUS page):
-#   "Purchase of a knee brace" → other_dme ("purchase" is the earliest
-#       dmepos word); purchases are said after the item ("TENS unit purchase").
-#   "…, internal derangement of the knee, and lumbar disc displacement" → one
-#       diagnosis (read as a region series "knee, and lumbar"); no diagnosis
-#       in _DIAGNOSES ends with a region word.
+# templates avoid them (PARSER GAP): see _partial_wrap_ok and the full stop
+# after a Non-MTUS page.
 
 # Rough shares of the DWC's IMR decisions by category.
 CATEGORY_WEIGHTS = {
@@ -805,11 +800,6 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
     state = "California" if rng.random() < 0.9 else _pick(rng, data.states)
     if board:
         lead = _pick(rng, ("Board Certified in ", "Board Certified in ", "Board Certified "))
-        if lead == "Board Certified " and said[:2].lower() == "in":
-            # PARSER GAP (letter.lark BOARD_CERTIFIED /Board Certified( in)?/i
-            # has no word boundary): "Board Certified Internal Medicine" reads
-            # as "Board Certified In" + "ternal Medicine".
-            lead = "Board Certified in "
     else:
         lead = "licensed in "
     qualification = f"The expert reviewer is {lead}{said}"

@@ -1,0 +1,101 @@
+"""A nightly directory of files nobody checked: the good letters load, each
+bad file is quarantined with a reason a person can act on, the run completes
+and counts them, and nothing reaches the user as a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REAL, SEEDS
+from imr_etl import warehouse
+from imr_etl.cli import main
+from imr_etl.load import load
+
+GOOD = SEEDS + REAL[:2]
+
+
+def quarantine(db: str) -> dict[str, tuple]:
+    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT source_path, stage, reason, line_number, column_number, raw_text IS NOT NULL "
+            "FROM etl_quarantine").fetchall()
+    return {Path(r[0]).name: tuple(r[1:]) for r in rows}
+
+
+def letter_count(db: str) -> int:
+    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM dim_letter").scalar()
+
+
+@pytest.fixture
+def nightly(tmp_path) -> Path:
+    """The good letters, and beside them every kind of bad file."""
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for path in GOOD:
+        shutil.copy(path, folder / path.name)
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "garbage.txt").write_bytes(bytes(range(256)) * 40)
+    (folder / "truncated.txt").write_text(seed[: len(seed) // 3], encoding="utf-8")
+    (folder / "shopping.txt").write_text("Shopping list\nmilk\neggs\n", encoding="utf-8")
+    (folder / "one_long_line.txt").write_text("x" * 5_000_000, encoding="utf-8")
+    (folder / "utf16.txt").write_bytes(seed.encode("utf-16"))  # with its BOM: still a letter
+    (folder / "no_items.txt").write_text(seed.split("IMR ISSUES, DECISIONS AND RATIONALES")[0]
+                                         + "IMR ISSUES, DECISIONS AND RATIONALES\n", encoding="utf-8")
+    (folder / "denied.txt").write_text(seed.replace(":  Upheld", ":  Denied", 1), encoding="utf-8")
+    (folder / "twin.txt").write_bytes(GOOD[1].read_bytes())  # the same letter under a second name
+    # cp1252 and latin-1 extractions of a seed load like the original
+    (folder / "cp1252.txt").write_bytes((SEEDS[2].read_text(encoding="utf-8")
+                                         + "\nCaf\u00e9 \u2013 \u201cquoted\u201d\n").encode("cp1252"))
+    (folder / "latin1.txt").write_bytes((SEEDS[3].read_text(encoding="utf-8") + "\nCafé\n").encode("latin-1"))
+    # a symlink loop in the tree (discovery must not follow it forever)
+    (folder / "loop").mkdir()
+    os.symlink("..", folder / "loop" / "again")
+    return folder
+
+
+def test_good_letters_load_and_each_bad_file_is_quarantined_with_a_reason(nightly, tmp_path):
+    db = str(tmp_path / "imr.duckdb")
+    summary = load([nightly], db, jobs=1)
+    quarantined = quarantine(db)
+    assert set(quarantined) == {"empty.txt", "garbage.txt", "truncated.txt", "shopping.txt",
+                                "one_long_line.txt", "no_items.txt", "denied.txt"}
+    # twin.txt is a good letter's bytes again: loaded once.  utf16, cp1252 and
+    # latin1 are seeds in other encodings: letters of their own (a seed has no
+    # case number, so its identity is its path), and not quarantined.
+    assert letter_count(db) == len(GOOD) + 3
+    assert summary.unchanged == 1
+    assert summary.quarantined == len(quarantined)
+    for name, (stage, reason, line, column, has_text) in quarantined.items():
+        assert reason and "\n" not in reason and "Traceback" not in reason, name
+        assert has_text, name
+    assert quarantined["empty.txt"][1] == "empty letter: no text"
+    stage, reason, line, column, _ = quarantined["denied.txt"]
+    assert stage == "parse" and line is not None and column is not None
+    assert "Upheld or Overturned" in reason
+    assert quarantined["truncated.txt"][2] is not None  # where the letter stopped
+
+
+def test_a_second_run_over_the_same_directory_changes_nothing(nightly, tmp_path):
+    db = str(tmp_path / "imr.duckdb")
+    load([nightly], db, jobs=1)
+    first = (letter_count(db), quarantine(db))
+    again = load([nightly], db, jobs=1)
+    assert (letter_count(db), quarantine(db)) == first
+    assert again.new == again.updated == 0
+
+
+def test_the_cli_reports_quarantine_in_one_summary_line_and_strict_fails(nightly, tmp_path):
+    db = str(tmp_path / "imr.duckdb")
+    result = CliRunner().invoke(main, ["load", str(nightly), "--db", db, "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "7 quarantined" in result.output
+    strict = CliRunner().invoke(main, ["load", str(nightly), "--db", db, "--quiet", "--strict", "--jobs", "1"])
+    assert strict.exit_code == 2
