@@ -134,13 +134,14 @@ class Parsed:
 
     file: FileState
     letter_key: int
+    by_path: bool  # identified by its path (no case number)
     decisions: int
     lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
     data: bytes
 
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
-        return cls(file, letter.letter_key, letter.decisions,
+        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
                    {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data)
 
 
@@ -524,11 +525,11 @@ class Loader:
                     continue
                 stats.append((path, stat.st_size, stat.st_mtime_ns))
             self._quarantine(failed)
-            known = self._file_states([path for path, _, _ in stats]) if stats else {}
+            known = self._file_states([path for path, _, _ in stats]) if stats and not self.force else {}
             unchanged: list[str] = []
             for path, size, mtime_ns in stats:
                 last = known.get(path)
-                if last is not None and not self.force and last[0] == size and last[1] == mtime_ns:
+                if last is not None and last[0] == size and last[1] == mtime_ns:
                     unchanged.append(path)
                 else:
                     yield path, last[2] if last is not None else None
@@ -540,10 +541,14 @@ class Loader:
                 self.progress(self.summary)
 
     def _file_states(self, paths: list[str]) -> dict[str, tuple[int | None, int | None, str]]:
+        # The range lets DuckDB skip row groups by their min/max: files are found,
+        # and so recorded, in path order, so a chunk's rows sit in a row group or
+        # two whatever the table's size.
         with self.conn.begin():
             found = self.conn.exec_driver_sql(
                 "SELECT source_path, size_bytes, mtime_ns, sha256 FROM etl_source_file "
-                f"WHERE {_in('source_path', 'VARCHAR')}", (paths,))
+                f"WHERE source_path BETWEEN ? AND ? AND {_in('source_path', 'VARCHAR')}",
+                (min(paths), max(paths), paths))
             return {path: (size, mtime, sha) for path, size, mtime, sha in found}
 
     def _record_files(self, files: Sequence[FileState]) -> None:
@@ -560,8 +565,11 @@ class Loader:
         parsed = [o for o in outcomes if isinstance(o, Parsed)]
         quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
 
-        # content already loaded, under this name or another, is unchanged
-        known = set() if self.force or not parsed else self._loaded({p.file.sha256 for p in parsed})
+        # content already loaded, under this name or another, is unchanged.  A letter
+        # with a case number is found by its key when written; only one identified
+        # by its path could be in the warehouse twice, so only those are looked up.
+        by_path = {p.file.sha256 for p in parsed if p.by_path}
+        known = set() if self.force or not by_path else self._loaded(by_path)
         letters: list[Parsed] = []
         batch_shas: set[str] = set()
         for letter in parsed:

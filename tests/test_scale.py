@@ -241,6 +241,22 @@ def test_a_warehouse_upgraded_from_the_first_revision_hashes_instead_of_reparsin
     assert query(db, "SELECT count(size_bytes), count(mtime_ns) FROM etl_source_file") == [(first.new, first.new)]
 
 
+def test_a_copy_of_a_letter_with_a_case_number_is_unchanged_and_then_skipped_by_stat(small, tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    shutil.copy(REAL[0], small / REAL[0].name)
+    age(small)
+    first = load([small], db, jobs=1)
+    copy = tmp_path / "elsewhere" / "copy.txt"
+    copy.parent.mkdir()
+    shutil.copy(REAL[0], copy)
+    age(copy.parent)
+    second = load([small, copy], db, jobs=1)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, first.new + 1)
+    assert query(db, "SELECT source_path FROM dim_letter WHERE letter_id = ?", REAL[0].stem) == \
+        [(str((small / REAL[0].name).resolve()),)]
+    assert query(db, "SELECT count(*) FROM etl_source_file WHERE source_path = ?", str(copy.resolve())) == [(1,)]
+
+
 def test_force_reparses_files_whose_stat_is_unchanged(small, tmp_path):
     db = str(tmp_path / "w.duckdb")
     first = load([small], db, jobs=1)
