@@ -263,6 +263,40 @@ def sql(ctx: click.Context, query: str, db: str | None, as_csv: bool, max_width:
     click.echo(_table(columns, records, max_width))
 
 
+@main.command()
+@db_option
+@click.pass_context
+def check(ctx: click.Context, db: str | None) -> None:
+    """Run the data-quality assertions on the warehouse; exit 1 if any fails.
+
+    For the nightly job, after `load`: every decision has its letter, service
+    and reviewer; every citation its decision; rates lie in [0, 1]; the load
+    runs' counts reconcile with the tables; no file is both loaded and
+    quarantined.  Prints one line per failed check (with examples), then
+    "N of M checks hold".
+
+    \b
+    Example:
+      imr-etl load --quiet && imr-etl check
+    """
+    from imr_etl import check as checks
+    from imr_etl import warehouse
+
+    try:
+        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+            results = checks.run(conn)
+    except Exception as error:
+        _fail(ctx, error)
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        examples = ", ".join(result.examples)
+        click.echo(f"FAILED {result.check.name}: {result.check.description} "
+                   f"({result.violations} violation(s), e.g. {examples})")
+    click.echo(f"{len(results) - len(failed)} of {len(results)} checks hold")
+    if failed:
+        sys.exit(1)
+
+
 def _cell(value: object, width: int) -> str:
     if value is None:
         text = "NULL"

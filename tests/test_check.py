@@ -62,3 +62,18 @@ def test_a_clean_load_passes_every_check(db):
 def test_each_kind_of_damage_is_caught(db, damage, failed):
     # v_decisions joins its dimensions: a decision that lost one drops out of it.
     assert set(failures(db, damage)) == failed
+
+
+def test_the_check_command_passes_then_names_what_failed(db):
+    from click.testing import CliRunner
+
+    from imr_etl.cli import main
+
+    ok = CliRunner().invoke(main, ["check", "--db", db])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.strip() == f"{len(check.CHECKS)} of {len(check.CHECKS)} checks hold"
+    failures(db, "UPDATE fact_decision SET overturned = 1 - overturned WHERE ordinal = 1")
+    bad = CliRunner().invoke(main, ["check", "--db", db])
+    assert bad.exit_code == 1
+    assert bad.output.startswith("FAILED decision_word_matches_measure: ")
+    assert bad.output.strip().endswith(f"{len(check.CHECKS) - 1} of {len(check.CHECKS)} checks hold")
