@@ -59,5 +59,4 @@ SELECT l.letter_id,
        l.loaded_at
 FROM dim_letter AS l
 JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key
-LEFT JOIN outcome AS o ON o.letter_key = l.letter_key
-ORDER BY l.letter_id;
+LEFT JOIN outcome AS o ON o.letter_key = l.letter_key;
