@@ -10,24 +10,31 @@
 --   both_cited       of those decisions, how many the other party also cites the same document for
 --   both_cited_rate  both_cited / decisions
 CREATE OR REPLACE VIEW v_guideline_citations AS
+-- One pass over the citations: per decision and document, how often each
+-- party cites it; "both cited" is then a flag, with no self-join.
 WITH cited AS (
-    SELECT decision_key, letter_key, cited_by, source, document, count(*) AS citations
+    SELECT decision_key, letter_key, source, document,
+           count(*) FILTER (WHERE cited_by = 'claims_administrator') AS by_claims_administrator,
+           count(*) FILTER (WHERE cited_by = 'reviewer') AS by_reviewer
     FROM stg_citations
-    GROUP BY decision_key, letter_key, cited_by, source, document
+    GROUP BY decision_key, letter_key, source, document
+),
+by_citer AS (
+    SELECT 'claims_administrator' AS cited_by, source, document, letter_key,
+           by_claims_administrator AS citations, by_reviewer > 0 AS other_cites_it
+    FROM cited WHERE by_claims_administrator > 0
+    UNION ALL
+    SELECT 'reviewer', source, document, letter_key, by_reviewer, by_claims_administrator > 0
+    FROM cited WHERE by_reviewer > 0
 )
-SELECT a.cited_by,
-       a.source,
-       a.document,
-       sum(a.citations)::BIGINT AS citations,
+SELECT cited_by,
+       source,
+       document,
+       sum(citations)::BIGINT AS citations,
        count(*) AS decisions,
-       count(DISTINCT a.letter_key) AS letters,
-       count(b.decision_key) AS both_cited,
-       count(b.decision_key)::DOUBLE / count(*) AS both_cited_rate
-FROM cited AS a
-LEFT JOIN cited AS b
-       ON b.decision_key = a.decision_key
-      AND b.cited_by <> a.cited_by
-      AND b.source = a.source
-      AND b.document IS NOT DISTINCT FROM a.document
-GROUP BY a.cited_by, a.source, a.document
-ORDER BY a.cited_by, decisions DESC, a.source, a.document;
+       count(DISTINCT letter_key) AS letters,
+       count(*) FILTER (WHERE other_cites_it) AS both_cited,
+       (count(*) FILTER (WHERE other_cites_it))::DOUBLE / count(*) AS both_cited_rate
+FROM by_citer
+GROUP BY cited_by, source, document
+ORDER BY cited_by, decisions DESC, source, document;
