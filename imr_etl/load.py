@@ -40,12 +40,14 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -316,6 +318,36 @@ def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Pat
 
 # ------------------------------------------------------------------ parsing
 
+# A letter parses in milliseconds; one that takes seconds is pathological
+# input, and must not hold up a nightly load.
+PARSE_SECONDS = 10.0
+
+
+class ParseTimeout(Exception):
+    """A letter used up its time budget."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`ParseTimeout` in this block after ``seconds`` (a SIGALRM
+    timer: only in a process's main thread, where loads and workers run; a
+    no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ParseTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.LetterRows | Quarantined:
     """Parse one letter's bytes into its rows, or say why it cannot be loaded.
 
@@ -323,8 +355,12 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.Le
     """
     sha = hashlib.sha256(data).hexdigest()
     try:
-        record = parse_bytes(data, path, FORMATS.get(Path(path).suffix.lower(), "text"))
+        with time_budget(PARSE_SECONDS):
+            record = parse_bytes(data, path, FORMATS.get(Path(path).suffix.lower(), "text"))
         return rows.letter_rows(record, run_id, loaded_at)
+    except ParseTimeout:
+        return Quarantined(path, sha, "parse", f"took over {PARSE_SECONDS:g} s to parse: not a letter "
+                           "as the grammar knows it", data)
     except LetterParseError as error:
         return Quarantined(path, sha, "parse", error.reason, data, error.line, error.column, error.expected)
     except Exception as error:  # a bug of ours must not stop the run

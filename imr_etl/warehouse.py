@@ -124,9 +124,12 @@ def lock(url: str, wait: float = 0.0) -> Iterator[None]:
     if path is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:  # a read-only or full file system, a directory we may not write
+        raise WarehouseError(f"{describe(url)}: cannot write there: {error.strerror or error}") from None
     try:
         deadline = time.monotonic() + wait
         while True:

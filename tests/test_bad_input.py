@@ -99,3 +99,33 @@ def test_the_cli_reports_quarantine_in_one_summary_line_and_strict_fails(nightly
     assert "7 quarantined" in result.output
     strict = CliRunner().invoke(main, ["load", str(nightly), "--db", db, "--quiet", "--strict", "--jobs", "1"])
     assert strict.exit_code == 2
+
+
+def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_path, monkeypatch):
+    """The per-letter time budget: a pathological letter (here, a parser made
+    to hang on one file) is quarantined with that reason; the rest load."""
+    import time as time_module
+
+    from imr_etl import load as load_module
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for path in GOOD:
+        shutil.copy(path, folder / path.name)
+    (folder / "slow.txt").write_bytes(GOOD[0].read_bytes() + b"\n")
+    real_parse = load_module.parse_bytes
+
+    def parse(data, source, *args):
+        if source.endswith("slow.txt"):
+            time_module.sleep(60)
+        return real_parse(data, source, *args)
+
+    monkeypatch.setattr(load_module, "parse_bytes", parse)
+    monkeypatch.setattr(load_module, "PARSE_SECONDS", 0.5)
+    db = str(tmp_path / "imr.duckdb")
+    started = time_module.monotonic()
+    summary = load([folder], db, jobs=1)
+    assert time_module.monotonic() - started < 30
+    assert quarantine(db)["slow.txt"][:2] == ("parse", "took over 0.5 s to parse: not a letter as the grammar knows it")
+    assert letter_count(db) == len(GOOD)
+    assert summary.quarantined == 1

@@ -1,0 +1,256 @@
+"""Whatever happens mid-run, the warehouse ends up right: a load killed with
+SIGKILL and run again equals a clean load; a file that vanishes or changes
+between discovery and reading is quarantined, not fatal; a full disk or a
+read-only warehouse is one clear error and leaves the warehouse as it was;
+data written at the first Alembic revision survives upgrade and downgrade."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REAL, SEEDS
+from imr_etl import check, load as load_module, warehouse
+from imr_etl.load import load
+from test_load import query, snapshot
+
+BIN = Path(sys.executable).parent / "imr-etl"
+RUN_COLUMNS = ("load_run_id", "loaded_at", "run_id", "quarantined_at")  # differ between any two loads
+
+
+def imr_etl(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, **kwargs)
+
+
+def failures(db: str) -> list[str]:
+    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        return [r.check.name for r in check.run(conn) if not r.ok]
+
+
+def statuses(db: str) -> list[str]:
+    return [s for (s,) in query(db, "SELECT status FROM etl_load_run ORDER BY run_id")]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("crash") / "letters"
+    assert imr_etl("synth", str(LETTERS), str(folder), "--seed", "3").returncode == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean(corpus, tmp_path_factory) -> dict:
+    db = str(tmp_path_factory.mktemp("clean") / "w.duckdb")
+    done = imr_etl("load", str(corpus), "--db", db, "--quiet", "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    return snapshot(db, ignore=RUN_COLUMNS)
+
+
+# -------------------------------------------------------------- SIGKILL
+
+def _wal_grew(db: str, folder: Path, size: int = 200_000):
+    wal = Path(db + ".wal")
+    return lambda: wal.exists() and wal.stat().st_size > size
+
+
+def _writing(db: str, folder: Path):
+    """True once the loader has written a batch's first CSV file: it does so
+    inside the batch's transaction (the CSV folder is under ``folder``)."""
+    return lambda: any(folder.glob("imr-etl-load-*/*.csv"))
+
+
+# when to kill: moments after the start (importing, migrating, parsing — the
+# 300 letters take ~2 s in all); inside the batch's transaction (its CSV files
+# are written); and once its commit has written 200 kB of WAL — during or just
+# after the commit, before the run is recorded as finished
+KILL_AT = {"0.3s": 0.3, "1.2s": 1.2, "2.0s": 2.0, "mid-transaction": _writing, "at-commit": _wal_grew}
+LETTERS = 300
+
+
+@pytest.mark.parametrize("when", list(KILL_AT), ids=list(KILL_AT))
+def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus, clean, tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    env = dict(os.environ, TMPDIR=str(tmp_path))  # the killed run's CSV folder lands here
+    process = subprocess.Popen([str(BIN), "load", str(corpus), "--db", db, "--quiet", "--jobs", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    condition = None if isinstance(KILL_AT[when], float) else KILL_AT[when](db, tmp_path)
+    deadline = time.monotonic() + (30 if condition else KILL_AT[when])
+    while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
+        time.sleep(0.002)
+    finished = process.poll() is not None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    if condition:
+        assert not finished, "the load ended before it could be interrupted there"
+    migrated = Path(db).exists() and query(
+        db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'dim_letter'")[0][0]
+    left = statuses(db) if migrated else []  # killed before, during or (rarely) after its run
+    if migrated:  # as the kill left it (maybe mid-migration, before any table): each batch all or nothing
+        loaded = query(db, "SELECT count(*) FROM dim_letter")[0][0]
+        assert loaded in (0, LETTERS)
+        if when == "mid-transaction":
+            assert loaded == 0 and left == ["running"]
+
+    rerun = imr_etl("load", str(corpus), "--db", db, "--quiet", "--jobs", "1", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+
+    assert snapshot(db, ignore=RUN_COLUMNS) == clean  # no partial letter, no duplicate, nothing missing
+    assert failures(db) == []
+    # the killed run, if it had started, is marked aborted; the re-run succeeded
+    assert statuses(db) == ["aborted" if s == "running" else s for s in left] + ["succeeded"]
+    assert query(db, "SELECT count(*) FROM etl_source_file")[0][0] == LETTERS
+
+
+# ------------------------------------- a file that vanishes or changes mid-run
+
+@pytest.fixture
+def letters(tmp_path) -> Path:
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for path in SEEDS + REAL[:2]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_path, monkeypatch):
+    db = str(tmp_path / "w.duckdb")
+    gone, changed = sorted(letters.iterdir())[:2]
+    original = changed.read_bytes()
+    real_read = load_module.read
+
+    def racing_read(path: str):  # another process deletes one file and rewrites another, after the stat
+        if path == str(gone):
+            gone.unlink()
+        elif path == str(changed):
+            changed.write_bytes(original[: len(original) // 4])  # caught half-written
+        return real_read(path)
+
+    monkeypatch.setattr(load_module, "read", racing_read)
+    summary = load([letters], db, jobs=1)
+    good = len(SEEDS + REAL[:2]) - 2
+    assert (summary.seen, summary.new, summary.quarantined) == (good + 2, good, 2)
+    assert statuses(db) == ["succeeded"]
+    held = dict((Path(p).name, (stage, reason)) for p, stage, reason in
+                query(db, "SELECT source_path, stage, reason FROM etl_quarantine"))
+    assert held[gone.name] == ("read", "cannot read: No such file or directory")
+    assert held[changed.name][0] == "parse" and held[changed.name][1]
+    assert query(db, "SELECT count(*) FROM dim_letter")[0][0] == good
+
+    # the writer finishes the file: the next run reads it again and loads it
+    monkeypatch.setattr(load_module, "read", real_read)
+    changed.write_bytes(original)
+    again = load([letters], db, jobs=1)
+    assert (again.new, again.quarantined) == (1, 0)
+    assert [Path(p).name for (p,) in query(db, "SELECT source_path FROM etl_quarantine")] == [gone.name]
+    assert failures(db) == []
+
+
+# --------------------------------------------- disk full, read-only warehouse
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A 16 MB filesystem of its own (needs root and mount)."""
+    mount_point = tmp_path / "fs"
+    mount_point.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def _one_clear_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("trouble", ["disk full", "read-only"])
+def test_a_full_disk_or_read_only_warehouse_is_one_clear_error_and_harms_nothing(trouble, tmpfs, corpus,
+                                                                                 letters):
+    db = str(tmpfs / "w.duckdb")
+    first = imr_etl("load", str(letters), "--db", db, "--quiet", "--jobs", "1")
+    assert first.returncode == 0, first.stderr
+    before = snapshot(db)
+    if trouble == "disk full":
+        with open(tmpfs / "filler", "wb") as filler:  # fill the filesystem to the last block
+            try:
+                while True:
+                    filler.write(b"\0" * 65536)
+                    filler.flush()
+            except OSError:
+                pass
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+
+    failed = imr_etl("load", str(corpus), "--db", db, "--quiet", "--jobs", "1")
+    assert failed.returncode == 1
+    line = _one_clear_line(failed.stderr)
+    assert ("No space left on device" if trouble == "disk full" else "Read-only file system") in line
+    assert "internal error" not in line and "Traceback" not in line
+
+    if trouble == "disk full":
+        (tmpfs / "filler").unlink()
+    else:
+        subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    assert snapshot(db) == before  # unharmed: not one letter of the failed run
+    assert failures(db) == []
+    again = imr_etl("load", str(letters), "--db", db, "--quiet", "--jobs", "1")  # and still loadable
+    assert again.returncode == 0, again.stderr
+    assert snapshot(db) == before  # its letters were loaded already: nothing to do
+    assert query(db, "SELECT status FROM etl_load_run ORDER BY run_id")[-1] == ("succeeded",)
+
+
+# ----------------------------------------------------- schema evolution
+
+FIRST = "0001"
+
+
+def test_data_written_at_the_first_revision_survives_upgrade_and_downgrade(letters, tmp_path):
+    # rows a real load makes, written into tables the first revision created
+    source = str(tmp_path / "head.duckdb")
+    load([letters], source, jobs=1)
+    db = str(tmp_path / "old.duckdb")
+    with warehouse.open_engine(db) as engine:
+        warehouse.migrate(engine, FIRST)
+        assert warehouse.current_revision(engine) == FIRST
+        with engine.begin() as conn:
+            tables = [t for (t,) in conn.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' AND table_name <> 'alembic_version'")]
+            assert "etl_source_file" not in tables and "dim_letter" in tables
+            conn.exec_driver_sql(f"ATTACH '{source}' AS src (READ_ONLY)")
+            for table in tables:
+                columns = ", ".join(f'"{c}"' for (c,) in conn.exec_driver_sql(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "AND table_catalog = current_database() ORDER BY ordinal_position", (table,)))
+                conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM src.{table}")
+            conn.exec_driver_sql("DETACH src")
+    expected = snapshot(source)
+    runs = query(source, "SELECT * FROM etl_load_run")
+    assert sum(map(len, expected.values())) > 100 and expected["fact_decision"]
+
+    with warehouse.open_engine(db) as engine:
+        warehouse.migrate(engine)
+        assert warehouse.current_revision(engine) == warehouse.head_revision()
+    assert snapshot(db) == expected and query(db, "SELECT * FROM etl_load_run") == runs
+    assert query(db, "SELECT source_path, sha256 FROM etl_source_file ORDER BY 1") == \
+        query(db, "SELECT source_path, sha256 FROM dim_letter ORDER BY 1")  # backfilled
+    assert failures(db) == []
+
+    with warehouse.open_engine(db) as engine:
+        warehouse.downgrade(engine, FIRST)
+        assert warehouse.current_revision(engine) == FIRST
+    assert snapshot(db) == expected and query(db, "SELECT * FROM etl_load_run") == runs
