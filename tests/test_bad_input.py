@@ -129,3 +129,29 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     assert quarantine(db)["slow.txt"][:2] == ("parse", "took over 0.5 s to parse: not a letter as the grammar knows it")
     assert letter_count(db) == len(GOOD)
     assert summary.quarantined == 1
+
+
+def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypatch):
+    """Permissions do not stop root (who runs these tests), so the refusal is
+    the operating system's error raised where the loader opens the file."""
+    from imr_etl import load as load_module
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for path in GOOD:
+        shutil.copy(path, folder / path.name)
+    (folder / "locked.txt").write_bytes(REAL[3].read_bytes())
+    os.chmod(folder / "locked.txt", 0)
+    real_read = load_module.read
+
+    def read(path):
+        if path.endswith("locked.txt"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_read(path)
+
+    monkeypatch.setattr(load_module, "read", read)
+    db = str(tmp_path / "imr.duckdb")
+    summary = load([folder], db, jobs=1)
+    stage, reason, *_ = quarantine(db)["locked.txt"]
+    assert (stage, reason) == ("read", "cannot read: Permission denied")
+    assert letter_count(db) == len(GOOD) and summary.quarantined == 1
