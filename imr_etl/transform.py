@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from lark import Token, Transformer, Tree
+from lark import Transformer, Tree
 from lark.visitors import merge_transformers
 
 from imr_etl import classify, extract

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -31,3 +32,13 @@ def rewrap(text: str, width: int) -> str:
 @pytest.fixture(params=SEEDS, ids=lambda p: p.stem)
 def seed(request) -> Path:
     return request.param
+
+
+@pytest.fixture
+def letters(tmp_path) -> Path:
+    """A directory with a copy of the seed letters and two real ones."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for path in SEEDS + REAL[:2]:
+        shutil.copy(path, folder / path.name)
+    return folder

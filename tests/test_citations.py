@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from imr_etl.letters import parse_bytes
 from imr_etl.normalize import normalize
 from imr_etl.parse import parse_tree
 from imr_etl.transform import build_record

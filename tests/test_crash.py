@@ -110,15 +110,6 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
 
 # ------------------------------------- a file that vanishes or changes mid-run
 
-@pytest.fixture
-def letters(tmp_path) -> Path:
-    folder = tmp_path / "letters"
-    folder.mkdir()
-    for path in SEEDS + REAL[:2]:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
 def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_path, monkeypatch):
     db = str(tmp_path / "w.duckdb")
     gone, changed = sorted(letters.iterdir())[:2]

@@ -56,16 +56,6 @@ def snapshot(db: str, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
     return out
 
 
-@pytest.fixture
-def letters(tmp_path) -> Path:
-    """A directory with a copy of the seed letters and two real ones."""
-    folder = tmp_path / "letters"
-    folder.mkdir()
-    for path in SEEDS + REAL[:2]:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def all_samples(tmp_path_factory) -> tuple[str, load_module.Summary]:
     db = str(tmp_path_factory.mktemp("wh") / "all.duckdb")

@@ -7,7 +7,6 @@ line spans, which belong to the file).
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
