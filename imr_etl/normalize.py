@@ -217,13 +217,18 @@ _FIRST_HEADING = re.compile(_HEADINGS[0], re.I)
 
 # A physical line that closes a sentence: the heading after it starts fresh.
 _SENTENCE_END = re.compile(r"""[.!?]["')\]]*$""")
+# A partial authorization is one heading of several sentences ("X was the
+# original request. Y was authorized by the Claims Administrator. The
+# remaining …, Z is: Upheld", or "… The Claims Administrator authorized Y,
+# leaving the original request IMR eligible. The original request, Z is: …"):
+# its later sentences must not start a heading of their own.
 _PARTIAL_MIDDLE = re.compile(
-    r"(?:[^\n]*?was\s+authorized\s+by\s+the\s+Claims\s+Administrator\."
-    r"|The\s+Claims\s+Administrator\s+authorized\s.*?leaving\s+the\s+original\s+request"
-    r"|The\s+remaining\s+IMR\s+eligible\s+portion|The\s+original\s+request,)",
-    re.S | re.I,
+    r"was\s+authorized\s+by\s+the\s+Claims\s+Administrator\."
+    r"|The\s+Claims\s+Administrator\s+authorized|leaving\s+the\s+original\s+request"
+    r"|The\s+remaining\s+IMR\s+eligible\s+portion|The\s+original\s+request,",
+    re.I,
 )
-_ORIGINAL_REQUEST = re.compile(r"was\s+the\s+original\s+request\.", re.I)
+_PARTIAL_START = re.compile(r"was\s+the\s+original\s+request\.", re.I)
 
 
 class _Layout:
@@ -299,10 +304,10 @@ class _Layout:
         while index > floor and not _SENTENCE_END.search(self.texts[index - 1]):
             index -= 1
         begin = self.offsets[index]
-        if (index > floor and _PARTIAL_MIDDLE.match(self.joined, begin)
-                and not _ORIGINAL_REQUEST.search(self.joined, begin, end)):
+        if (index > floor and _PARTIAL_MIDDLE.search(self.joined, begin, end)
+                and not _PARTIAL_START.search(self.joined, begin, end)):
             back = index - 1
-            while back > floor and not _ORIGINAL_REQUEST.search(
+            while back > floor and not _PARTIAL_START.search(
                 self.joined, self.offsets[back], self.offsets[index]
             ):
                 back -= 1

@@ -58,8 +58,7 @@ MANIFEST = "manifest.jsonl"
 PARSER_GAPS: set[tuple[str, str]] = set()
 
 # Other forms a real letter uses that the parser reads wrongly today, so the
-# templates avoid them (PARSER GAP): see _partial_wrap_ok and the full stop
-# after a Non-MTUS page.
+# templates avoid them (PARSER GAP): see the full stop after a Non-MTUS page.
 
 # Rough shares of the DWC's IMR decisions by category.
 CATEGORY_WEIGHTS = {
@@ -870,23 +869,6 @@ def _render(rng: Random, blocks: list[list[str] | tuple[str, ...]]) -> str:
     return text.replace("\f" + end, "\f")
 
 
-_AUTHORIZED = re.compile(r"[^\n]*?was\s+authorized\s+by\s+the\s+Claims\s+Administrator\.")
-
-
-def _partial_wrap_ok(lines: list[str]) -> bool:
-    """PARSER GAP (normalize.py, _Layout._heading_start): when a physical line
-    ends with "… was the original request." and the authorized request that
-    follows wraps before "was authorized by the Claims Administrator.", the
-    heading is cut in two and the letter does not parse.  Such wraps are
-    avoided: the heading is wrapped narrower, or not at all."""
-    for n, line in enumerate(lines[:-1]):
-        if line.endswith("was the original request.") and not (
-                lines[n + 1].startswith("The Claims Administrator")
-                or _AUTHORIZED.match("\n".join(lines[n + 1:]))):
-            return False
-    return True
-
-
 def _header_block(rng: Random, header: dict, width: int) -> list[str]:
     h = {k: header[k] for k in header}
     dates = {k: _mmddyyyy(date.fromisoformat(v).toordinal()) for k, v in h.items()
@@ -965,10 +947,6 @@ def compose(seed: int, index: int) -> tuple[str, bytes, dict]:
         alone = rng.random() < 0.15  # the decision word alone on the next line
         heading_text = item.heading + (colon.rstrip() if alone else colon + word)
         heading = wrap(heading_text, width)
-        if not _partial_wrap_ok(heading):
-            heading = next(lines for lines in (wrap(heading_text, w) for w in
-                                               (*range(width - 1, 30, -1), 10_000))
-                           if _partial_wrap_ok(lines))
         if alone:
             heading.append(word)
         claims = wrap("Claims Administrator guideline: " + item.claims, width)

@@ -157,3 +157,21 @@ def test_random_relayout_gives_the_same_record(seed_index, widths, blank, crlf, 
 def test_normalize_is_idempotent_on_any_text(text):
     once = normalize(text)
     assert normalize(once.text).text == once.text
+
+
+PARTIAL = [p for p in REAL if "was the original request" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("width", [40, 45, 70])
+def test_partial_authorizations_rewrapped_narrow(width):
+    """Every real letter with a partial authorization, its heading wrapped
+    anywhere (even inside the authorized request): the same record."""
+    assert len(PARTIAL) >= 5
+    for path in PARTIAL:
+        letter = path.read_text(encoding="utf-8")
+        relaid = "\n".join(
+            "\n".join(__import__("textwrap").wrap(line, width, break_long_words=False,
+                                                  break_on_hyphens=False))
+            for line in logical(letter)
+        )
+        assert parsed(relaid) == parsed(letter), path.name
