@@ -42,3 +42,49 @@ def letters(tmp_path) -> Path:
     for path in SEEDS + REAL[:2]:
         shutil.copy(path, folder / path.name)
     return folder
+
+
+# The record's keys (docs/record.md), for comparing a record with what it should be.
+HEADER_KEYS = ("case_number", "date_assigned", "injury_date", "decision_date", "ur_denial_date",
+               "priority", "application_received", "other")
+REVIEWER_KEYS = ("specialties", "subspecialties", "board_certified", "licensure_states")
+PATIENT_KEYS = ("age", "sex", "injury_date")
+ITEM_KEYS = ("ordinal", "service", "decision", "treatment_category", "treatment_subcategory",
+             "quantity", "quantity_unit", "body_region")
+CITATION_KEYS = ("cited_by", "source", "document", "topic", "pages", "section")
+
+
+def record_differences(where: str, expected: dict, record: dict) -> list[str]:
+    """Where a parse record departs from what it should be — header, reviewer,
+    patient, diagnoses, and each item with its citations — one line each."""
+    problems = []
+    for section, keys in (("header", HEADER_KEYS), ("reviewer", REVIEWER_KEYS), ("patient", PATIENT_KEYS)):
+        for key in keys:
+            want, got = expected[section][key], record[section].get(key)
+            if want != got:
+                problems.append(f"{where}: {section}.{key}: expected {want!r}, got {got!r}")
+    if expected["diagnoses"] != record["diagnoses"]:
+        problems.append(f"{where}: diagnoses: expected {expected['diagnoses']!r}, got {record['diagnoses']!r}")
+    want_items, got_items = expected["items"], record["items"]
+    if len(want_items) != len(got_items):
+        problems.append(f"{where}: item count: expected {len(want_items)}, got {len(got_items)}: "
+                        f"{[i.get('service') for i in got_items]!r}")
+    for want, got in zip(want_items, got_items):
+        item = f"{where}: item {want['ordinal']} ({want['service']!r})"
+        for key in ITEM_KEYS:
+            if want[key] != got.get(key):
+                problems.append(f"{item} {key}: expected {want[key]!r}, got {got.get(key)!r}")
+        problems += _citation_differences(item, want["citations"], got.get("citations") or [])
+    return problems
+
+
+def _citation_differences(where: str, want: list[dict], got: list[dict]) -> list[str]:
+    problems = []
+    if len(want) != len(got):
+        problems.append(f"{where} citations: expected {len(want)}, got {len(got)}: "
+                        f"{[(c.get('source'), c.get('document'), c.get('topic')) for c in got]!r}")
+    for n, (w, g) in enumerate(zip(want, got), 1):
+        for key in CITATION_KEYS:
+            if w.get(key) != g.get(key):
+                problems.append(f"{where} citation {n} {key}: expected {w.get(key)!r}, got {g.get(key)!r}")
+    return problems
