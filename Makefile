@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test load bench clean
+.PHONY: install test load bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ BENCH ?= full
 
 bench: $(STAMP)  ## generate corpora and measure load speed, memory, re-runs, nightly increments, views
 	BENCH=$(BENCH) $(BIN)/python benchmarks/bench.py
+
+docs: $(STAMP)  ## regenerate the data dictionary in docs/dictionary (commit it)
+	$(BIN)/imr-etl docs docs/dictionary
 
 clean:  ## remove the warehouse, the virtualenv and build output
 	rm -rf warehouse $(VENV) build *.egg-info .pytest_cache records.jsonl

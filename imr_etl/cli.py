@@ -326,6 +326,30 @@ def _table(columns: list[str], records: list[tuple], width: int) -> str:
     return "\n".join(out)
 
 
+# --------------------------------------------------------------------- docs
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def docs(out_dir: Path) -> None:
+    """Write the data dictionary, in Markdown, to OUT_DIR.
+
+    README.md lists every table and view with its grain; one page per table
+    or view gives its columns, types and descriptions.  It is generated from
+    the warehouse the migrations build and from the views' opening comments,
+    so it cannot drift; the committed copy is docs/dictionary/ (a test fails
+    when it is stale).
+
+    \b
+    Example:
+      imr-etl docs docs/dictionary
+    """
+    from imr_etl import dictionary
+
+    written = dictionary.write(out_dir)
+    click.echo(f"wrote the data dictionary to {out_dir}: {len(written) - 1} tables and views")
+
+
 # -------------------------------------------------------------------- synth
 
 

@@ -31,166 +31,192 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Double, Int
 
 metadata = MetaData()
 
+# Each table's ``info`` and each column's ``doc`` are the data dictionary
+# (``imr-etl docs``, docs/dictionary/): write them for the analyst.  ``doc``
+# is documentation only; it is not a SQL comment, so it needs no migration.
+
 # ------------------------------------------------------------------ bookkeeping
 
 etl_load_run = Table(
     "etl_load_run", metadata,
-    Column("run_id", Integer, primary_key=True, autoincrement=False),
-    Column("started_at", DateTime, nullable=False),
-    Column("finished_at", DateTime),
-    Column("status", String, nullable=False),  # running, succeeded, failed, aborted
-    Column("paths", String),  # what the run was asked to load, '; '-separated
-    Column("letters_seen", Integer, nullable=False),
-    Column("letters_new", Integer, nullable=False),
-    Column("letters_updated", Integer, nullable=False),
-    Column("letters_unchanged", Integer, nullable=False),
-    Column("letters_quarantined", Integer, nullable=False),
-    Column("decisions_written", Integer, nullable=False),
-    Column("seconds", Double),
-    Column("imr_etl_version", String),
-    Column("message", String),  # why a run failed or was aborted
+    Column("run_id", Integer, primary_key=True, autoincrement=False, doc="the run: 1, 2, … in order of starting"),
+    Column("started_at", DateTime, nullable=False, doc="start (UTC)"),
+    Column("finished_at", DateTime, doc="end (UTC; NULL while running, or if the process died)"),
+    Column("status", String, nullable=False, doc="running, succeeded, failed or aborted (the process died mid-run)"),
+    Column("paths", String, doc="what the run was asked to load, '; '-separated"),
+    Column("letters_seen", Integer, nullable=False, doc="letter files found"),
+    Column("letters_new", Integer, nullable=False, doc="loaded for the first time"),
+    Column("letters_updated", Integer, nullable=False, doc="changed since their last load: their rows were replaced"),
+    Column("letters_unchanged", Integer, nullable=False, doc="same content as already loaded: skipped"),
+    Column("letters_quarantined", Integer, nullable=False, doc="sent to etl_quarantine"),
+    Column("decisions_written", Integer, nullable=False, doc="fact_decision rows written"),
+    Column("seconds", Double, doc="wall time"),
+    Column("imr_etl_version", String, doc="the imr-etl version that ran"),
+    Column("message", String, doc="why the run failed or was aborted"),
+    info={"grain": "one run of `imr-etl load`",
+          "description": "Bookkeeping of the loads: when each ran, how it ended, what it did (view: v_load_runs)."},
 )
 
 etl_quarantine = Table(
     "etl_quarantine", metadata,
-    Column("source_path", String, primary_key=True),
-    Column("sha256", String, primary_key=True),
-    Column("run_id", Integer, nullable=False),  # the latest run that tried it
-    Column("quarantined_at", DateTime, nullable=False),
-    Column("stage", String, nullable=False),  # read, parse, load
-    Column("reason", String, nullable=False),
-    Column("line_number", Integer),
-    Column("column_number", Integer),
-    Column("expected", String),  # what the grammar expected there, '; '-separated
-    Column("size_bytes", Integer),
-    Column("raw_text", String),  # the file decoded as the parser decodes it
-    Column("raw_bytes", LargeBinary),  # the file exactly as read: nothing is lost
+    Column("source_path", String, primary_key=True, doc="the file"),
+    Column("sha256", String, primary_key=True, doc="hex digest of the file's bytes"),
+    Column("run_id", Integer, nullable=False, doc="the latest run that tried it (etl_load_run)"),
+    Column("quarantined_at", DateTime, nullable=False, doc="when that run quarantined it (UTC)"),
+    Column("stage", String, nullable=False, doc="read, parse or load"),
+    Column("reason", String, nullable=False, doc="what went wrong, in one line"),
+    Column("line_number", Integer, doc="line of the file where parsing failed (NULL: not a parse error)"),
+    Column("column_number", Integer, doc="column of that line"),
+    Column("expected", String, doc="what the grammar expected there, '; '-separated"),
+    Column("size_bytes", Integer, doc="the file's size"),
+    Column("raw_text", String, doc="the file decoded as the parser decodes it"),
+    Column("raw_bytes", LargeBinary, doc="the file exactly as read: nothing is lost"),
+    info={"grain": "one file version (source_path, sha256) that failed to read, parse or load",
+          "description": "Letters that could not be loaded, kept whole with the reason (view: v_quarantine). "
+                         "A later successful load of the path removes its rows."},
 )
 
 etl_source_file = Table(
     "etl_source_file", metadata,
-    Column("source_path", String, primary_key=True),  # the file, resolved, as the load found it
-    Column("size_bytes", BigInteger),  # as last read; NULL: not known (recorded before revision 0002)
-    Column("mtime_ns", BigInteger),  # as last read; NULL: too recent to trust, or not known
-    Column("sha256", String, nullable=False),  # of the bytes last read
-    Column("run_id", Integer, nullable=False),  # the run that last read it
+    Column("source_path", String, primary_key=True, doc="the file, resolved, as the load found it"),
+    Column("size_bytes", BigInteger, doc="size as last read (NULL: not known, recorded before revision 0002)"),
+    Column("mtime_ns", BigInteger, doc="modification time as last read (NULL: too recent to trust, or not known)"),
+    Column("sha256", String, nullable=False, doc="hex digest of the bytes last read"),
+    Column("run_id", Integer, nullable=False, doc="the run that last read it (etl_load_run)"),
+    info={"grain": "one source file, as a load last read it",
+          "description": "Lets a re-run skip an unchanged file after a stat, without reading it."},
 )
 
 # ------------------------------------------------------------------- dimensions
 
 dim_date = Table(
     "dim_date", metadata,
-    Column("date_key", Integer, primary_key=True, autoincrement=False),  # yyyymmdd
-    Column("date", Date, nullable=False),
-    Column("year", SmallInteger, nullable=False),
-    Column("quarter", SmallInteger, nullable=False),
-    Column("month", SmallInteger, nullable=False),
-    Column("month_name", String, nullable=False),
-    Column("year_month", String, nullable=False),  # 2016-12
-    Column("day_of_month", SmallInteger, nullable=False),
-    Column("day_of_week", SmallInteger, nullable=False),  # ISO: 1 = Monday
-    Column("day_name", String, nullable=False),
-    Column("is_weekend", Boolean, nullable=False),
+    Column("date_key", Integer, primary_key=True, autoincrement=False, doc="yyyymmdd"),
+    Column("date", Date, nullable=False, doc="the day"),
+    Column("year", SmallInteger, nullable=False, doc="calendar year"),
+    Column("quarter", SmallInteger, nullable=False, doc="1-4"),
+    Column("month", SmallInteger, nullable=False, doc="1-12"),
+    Column("month_name", String, nullable=False, doc="January, February, …"),
+    Column("year_month", String, nullable=False, doc="'2016-12'"),
+    Column("day_of_month", SmallInteger, nullable=False, doc="1-31"),
+    Column("day_of_week", SmallInteger, nullable=False, doc="ISO: 1 = Monday … 7 = Sunday"),
+    Column("day_name", String, nullable=False, doc="Monday, Tuesday, …"),
+    Column("is_weekend", Boolean, nullable=False, doc="Saturday or Sunday"),
+    info={"grain": "one day", "description": "Calendar of the days letters name (decision, UR denial and injury dates)."},
 )
 
 dim_body_region = Table(
     "dim_body_region", metadata,
-    Column("body_region_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("body_region", String, nullable=False),  # key of vocab/regions.csv
-    Column("label", String, nullable=False),
-    Column("region_group", String, nullable=False),  # spine, upper_extremity, …
+    Column("body_region_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of the region"),
+    Column("body_region", String, nullable=False, doc="key of vocab/regions.csv: lumbar_spine, knee, …"),
+    Column("label", String, nullable=False, doc="the region's label"),
+    Column("region_group", String, nullable=False, doc="spine, upper_extremity, lower_extremity, …"),
+    info={"grain": "one body region of vocab/regions.csv",
+          "description": "Body regions a disputed service names (\"MRI of the lumbar spine\")."},
 )
 
 dim_service = Table(
     "dim_service", metadata,
-    Column("service_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("service_label", String, nullable=False),  # normalized service text
-    Column("treatment_category", String, nullable=False),
-    Column("treatment_subcategory", String, nullable=False),
-    Column("category_label", String, nullable=False),
-    Column("subcategory_label", String, nullable=False),
+    Column("service_key", BigInteger, primary_key=True, autoincrement=False,
+           doc="hash of category, subcategory and label"),
+    Column("service_label", String, nullable=False, doc="the service text normalized for grouping"),
+    Column("treatment_category", String, nullable=False, doc="taxonomy category (vocab/taxonomy.csv)"),
+    Column("treatment_subcategory", String, nullable=False, doc="taxonomy subcategory"),
+    Column("category_label", String, nullable=False, doc="the category's label"),
+    Column("subcategory_label", String, nullable=False, doc="the subcategory's label"),
+    info={"grain": "one normalized service within a treatment subcategory",
+          "description": "What was disputed, placed in the treatment taxonomy (vocab/taxonomy.csv)."},
 )
 
 dim_reviewer = Table(
     "dim_reviewer", metadata,
-    Column("reviewer_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("specialties", String, nullable=False),  # '; '-separated, as the letter lists them
-    Column("subspecialties", String, nullable=False),
-    Column("board_certified", Boolean),
-    Column("licensure_states", String, nullable=False),  # 'TX, NY, CA'
-    Column("licensed_in_california", Boolean, nullable=False),
-    Column("primary_specialty", String),
-    Column("specialty_count", SmallInteger, nullable=False),
+    Column("reviewer_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of the profile"),
+    Column("specialties", String, nullable=False, doc="specialties, '; '-separated, as the letter lists them"),
+    Column("subspecialties", String, nullable=False, doc="subspecialties, '; '-separated"),
+    Column("board_certified", Boolean, doc="board certified (NULL: not stated)"),
+    Column("licensure_states", String, nullable=False, doc="states of licensure, 'TX, NY, CA'"),
+    Column("licensed_in_california", Boolean, nullable=False, doc="licensed to practice in California"),
+    Column("primary_specialty", String, doc="the first specialty listed"),
+    Column("specialty_count", SmallInteger, nullable=False, doc="how many specialties are listed"),
+    info={"grain": "one qualification profile (reviewers are anonymous)",
+          "description": "The expert reviewer's qualifications as the letter states them."},
 )
 
 dim_guideline = Table(
     "dim_guideline", metadata,
-    Column("guideline_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("source", String, nullable=False),  # MTUS, ODG, ACOEM, AMA, OTHER
-    Column("document", String),
-    Column("topic", String),
+    Column("guideline_key", BigInteger, primary_key=True, autoincrement=False,
+           doc="hash of source, document and topic"),
+    Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER"),
+    Column("document", String, doc="the guideline document (vocab/guidelines.csv)"),
+    Column("topic", String, doc="what in the document (NULL: none given)"),
+    info={"grain": "one (source, document, topic)", "description": "The guidelines decisions cite."},
 )
 
 dim_letter = Table(
     "dim_letter", metadata,
-    Column("letter_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("letter_id", String, nullable=False),  # case number, else source path
-    Column("case_number", String),
-    Column("source_path", String, nullable=False),
-    Column("sha256", String, nullable=False),
-    Column("format", String, nullable=False),
-    Column("date_assigned", Date),
-    Column("decision_date", Date),
-    Column("ur_denial_date", Date),
-    Column("application_received", Date),
-    Column("header_injury_date", Date),
-    Column("priority", String),
-    Column("header_other", String),  # JSON object of other header fields
-    Column("patient_age", SmallInteger),
-    Column("age_band", String),
-    Column("patient_sex", String),
-    Column("injury_date", Date),
-    Column("diagnoses", String),  # '; '-separated
-    Column("diagnosis_count", SmallInteger, nullable=False),
-    Column("decision_count", SmallInteger, nullable=False),
-    Column("reviewer_key", BigInteger, nullable=False),  # → dim_reviewer
-    Column("load_run_id", Integer, nullable=False),  # → etl_load_run: the run that last wrote it
-    Column("loaded_at", DateTime, nullable=False),
+    Column("letter_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of letter_id"),
+    Column("letter_id", String, nullable=False, doc="the letter: its case number, else its source path"),
+    Column("case_number", String, doc="IMR case number, CM16-0219557 (NULL: letter without a header)"),
+    Column("source_path", String, nullable=False, doc="the file the letter was loaded from"),
+    Column("sha256", String, nullable=False, doc="hex digest of the file's bytes"),
+    Column("format", String, nullable=False, doc="text or pdf"),
+    Column("date_assigned", Date, doc="header: Date Assigned"),
+    Column("decision_date", Date, doc="header: Decision Date"),
+    Column("ur_denial_date", Date, doc="header: UR Denial Date"),
+    Column("application_received", Date, doc="header: Application Received"),
+    Column("header_injury_date", Date, doc="header: Date of Injury"),
+    Column("priority", String, doc="header: Standard or Expedited"),
+    Column("header_other", String, doc="other header fields, a JSON object"),
+    Column("patient_age", SmallInteger, doc="age in years"),
+    Column("age_band", String, doc="under 30, 30-39, …, 70 and over"),
+    Column("patient_sex", String, doc="male, female or NULL"),
+    Column("injury_date", Date, doc="date of injury: the case summary's, else the header's"),
+    Column("diagnoses", String, doc="diagnoses named in the case summary, '; '-separated"),
+    Column("diagnosis_count", SmallInteger, nullable=False, doc="how many diagnoses"),
+    Column("decision_count", SmallInteger, nullable=False, doc="disputed items decided"),
+    Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
+    Column("load_run_id", Integer, nullable=False, doc="→ etl_load_run: the run that last wrote the letter"),
+    Column("loaded_at", DateTime, nullable=False, doc="when it was written (UTC)"),
+    info={"grain": "one letter", "description": "Each Final Determination Letter: header, patient, reviewer."},
 )
 
 # ------------------------------------------------------------------------ facts
 
 fact_decision = Table(
     "fact_decision", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False),
-    Column("letter_key", BigInteger, nullable=False),  # → dim_letter
-    Column("ordinal", SmallInteger, nullable=False),
-    Column("service_key", BigInteger, nullable=False),  # → dim_service
-    Column("reviewer_key", BigInteger, nullable=False),  # → dim_reviewer
-    Column("body_region_key", BigInteger),  # → dim_body_region; NULL: none named
-    Column("decision_date_key", Integer),  # → dim_date
-    Column("ur_denial_date_key", Integer),  # → dim_date
-    Column("injury_date_key", Integer),  # → dim_date
-    Column("decision", String, nullable=False),  # upheld, overturned
-    Column("overturned", SmallInteger, nullable=False),  # 0/1 measure
-    Column("quantity", Double),  # requested amount, in quantity_unit
-    Column("quantity_unit", String),
-    Column("service", String, nullable=False),  # as written in the letter
-    Column("rationale", String),
-    Column("start_line", Integer),
-    Column("end_line", Integer),
-    Column("citation_count", SmallInteger, nullable=False),
+    Column("decision_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of letter_id and ordinal"),
+    Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter"),
+    Column("ordinal", SmallInteger, nullable=False, doc="1, 2, … the item's place in the letter"),
+    Column("service_key", BigInteger, nullable=False, doc="→ dim_service"),
+    Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
+    Column("body_region_key", BigInteger, doc="→ dim_body_region (NULL: none named)"),
+    Column("decision_date_key", Integer, doc="→ dim_date: the letter's decision date"),
+    Column("ur_denial_date_key", Integer, doc="→ dim_date: the UR denial date"),
+    Column("injury_date_key", Integer, doc="→ dim_date: the date of injury"),
+    Column("decision", String, nullable=False, doc="upheld or overturned"),
+    Column("overturned", SmallInteger, nullable=False, doc="1 if overturned, else 0: sum it, average it"),
+    Column("quantity", Double, doc="amount requested, in quantity_unit (NULL: none stated)"),
+    Column("quantity_unit", String, doc="visits, sessions, units, refills, days, months (NULL: none)"),
+    Column("service", String, nullable=False, doc="the disputed service as written in the letter"),
+    Column("rationale", String, doc="the reviewer's decision rationale"),
+    Column("start_line", Integer, doc="first line of the item in the source file (1-based)"),
+    Column("end_line", Integer, doc="last line of the item in the source file"),
+    Column("citation_count", SmallInteger, nullable=False, doc="guideline citations of the decision"),
+    info={"grain": "one disputed item of one letter",
+          "description": "Each decision: Upheld (the denial stands) or Overturned (the treatment is necessary)."},
 )
 
 fact_citation = Table(
     "fact_citation", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False),  # → fact_decision
-    Column("position", SmallInteger, primary_key=True, autoincrement=False),  # 1, 2, … in letter order
-    Column("letter_key", BigInteger, nullable=False),  # → dim_letter (for set-wise replacement)
-    Column("guideline_key", BigInteger, nullable=False),  # → dim_guideline
-    Column("cited_by", String, nullable=False),  # claims_administrator, reviewer
-    Column("pages", String),
-    Column("section", String),
+    Column("decision_key", BigInteger, primary_key=True, autoincrement=False, doc="→ fact_decision"),
+    Column("position", SmallInteger, primary_key=True, autoincrement=False, doc="1, 2, … in letter order"),
+    Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter (so a letter's rows are replaced set-wise)"),
+    Column("guideline_key", BigInteger, nullable=False, doc="→ dim_guideline"),
+    Column("cited_by", String, nullable=False, doc="claims_administrator or reviewer"),
+    Column("pages", String, doc="pages as written (NULL: none given)"),
+    Column("section", String, doc="a regulation section such as 9792.24.1 (NULL: none)"),
+    info={"grain": "one guideline citation of one decision",
+          "description": "Bridge from decisions to the guidelines each party cited (view: stg_citations)."},
 )
 
 # Write order: dimensions before the facts that point at them.
