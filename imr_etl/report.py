@@ -62,7 +62,7 @@ def _cell(value: object) -> str:
     if isinstance(value, int):
         return f'<td class="num">{value:,}</td>'
     if isinstance(value, datetime):
-        return f"<td>{escape(value.strftime('%Y-%m-%d %H:%M'))}</td>"
+        return f'<td class="when">{escape(value.strftime("%Y-%m-%d %H:%M"))}</td>'
     return f"<td>{escape(str(value))}</td>"
 
 
@@ -129,8 +129,8 @@ def year_sections(conn: Connection) -> list[Section]:
 
     total = sum(r[2] for r in years)
     undated = next((r for r in years if r[0] is None), None)
-    note = (f" Letters without a header (the redacted seeds) have no decision date and are shown as "
-            f"“No date” ({undated[1]:,} letters)." if undated else "")
+    note = (f" Letters without a header block have no decision date: they are shown as “No date” "
+            f"({undated[1]:,} letters)." if undated else "")
     counts = Section(
         "years", "Decisions by letter year",
         "Decisions per year of the letter's decision date, split into upheld and overturned." + escape(note),
@@ -257,7 +257,8 @@ def render(conn: Connection, warehouse: str, now: datetime | None = None) -> str
         summary = _template("summary.html").substitute(
             letters=f"{letters:,}", decisions=f"{decisions:,}", overturned=f"{overturned:,}",
             rate=percent(overturned / decisions), low=percent(low), high=percent(high),
-            span=escape(f"{first:%d %b %Y} – {last:%d %b %Y}" if first else "no dates"))
+            dates=(f"Decision dates from {first:%d %b %Y} to {last:%d %b %Y}." if first
+                   else "No letter has a decision date."))
     else:
         sections = []
         summary = ('<p class="empty big">The warehouse holds no letters yet: load some with '
