@@ -317,6 +317,8 @@ def report(ctx: click.Context, out: Path, db: str | None) -> None:
       imr-etl report report.html
       imr-etl report --db /srv/imr/imr.duckdb /srv/www/imr/index.html
     """
+    from contextlib import suppress
+
     from imr_etl import warehouse
     from imr_etl.report import render
 
@@ -325,9 +327,13 @@ def report(ctx: click.Context, out: Path, db: str | None) -> None:
             html = render(conn, warehouse.describe(warehouse.resolve_url(db)))
     except Exception as error:
         _fail(ctx, error)
-    try:
-        out.write_text(html, encoding="utf-8")
+    partial = out.with_name(f".{out.name}.partial")
+    try:  # written aside, then renamed: a web server never serves half a page
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(out)
     except OSError as error:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
         _fail(ctx, warehouse.WarehouseError(f"{out}: cannot write the report: {error.strerror or error}"))
     click.echo(f"wrote {out}")
 

@@ -45,6 +45,7 @@ def page(warehouse, tmp_path_factory) -> tuple[Path, str]:
     result = run("report", "--db", warehouse, out)
     assert result.exit_code == 0, result.output
     assert result.stdout == f"wrote {out}\n" and result.stderr == ""
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # nothing partial left beside it
     return out, out.read_text(encoding="utf-8")
 
 
@@ -176,7 +177,6 @@ def test_every_chart_has_its_marks_title_sentence_and_n(page, warehouse):
         assert re.search(r"<h2>[^<]+</h2>", section) and '<p class="caption">' in section
         assert re.search(r'<p class="n">(n = [\d,]+ decisions|\d+ runs? shown)', section), section[:200]
     assert html.count(f"n = {decisions:,} decisions") >= 4  # treatment, years, year rates, specialties
-    assert decisions == 255
 
 
 def test_letters_and_decisions_per_year_match_the_letters(page, warehouse):
