@@ -28,6 +28,7 @@ CITERS = [Series("claims_administrator", "Claims administrator", "#0f766e"),
 RUN_SERIES = [Series("new", "New", "#15803d"), Series("updated", "Updated", "#2563eb"),
               Series("unchanged", "Unchanged", "#cbd5e1"), Series("quarantined", "Quarantined", "#dc2626")]
 TOP_DOCUMENTS = 12  # guideline documents charted; the table lists them all
+TOP_SPECIALTIES = 30  # specialties charted, most decisions first; the table lists them all
 LAST_RUNS = 10
 QUARANTINE_ROWS = 50
 
@@ -166,6 +167,10 @@ def citation_sections(conn: Connection) -> list[Section]:
         FROM v_guideline_citations GROUP BY source, document
         ORDER BY ca + rv DESC, source, document""")
     n = f"n = {_decisions(citing)} citing a guideline, {citations:,} citations"
+    if not sources:
+        empty = '<p class="empty">No decision cites a guideline.</p>'
+        return [Section("citation-sources", "Guideline citations", "Guideline citations by source "
+                        "and document.", n, empty)]
     by_source = Section(
         "citation-sources", "Guideline citations by source",
         "How often the claims administrator and the expert reviewer cite each guideline source "
@@ -191,14 +196,16 @@ def specialty_section(conn: Connection, decisions: int) -> Section:
     found = _rows(conn, """
         SELECT coalesce(specialty, 'Not stated'), decisions, overturned, overturn_rate, ci_low, ci_high
         FROM v_overturn_rate_by_reviewer_specialty ORDER BY decisions DESC, specialty NULLS LAST""")
+    more = (f" The {TOP_SPECIALTIES} with most decisions are drawn; the table lists all {len(found)}."
+            if len(found) > TOP_SPECIALTIES else "")
     return Section(
         "specialties", "Overturn rate by reviewer specialty",
         "For each specialty of the expert reviewers, the share of their decisions that were "
         "overturned, with its 95% Wilson interval; a reviewer with several specialties counts "
-        "under each, most decisions first.",
+        "under each, most decisions first." + more,
         f"n = {_decisions(decisions)} by reviewers of {len(found)} specialties",
         interval_chart("specialties", "Overturn rate by reviewer specialty",
-                       [Interval(s, k, n, lo, hi) for s, n, k, _, lo, hi in found]),
+                       [Interval(s, k, n, lo, hi) for s, n, k, _, lo, hi in found[:TOP_SPECIALTIES]]),
         table(["Specialty", "Decisions", "Overturned", "Overturn rate", "95% low", "95% high"], found))
 
 
