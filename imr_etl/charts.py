@@ -24,7 +24,7 @@ WIDTH = 760  # viewBox width; the page scales the SVG to its column
 ROW = 24  # height of one row
 CHAR = 7.0  # average width of a 12px sans-serif character (DejaVu Sans is wide), for sizing labels
 LABEL_MAX = 300  # widest label column; longer labels are cut, whole in the tooltip
-VALUE_W = 96  # room right of the plot for the row's value text
+GAP = 12  # between the plot and the values written right of it
 TOP = 30  # axis labels (and the legend, when there is one) above the first row
 
 
@@ -120,7 +120,8 @@ def interval_chart(chart_id: str, title: str, rows: list[Interval]) -> str:
     """Each row's proportion k/n as a point, its 95% interval as an error
     bar, on a 0-100% axis; the rate and n written at the right."""
     label_w = _label_width([r.label for r in rows])
-    x0, x1 = label_w, WIDTH - VALUE_W
+    value_w = max([text_width(f"{percent(r.rate)} n = {r.n:,}") for r in rows] + [0]) + GAP + 4
+    x0, x1 = label_w, WIDTH - value_w
     bottom = TOP + ROW * len(rows)
     body = _bands(len(rows), TOP, ROW) + _grid(x0, x1, [(t / 4, f"{t * 25}%") for t in range(5)], TOP, bottom)
 
@@ -137,7 +138,7 @@ def interval_chart(chart_id: str, title: str, rows: list[Interval]) -> str:
                     f'<line class="cap" x1="{x(row.low):.1f}" y1="{y - 5:.1f}" x2="{x(row.low):.1f}" y2="{y + 5:.1f}"/>'
                     f'<line class="cap" x1="{x(row.high):.1f}" y1="{y - 5:.1f}" x2="{x(row.high):.1f}" y2="{y + 5:.1f}"/>'
                     f'<circle class="point" cx="{x(row.rate):.1f}" cy="{y:.1f}" r="4.5"/></g>')
-        body.append(f'<text class="value" x="{x1 + 12:.1f}" y="{y + 4:.1f}">{percent(row.rate)} '
+        body.append(f'<text class="value" x="{x1 + GAP:.1f}" y="{y + 4:.1f}">{percent(row.rate)} '
                     f'<tspan class="muted">n = {row.n:,}</tspan></text>')
     return _svg(chart_id, title, bottom + 8, body, len(rows))
 
@@ -168,7 +169,9 @@ def bar_chart(chart_id: str, title: str, rows: list[Bars], series: list[Series],
     written at its end) or side by side (each count at its bar's end).  A
     zero count draws no bar."""
     label_w = _label_width([r.label for r in rows])
-    x0, x1 = label_w, WIDTH - VALUE_W
+    ends = [f"{sum(r.values.values()):,} {r.note}" for r in rows] if stacked else \
+        [f"{v:,}" for r in rows for v in r.values.values()]
+    x0, x1 = label_w, WIDTH - max([text_width(e) for e in ends] + [0]) - GAP
     row_h = ROW if stacked else 12 * len(series) + 8
     legend_h = 20 if len(series) > 1 else 0
     top = TOP + legend_h
