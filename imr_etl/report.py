@@ -37,8 +37,9 @@ def _template(name: str) -> Template:
     return Template(resources.files("imr_etl.templates").joinpath(name).read_text(encoding="utf-8"))
 
 
-def _rows(conn: Connection, query: str) -> list[tuple]:
-    return [tuple(r) for r in conn.exec_driver_sql(query)]
+def _rows(conn: Connection, query: str) -> list:
+    """The query's rows (tuples that also have their columns as attributes)."""
+    return list(conn.exec_driver_sql(query))
 
 
 def _category_label(category: str) -> str:
@@ -221,9 +222,10 @@ def health_section(conn: Connection) -> Section:
     if runs:
         figure = bar_chart(
             "load-runs", "Letters per load run",
-            [Bars(f"run {r[0]} · {r[2]:%Y-%m-%d %H:%M}" if r[2] else f"run {r[0]}",
-                  {"new": r[5] or 0, "updated": r[6] or 0, "unchanged": r[7] or 0,
-                   "quarantined": r[8] or 0}, note=r[1]) for r in runs],
+            [Bars(f"run {r.run_id} · {r.started_at:%Y-%m-%d %H:%M}", {
+                "new": r.letters_new or 0, "updated": r.letters_updated or 0,
+                "unchanged": r.letters_unchanged or 0, "quarantined": r.letters_quarantined or 0},
+                note=r.status) for r in runs],
             RUN_SERIES)
     else:
         figure = '<p class="empty">No load has run on this warehouse yet.</p>'
@@ -235,13 +237,14 @@ def health_section(conn: Connection) -> Section:
         quarantine = '<p class="ok">No letter is quarantined.</p>'
     run_table = table(["Run", "Status", "Started (UTC)", "Seconds", "Seen", "New", "Updated",
                        "Unchanged", "Quarantined", "Decisions written", "Message"],
-                      [(*r[:3], f"{r[3]:.1f}" if r[3] is not None else None, *r[4:]) for r in runs])
+                      [(*r[:3], f"{r.seconds:.1f}" if r.seconds is not None else None, *r[4:])
+                       for r in runs])
     return Section(
         "load-health", "Load health",
         f"What each of the last {LAST_RUNS} runs of <code>imr-etl load</code> did with the letters "
         "it found, newest first, and the letters that failed to load (quarantined).",
         f"{len(runs)} run{'s' if len(runs) != 1 else ''} shown; "
-        f"{sum((r[9] or 0) for r in runs):,} decisions written by them; "
+        f"{sum((r.decisions_written or 0) for r in runs):,} decisions written by them; "
         f"{total_quarantined:,} letters quarantined",
         figure + "\n" + quarantine,
         run_table if runs else "")
