@@ -297,6 +297,47 @@ def check(ctx: click.Context, db: str | None) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@click.pass_context
+def report(ctx: click.Context, out: Path, db: str | None) -> None:
+    """Write an HTML report of the warehouse to OUT.
+
+    One self-contained page (inline CSS and SVG charts, nothing fetched, so
+    it opens offline): the overturn rate by treatment type with its 95%
+    interval, decisions and overturn rate by letter year, guideline citations
+    by source and document, the overturn rate by reviewer specialty, and the
+    load health (the last runs, the quarantined letters).  Each chart says
+    what it shows and how many decisions stand behind it, with its data as a
+    table.  Reads only the curated views, opening the warehouse read-only.
+
+    \b
+    Example:
+      imr-etl report report.html
+      imr-etl report --db /srv/imr/imr.duckdb /srv/www/imr/index.html
+    """
+    from contextlib import suppress
+
+    from imr_etl import warehouse
+    from imr_etl.report import render
+
+    try:
+        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+            html = render(conn, warehouse.describe(warehouse.resolve_url(db)))
+    except Exception as error:
+        _fail(ctx, error)
+    partial = out.with_name(f".{out.name}.partial")
+    try:  # written aside, then renamed: a web server never serves half a page
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(out)
+    except OSError as error:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        _fail(ctx, warehouse.WarehouseError(f"{out}: cannot write the report: {error.strerror or error}"))
+    click.echo(f"wrote {out}")
+
+
 def _cell(value: object, width: int) -> str:
     if value is None:
         text = "NULL"

@@ -1,0 +1,1 @@
+"""HTML templates for `imr-etl report`: string.Template files ($name placeholders)."""
