@@ -74,7 +74,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another process holds the warehouse; retry later
 
 db_option = click.option(
     "--db", metavar="PATH_OR_URL", default=None,
-    help="The warehouse: a DuckDB file or an SQLAlchemy URL "
+    help="The warehouse: a DuckDB file or an SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
          "[default: $IMR_ETL_DB, else warehouse/imr.duckdb].")
 
 

@@ -84,6 +84,11 @@ def test_the_command_prints_each_file_and_replaces_old_ones(seeds_db, tmp_path):
     assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{out / 'v_decisions.parquet'}')").fetchall() == [(11,)]
 
 
+def test_the_command_has_help_with_an_example():
+    result = run("export", "--help")
+    assert result.exit_code == 0 and "Example" in result.output and "--tables" in result.output
+
+
 def test_exporting_a_missing_warehouse_is_one_line(tmp_path):
     result = run("export", tmp_path / "out", "--db", tmp_path / "none.duckdb")
     assert result.exit_code == 1
