@@ -108,19 +108,20 @@ def _psycopg_operational() -> type[BaseException]:
     return OperationalError
 
 
-def _create_engine(url: str, read_only: bool) -> Engine:
+def _create_engine(url: str, read_only: bool = False, application_name: str = "imr-etl", **options) -> Engine:
     """The engine for ``url``: a DuckDB file opened read-only if asked, or a
     PostgreSQL server reached with psycopg, its transactions read-only if
-    asked, giving up on an unreachable server after 10 s."""
+    asked, giving up on an unreachable server after 10 s (unless the URL's
+    ``connect_timeout`` says otherwise)."""
     if not is_postgresql(url):
         return create_engine(url, connect_args={"read_only": True} if read_only and database_path(url) else {})
-    connect_args: dict = {"application_name": "imr-etl"}
+    connect_args: dict = {"application_name": application_name}
     if "connect_timeout" not in make_url(url).query:
         connect_args["connect_timeout"] = 10
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        return create_engine(url, connect_args=connect_args)
+        return create_engine(url, connect_args=connect_args, **options)
     except ModuleNotFoundError as error:  # psycopg is an optional dependency
         raise WarehouseError(f"{describe(url)}: PostgreSQL needs the psycopg driver: "
                              f"pip install 'imr-etl[postgres]' ({error})") from None
@@ -210,8 +211,7 @@ def _server_lock(url: str, wait: float) -> Iterator[None]:
     session's application_name carries the holder's pid for the message."""
     from sqlalchemy.pool import NullPool
 
-    engine = create_engine(url, poolclass=NullPool, connect_args={
-        "application_name": f"imr-etl writer (pid {os.getpid()})", "connect_timeout": 10})
+    engine = _create_engine(url, application_name=f"imr-etl writer (pid {os.getpid()})", poolclass=NullPool)
     try:
         try:
             conn = engine.connect()
