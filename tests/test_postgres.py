@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +20,7 @@ from sqlalchemy import inspect
 
 from conftest import REAL, SEEDS
 from imr_etl import load as load_module
-from imr_etl import schema, warehouse
+from imr_etl import dialect, schema, warehouse
 from imr_etl.cli import EXIT_BUSY, main
 from imr_etl.letters import parse_file
 from imr_etl.load import load
@@ -226,3 +227,81 @@ def test_an_unreachable_server_is_one_clear_line(command, tmp_path):
     assert result.exit_code == 1, result.output
     assert result.stderr == ("error: postgresql+psycopg://imr:***@127.0.0.1:1/imr: cannot connect: connection "
                              'to server at "127.0.0.1", port 1 failed: Connection refused\n')
+
+
+# ---------------------------------------------------------------- SIGKILL
+
+KILL_LETTERS = 300
+
+
+@pytest.fixture(scope="module")
+def kill_corpus(tmp_path_factory):
+    from test_crash import imr_etl
+
+    folder = tmp_path_factory.mktemp("pgkill") / "letters"
+    assert imr_etl("synth", str(KILL_LETTERS), str(folder), "--seed", "3").returncode == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean_kill(kill_corpus) -> dict:
+    """The corpus loaded by one uninterrupted run (its rows but the runs')."""
+    from pgserver import database
+    from test_crash import RUN_COLUMNS, imr_etl
+    from test_load import snapshot as columns_snapshot
+
+    with database() as db:
+        assert imr_etl("load", str(kill_corpus), "--db", db, "--quiet", "--jobs", "1").returncode == 0
+        return columns_snapshot(db, ignore=RUN_COLUMNS)
+
+
+@contextmanager
+def copying(db: str):
+    """A check, true once the loader is inside a batch's transaction sending
+    rows with COPY (seen from another session, kept open so a poll is quick)."""
+    with warehouse.open_engine(db) as engine, engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield lambda: bool(dialect.run(
+            conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = 'imr-etl' AND xact_start IS NOT NULL AND query LIKE 'COPY %'").scalar())
+
+
+@pytest.mark.parametrize("when", ["0.5s", "mid-copy"])
+def test_a_load_killed_then_rerun_equals_a_clean_load(when, kill_corpus, clean_kill, pg_db):
+    """SIGKILL: the server rolls back the open transaction and ends the
+    session, which releases the writer lock; the next run finishes the job."""
+    import signal
+    import subprocess
+
+    from test_crash import BIN, RUN_COLUMNS, imr_etl
+    from test_load import snapshot as columns_snapshot
+
+    with copying(pg_db) as in_copy:
+        condition = in_copy if when == "mid-copy" else None
+        process = subprocess.Popen([str(BIN), "load", str(kill_corpus), "--db", pg_db, "--quiet", "--jobs", "1"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + (60 if condition else 0.5)
+        while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
+            time.sleep(0.001)
+        finished = process.poll() is not None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    if condition:
+        assert not finished, "the load ended before it could be interrupted there"
+        assert query(pg_db, "SELECT count(*) FROM dim_letter") == [(0,)]  # the batch rolled back whole
+
+    rerun = imr_etl("load", str(kill_corpus), "--db", pg_db, "--quiet", "--jobs", "1", "--wait", "30")
+    assert rerun.returncode == 0, rerun.stderr
+    assert columns_snapshot(pg_db, ignore=RUN_COLUMNS) == clean_kill
+    assert query(pg_db, "SELECT count(*) FROM etl_source_file") == [(KILL_LETTERS,)]
+    assert query(pg_db, "SELECT status FROM etl_load_run ORDER BY run_id DESC LIMIT 1") == [("succeeded",)]
+
+
+def test_without_psycopg_the_message_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    result = run("sql", "SELECT 1", "--db", "postgresql://imr@127.0.0.1/imr")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: postgresql+psycopg://imr@127.0.0.1/imr: PostgreSQL needs the "
+                                    "psycopg driver: pip install 'imr-etl[postgres]'")
