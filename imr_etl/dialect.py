@@ -9,7 +9,8 @@ module that knows, so the rest of imr-etl writes one SQL.
   insert has an ``ON CONFLICT`` clause, which COPY lacks).
 * The functions the curated views share: ``sql/<dialect>/functions.sql``
   (DuckDB macros, PostgreSQL SQL functions), same names and results.
-* Listing and dropping the views (a downgrade to ``base``).
+* Replacing a view whose columns changed; listing and dropping the views (a
+  downgrade to ``base``).
 
 The writer lock (a file ``flock`` for DuckDB, an advisory lock on the server
 for PostgreSQL) lives with the rest of the locking in :mod:`imr_etl.warehouse`.
@@ -139,6 +140,26 @@ def user_views(conn: Connection) -> list[str]:
     return list(conn.exec_driver_sql(
         "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' "
         "AND table_schema = current_schema() ORDER BY table_name").scalars())
+
+
+def create_view(conn: Connection, view: str, sql: str) -> None:
+    """Run a view file's ``CREATE OR REPLACE VIEW``.  PostgreSQL refuses to
+    replace a view whose columns change name, order or type (a new release's
+    view over an old warehouse): then the old view goes first, with the views
+    built on it — the curated ones are created again after it, in file order."""
+    if name(conn) != POSTGRESQL:
+        run(conn, sql)
+        return
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with conn.begin_nested():
+            run(conn, sql)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "42P16":  # invalid_table_definition
+            raise
+        drop_view(conn, view)
+        run(conn, sql)
 
 
 def drop_view(conn: Connection, view: str) -> None:

@@ -335,4 +335,4 @@ def create_views(conn: Connection) -> None:
     for statement in dialect.statements(dialect.functions_file(dialect.name(conn))):
         dialect.run(conn, statement)
     for view in views():
-        dialect.run(conn, view.sql)
+        dialect.create_view(conn, view.name, view.sql)

@@ -137,11 +137,14 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, pg_db, monke
 def test_a_bad_letter_is_quarantined_with_its_text_and_bytes(letters, pg_db):
     (letters / "empty.txt").write_bytes(b"")
     (letters / "binary.txt").write_bytes(b"\x00\xff\xfe not a letter \x00")
+    (letters / "prose.txt").write_text("Dear   reader,\n\n\tthis is  not a letter.\n")
     summary = load([letters], pg_db, jobs=1)
-    assert (summary.new, summary.quarantined) == (7, 2)
+    assert (summary.new, summary.quarantined) == (7, 3)
     raw = dict(query(pg_db, "SELECT source_path, raw_bytes FROM etl_quarantine"))
     assert raw[str(letters / "binary.txt")] == b"\x00\xff\xfe not a letter \x00"
-    assert query(pg_db, "SELECT count(*) FROM v_quarantine WHERE stage = 'parse'") == [(2,)]
+    assert query(pg_db, "SELECT count(*) FROM v_quarantine WHERE stage = 'parse'") == [(3,)]
+    assert query(pg_db, "SELECT text_preview FROM v_quarantine WHERE source_path = ?",
+                 str(letters / "prose.txt")) == [("Dear reader, this is not a letter.",)]
 
 
 def test_a_batch_larger_than_one_write(letters, pg_db):
@@ -305,3 +308,19 @@ def test_without_psycopg_the_message_says_how_to_install_it(monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: postgresql+psycopg://imr@127.0.0.1/imr: PostgreSQL needs the "
                                     "psycopg driver: pip install 'imr-etl[postgres]'")
+
+
+def test_a_view_whose_columns_changed_is_replaced(pg_db):
+    """PostgreSQL cannot CREATE OR REPLACE a view into other column types: an
+    older release's view (here stg_citations with a text position) is
+    dropped, with the views on it, and all are created again."""
+    with warehouse.open_engine(pg_db) as engine:
+        warehouse.migrate(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP VIEW stg_citations CASCADE")
+            conn.exec_driver_sql("CREATE VIEW stg_citations AS SELECT decision_key, letter_key, "
+                                 "position::TEXT AS position FROM fact_citation")
+        warehouse.migrate(engine)
+        found = inspect(engine)
+        assert set(found.get_view_names()) == {v.name for v in warehouse.views()}
+        assert str(next(c["type"] for c in found.get_columns("stg_citations") if c["name"] == "position")) == "SMALLINT"
