@@ -13,6 +13,9 @@ median of several runs.  Sizes and repetitions come from the environment:
     BENCH_RUNS=3              runs of each measurement (the large load: BENCH_LARGE_RUNS)
     BENCH_JOBS=               --jobs for the loads (default: one per core)
     BENCH_PARSE=2000          letters for parse vs regex throughput
+    BENCH_PG=                 a PostgreSQL server's URL (a role that may create databases):
+                              also cold-load and re-run the BENCH_COLD corpus into a fresh
+                              database there, against DuckDB's figures (unset: skip)
 
 Corpora and the big warehouse are cached under benchmarks/.cache (delete it to
 start afresh).  The big warehouse is built from a cold load of the
@@ -62,6 +65,7 @@ def settings() -> dict:
         if value:
             out[name] = int(value.replace("_", "").replace(",", ""))
     out["JOBS"] = os.environ.get("BENCH_JOBS") or None
+    out["PG"] = os.environ.get("BENCH_PG") or None
     return out
 
 
@@ -193,6 +197,36 @@ def cold(paths: list[Path], runs: int, jobs: str | None, label: str, keep: Path 
     return out
 
 
+def _hide_password(url: str | None) -> str | None:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True) if url else None
+
+
+def postgres(paths: list[Path], server: str, runs: int, jobs: str | None) -> tuple[list[dict], list[dict]]:
+    """Cold loads, each into a new database on ``server``, each followed by a
+    re-run; the databases are dropped."""
+    from sqlalchemy import create_engine, make_url
+
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    first, again = [], []
+    for attempt in range(runs):
+        name = f"imr_bench_{os.getpid()}_{attempt}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            url = make_url(server).set(database=name).render_as_string(hide_password=False)
+            first.append(run_load(paths, url, jobs))
+            again.append(run_load(paths, url, jobs))
+            say(f"PostgreSQL run {attempt + 1}: cold {first[-1]['seconds']:.1f} s = {first[-1]['rate']:.0f}/s, "
+                f"re-run {again[-1]['seconds']:.2f} s")
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+    return first, again
+
+
 # ---------------------------------------------------------- big warehouse
 
 def big_warehouse(base_db: Path, letters: int) -> Path:
@@ -322,7 +356,8 @@ def main() -> None:
     CACHE.mkdir(exist_ok=True)
     runs, jobs = config["RUNS"], config["JOBS"]
     rows: list[tuple[str, str, str]] = []  # measure, figure, target
-    results: dict = {"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "config": config}
+    shown = dict(config, PG=_hide_password(config["PG"]))
+    results: dict = {"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "config": shown}
     say(f"bench {config['preset']}: {results['machine']}")
 
     total = max(config["COLD"], config["LARGE"])
@@ -359,6 +394,14 @@ def main() -> None:
     rows.append((f"re-run, unchanged {config['COLD']:,}", f"{median(again, 'rate'):,.0f} letters/s "
                  f"({median(again, 'seconds'):.2f} s; {median(again, 'rate') / cold_rate:.1f} × cold)",
                  "≥ 10 × cold"))
+
+    if config["PG"]:
+        pg_cold, pg_again = postgres(small, config["PG"], runs, jobs)
+        results["postgresql"] = {"cold": pg_cold, "rerun": pg_again}
+        rows.append((f"PostgreSQL cold load, {config['COLD']:,}", f"{median(pg_cold, 'rate'):,.0f} letters/s "
+                     f"({median(pg_cold, 'rate') / cold_rate:.2f} × DuckDB's)", "same rate"))
+        rows.append((f"PostgreSQL re-run, unchanged {config['COLD']:,}", f"{median(pg_again, 'rate'):,.0f} letters/s "
+                     f"({median(pg_again, 'rate') / median(again, 'rate'):.2f} × DuckDB's)", "same rate"))
 
     if config["WAREHOUSE"]:
         big = big_warehouse(kept, config["WAREHOUSE"])

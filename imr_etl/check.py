@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from imr_etl import dialect
+
 
 @dataclass(frozen=True)
 class Check:
@@ -92,6 +94,6 @@ def run(conn: Connection, examples: int = 3) -> list[Result]:
     """Run every check; each result has the count of violations and a few examples."""
     results = []
     for check in CHECKS:
-        rows = conn.exec_driver_sql(f"SELECT * FROM ({check.sql}) AS violations").fetchall()
+        rows = dialect.run(conn, f"SELECT * FROM ({check.sql}) AS violations").fetchall()
         results.append(Result(check, len(rows), tuple(str(row[0]) for row in rows[:examples])))
     return results

@@ -74,7 +74,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another process holds the warehouse; retry later
 
 db_option = click.option(
     "--db", metavar="PATH_OR_URL", default=None,
-    help="The warehouse: a DuckDB file or an SQLAlchemy URL "
+    help="The warehouse: a DuckDB file or an SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
          "[default: $IMR_ETL_DB, else warehouse/imr.duckdb].")
 
 
@@ -246,11 +246,11 @@ def sql(ctx: click.Context, query: str, db: str | None, as_csv: bool, max_width:
       imr-etl sql "SELECT * FROM v_overturn_rate_by_treatment ORDER BY decisions DESC LIMIT 10"
       imr-etl sql --csv "SELECT * FROM v_decisions" > decisions.csv
     """
-    from imr_etl import warehouse
+    from imr_etl import dialect, warehouse
 
     try:
         with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-            result = conn.exec_driver_sql(query)  # as written: no bind-parameter parsing
+            result = dialect.run(conn, query)  # as written: no bind-parameter parsing
             columns = list(result.keys()) if result.returns_rows else []
             records = [tuple(r) for r in result] if result.returns_rows else []
     except Exception as error:
@@ -336,6 +336,38 @@ def report(ctx: click.Context, out: Path, db: str | None) -> None:
             partial.unlink(missing_ok=True)
         _fail(ctx, warehouse.WarehouseError(f"{out}: cannot write the report: {error.strerror or error}"))
     click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True,
+              help="The file format.")
+@click.option("--tables", is_flag=True, help="Also export the star schema's tables (dim_*, fact_*).")
+@click.pass_context
+def export(ctx: click.Context, out_dir: Path, db: str | None, fmt: str, tables: bool) -> None:
+    """Write each curated view (and with --tables each star schema table) to
+    OUT_DIR/<name>.parquet, for BI tools and notebooks that read files.
+
+    DuckDB writes the files, from a DuckDB or a PostgreSQL warehouse alike.
+    Files of the same name are replaced; each appears whole or not at all.
+    Prints one line per file, then a summary.
+
+    \b
+    Example:
+      imr-etl export --format parquet exports/
+      imr-etl export exports/ --tables --db postgresql+psycopg://imr@db.internal/imr
+    """
+    from imr_etl.export import export as run_export
+
+    try:
+        written = run_export(out_dir, db, tables=tables, fmt=fmt)
+    except Exception as error:
+        _fail(ctx, error)
+    width = max(len(e.path.name) for e in written)
+    for exported in written:
+        click.echo(f"{exported.path.name:<{width}}  {exported.rows:>9,} row{'s' if exported.rows != 1 else ''}")
+    click.echo(f"wrote {len(written)} {fmt} files ({sum(e.rows for e in written):,} rows) to {out_dir}")
 
 
 def _cell(value: object, width: int) -> str:

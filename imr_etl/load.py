@@ -56,7 +56,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, rows, schema, warehouse
+from imr_etl import __version__, dialect, rows, schema, warehouse
 from imr_etl.letters import FORMATS, LetterParseError, parse_bytes
 from imr_etl.normalize import decode
 
@@ -277,14 +277,13 @@ class _Null(float):
 
 
 NULL = _Null()
-CSV_OPTIONS = ("header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-               "new_line = '\\n', nullstr = '\\N', allow_quoted_nulls = false")
+CSV_OPTIONS = dialect.DUCKDB_CSV  # how DuckDB reads the CSV (imr_etl.dialect)
 
 
 def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
     """Each row as ``(its first column, one CSV line)`` for :func:`insert_csv`.
     Python's own text for numbers, booleans, dates and timestamps, which
-    DuckDB casts to the column's type."""
+    DuckDB and PostgreSQL cast to the column's type."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     out = []
@@ -298,22 +297,11 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
 
 def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
                on_conflict: str = "") -> None:
-    """Insert rows given as CSV lines (:func:`encode`) in one statement, through
-    a file in ``folder``: DuckDB's CSV reader takes a batch far faster than
-    Python values can be bound as parameters."""
-    path = folder / f"{table.name}.csv"
-    with path.open("w", encoding="utf-8", newline="") as file:
-        written = 0
-        for line in lines:
-            file.write(line)
-            written += 1
-    if not written:
-        return
-    columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
-    names = ", ".join(f'"{c.name}"' for c in table.columns)
-    source = str(path).replace("'", "''")
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM '
-                         f"read_csv('{source}', {CSV_OPTIONS}, columns = {{{columns}}}) {on_conflict}")
+    """Insert rows given as CSV lines (:func:`encode`) in one bulk statement:
+    DuckDB's CSV reader through a file in ``folder``, PostgreSQL's COPY
+    (:func:`imr_etl.dialect.insert_csv`).  Far faster than binding Python
+    values as parameters."""
+    dialect.insert_csv(conn, table, lines, folder, on_conflict)
 
 
 # ------------------------------------------------------------------ parsing
@@ -476,14 +464,15 @@ def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
 
 def insert(conn: Connection, table: Table, table_rows: Sequence[tuple], on_conflict: str = "") -> None:
     """Insert ``table_rows`` (tuples in column order) in one statement: each
-    column goes as one list parameter and DuckDB unnests them side by side."""
+    column goes as one array parameter and the database unnests them side by
+    side (DuckDB and PostgreSQL alike)."""
     if not table_rows:
         return
     columns = list(table.columns)
     names = ", ".join(f'"{c.name}"' for c in columns)
     values = ", ".join(f"unnest(?::{c.type.compile(dialect=conn.dialect)}[])" for c in columns)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {values} {on_conflict}',
-                         tuple(list(column) for column in zip(*table_rows)))
+    dialect.execute(conn, f'INSERT INTO "{table.name}" ({names}) SELECT {values} {on_conflict}',
+                    tuple(list(column) for column in zip(*table_rows)))
 
 
 def _in(column: str, sql_type: str) -> str:
@@ -581,7 +570,7 @@ class Loader:
         # and so recorded, in path order, so a chunk's rows sit in a row group or
         # two whatever the table's size.
         with self.conn.begin():
-            found = self.conn.exec_driver_sql(
+            found = dialect.execute(self.conn,
                 "SELECT source_path, size_bytes, mtime_ns, sha256 FROM etl_source_file "
                 f"WHERE source_path BETWEEN ? AND ? AND {_in('source_path', 'VARCHAR')}",
                 (min(paths), max(paths), paths))
@@ -592,8 +581,8 @@ class Loader:
         insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
 
     def _forget_quarantined(self, paths: Sequence[str]) -> None:
-        self.conn.exec_driver_sql(f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
-                                  (list(paths),))
+        dialect.execute(self.conn, f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
+                        (list(paths),))
 
     # ---- one batch of outcomes
     def load_batch(self, outcomes: Sequence[Outcome]) -> None:
@@ -628,7 +617,7 @@ class Loader:
 
     def _loaded(self, shas: set[str]) -> set[str]:
         with self.conn.begin():
-            found = self.conn.exec_driver_sql(
+            found = dialect.execute(self.conn,
                 f"SELECT sha256 FROM dim_letter WHERE {_in('sha256', 'VARCHAR')}", (list(shas),))
             return {sha for (sha,) in found}
 
@@ -656,14 +645,14 @@ class Loader:
 
     def _write_letters(self, letters: list[Parsed]) -> tuple[int, int, int, int]:
         conn = self.conn
-        existing = dict(conn.exec_driver_sql(
+        existing = dict(dialect.execute(conn,
             f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
             ([l.letter_key for l in letters],)).fetchall())
         write = [l for l in letters if self.force or existing.get(l.letter_key) != l.file.sha256]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
         if replaced:
             for table in ("fact_citation", "fact_decision", "dim_letter"):
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE {_in('letter_key', 'BIGINT')}", (replaced,))
+                dialect.execute(conn, f"DELETE FROM {table} WHERE {_in('letter_key', 'BIGINT')}", (replaced,))
         for table in schema.DIMENSIONS:
             unique = {key: line for l in write for key, line in l.lines.get(table.name, ())}
             insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
@@ -682,7 +671,7 @@ class Loader:
         when = utcnow()
         unique = {(q.source_path, q.sha256): q for q in quarantined}
         with self.conn.begin():
-            self.conn.exec_driver_sql(
+            dialect.execute(self.conn,
                 "DELETE FROM etl_quarantine WHERE (source_path, sha256) IN "
                 "(SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))",
                 ([p for p, _ in unique], [s for _, s in unique]))
@@ -713,7 +702,7 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
     if conn.in_transaction():
         conn.rollback()
     with conn.begin():
-        conn.exec_driver_sql(
+        dialect.execute(conn,
             "UPDATE etl_load_run SET finished_at = ?, status = ?, letters_seen = ?, letters_new = ?, "
             "letters_updated = ?, letters_unchanged = ?, letters_quarantined = ?, decisions_written = ?, "
             "seconds = ?, message = ? WHERE run_id = ?",
@@ -754,7 +743,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             summary.run_id = _start_run(conn, [str(p) for p in paths])
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),
-                       "ON CONFLICT DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
+                       "ON CONFLICT (body_region_key) DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
             folder = Path(tempfile.mkdtemp(prefix="imr-etl-load-"))
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,

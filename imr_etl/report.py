@@ -97,8 +97,8 @@ class Section:
 def treatment_section(conn: Connection) -> Section:
     categories = _rows(conn, """
         SELECT treatment_category, sum(decisions)::BIGINT AS n, sum(overturned)::BIGINT AS k,
-               wilson_low(sum(overturned)::DOUBLE, sum(decisions)::DOUBLE),
-               wilson_high(sum(overturned)::DOUBLE, sum(decisions)::DOUBLE)
+               wilson_low(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION),
+               wilson_high(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION)
         FROM v_overturn_rate_by_treatment
         GROUP BY treatment_category ORDER BY n DESC, treatment_category""")
     rows = [Interval(_category_label(c), k, n, lo, hi) for c, n, k, lo, hi in categories]
@@ -119,10 +119,10 @@ def treatment_section(conn: Connection) -> Section:
 
 def year_sections(conn: Connection) -> list[Section]:
     years = _rows(conn, """
-        SELECT year(decision_date) AS year, count(*) AS letters, sum(decisions)::BIGINT AS n,
+        SELECT CAST(extract(year FROM decision_date) AS INTEGER) AS year, count(*) AS letters, sum(decisions)::BIGINT AS n,
                sum(overturned)::BIGINT AS k,
-               wilson_low(sum(overturned)::DOUBLE, sum(decisions)::DOUBLE),
-               wilson_high(sum(overturned)::DOUBLE, sum(decisions)::DOUBLE)
+               wilson_low(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION),
+               wilson_high(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION)
         FROM v_letters WHERE decisions > 0
         GROUP BY year ORDER BY year NULLS LAST""")
 
@@ -161,11 +161,12 @@ def citation_sections(conn: Connection) -> list[Section]:
                coalesce(sum(citations) FILTER (WHERE cited_by = 'reviewer'), 0)::BIGINT
         FROM v_guideline_citations GROUP BY source ORDER BY sum(citations) DESC, source""")
     documents = _rows(conn, """
-        SELECT source, document,
-               coalesce(sum(citations) FILTER (WHERE cited_by = 'claims_administrator'), 0)::BIGINT AS ca,
-               coalesce(sum(citations) FILTER (WHERE cited_by = 'reviewer'), 0)::BIGINT AS rv,
-               max(both_cited_rate) FILTER (WHERE cited_by = 'claims_administrator')
-        FROM v_guideline_citations GROUP BY source, document
+        SELECT * FROM (
+            SELECT source, document,
+                   coalesce(sum(citations) FILTER (WHERE cited_by = 'claims_administrator'), 0)::BIGINT AS ca,
+                   coalesce(sum(citations) FILTER (WHERE cited_by = 'reviewer'), 0)::BIGINT AS rv,
+                   max(both_cited_rate) FILTER (WHERE cited_by = 'claims_administrator') AS both_rate
+            FROM v_guideline_citations GROUP BY source, document) AS by_document
         ORDER BY ca + rv DESC, source, document""")
     n = f"n = {_decisions(citing)} citing a guideline, {citations:,} citations"
     if not sources:

@@ -1,13 +1,16 @@
 """The warehouse: where it is, opening it, migrating it, its curated views.
 
 * Location: ``--db`` (a path or an SQLAlchemy URL), else ``$IMR_ETL_DB``,
-  else ``warehouse/imr.duckdb`` under the current directory.
+  else ``warehouse/imr.duckdb`` under the current directory.  A DuckDB file
+  or a PostgreSQL database (``postgresql+psycopg://user:password@host/db``;
+  ``postgresql://`` means the same); :mod:`imr_etl.dialect` holds what differs.
 * Schema: Alembic migrations in ``migrations/`` (shipped inside the package as
   ``imr_etl/migrations``), tables defined in :mod:`imr_etl.schema`.
 * Views: ``sql/NN_name.sql``, one view per file, applied in file-name order
   after every migration and load.
-* Exclusion: a writer holds an advisory lock on ``<db>.lock`` for the whole
-  run; a second writer waits or stops with :class:`WarehouseBusy`.
+* Exclusion: a writer holds an advisory lock for the whole run — a ``flock``
+  on ``<db>.lock`` for DuckDB, a session advisory lock on the server for
+  PostgreSQL; a second writer waits or stops with :class:`WarehouseBusy`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ def resolve_url(db: str | os.PathLike | None = None) -> str:
     """The SQLAlchemy URL for ``--db``, ``$IMR_ETL_DB`` or the default file."""
     db = str(db or os.environ.get(ENV_VAR) or DEFAULT_DB)
     if "://" in db:
+        scheme, rest = db.split("://", 1)
+        if scheme in ("postgresql", "postgres"):  # psycopg (v3), not SQLAlchemy's default psycopg2
+            return f"postgresql+psycopg://{rest}"
         return db
     if db == ":memory:":
         return "duckdb:///:memory:"
@@ -59,6 +65,10 @@ def database_path(url: str) -> Path | None:
     if parsed.get_backend_name() != "duckdb" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
 
 
 def describe(url: str) -> str:
@@ -83,7 +93,38 @@ def _translate(error: BaseException, url: str) -> WarehouseError:
         return WarehouseBusy(f"{where} is in use{by}; wait for it to finish (or close it) and retry")
     if "database does not exist" in message or "No such file" in message:
         return WarehouseError(f"no warehouse at {where}; create it with `imr-etl load` or `imr-etl migrate`")
+    if is_postgresql(url) and isinstance(getattr(error, "orig", None) or error, _psycopg_operational()):
+        # psycopg: 'connection failed: connection to server at "h", port 5432 failed: FATAL:  …'
+        message = " ".join(message.removeprefix("connection failed: ").replace("FATAL:", "").split())
+        return WarehouseError(f"{where}: cannot connect: {message}")
     return WarehouseError(f"{where}: {message}")
+
+
+def _psycopg_operational() -> type[BaseException]:
+    try:
+        from psycopg import OperationalError
+    except ImportError:
+        return ()
+    return OperationalError
+
+
+def _create_engine(url: str, read_only: bool = False, application_name: str = "imr-etl", **options) -> Engine:
+    """The engine for ``url``: a DuckDB file opened read-only if asked, or a
+    PostgreSQL server reached with psycopg, its transactions read-only if
+    asked, giving up on an unreachable server after 10 s (unless the URL's
+    ``connect_timeout`` says otherwise)."""
+    if not is_postgresql(url):
+        return create_engine(url, connect_args={"read_only": True} if read_only and database_path(url) else {})
+    connect_args: dict = {"application_name": application_name}
+    if "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = 10
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    try:
+        return create_engine(url, connect_args=connect_args, **options)
+    except ModuleNotFoundError as error:  # psycopg is an optional dependency
+        raise WarehouseError(f"{describe(url)}: PostgreSQL needs the psycopg driver: "
+                             f"pip install 'imr-etl[postgres]' ({error})") from None
 
 
 @contextmanager
@@ -99,8 +140,7 @@ def open_engine(db: str | None = None, *, read_only: bool = False) -> Iterator[E
         path.parent.mkdir(parents=True, exist_ok=True)
     if path is not None and read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {describe(url)}; create it with `imr-etl load` or `imr-etl migrate`")
-    connect_args = {"read_only": True} if read_only and path is not None else {}
-    engine = create_engine(url, connect_args=connect_args)
+    engine = _create_engine(url, read_only)
     try:
         try:
             with engine.connect():
@@ -114,12 +154,17 @@ def open_engine(db: str | None = None, *, read_only: bool = False) -> Iterator[E
 
 @contextmanager
 def lock(url: str, wait: float = 0.0) -> Iterator[None]:
-    """Hold the warehouse's writer lock (``<db>.lock``, an advisory ``flock``).
+    """Hold the warehouse's writer lock (``<db>.lock``, an advisory ``flock``;
+    on PostgreSQL a session advisory lock, :func:`_server_lock`).
 
     The kernel releases it when the process ends, however it ends, so a killed
     load never leaves a stale lock.  Waits up to ``wait`` seconds for another
     holder, then raises :class:`WarehouseBusy`.
     """
+    if is_postgresql(url):
+        with _server_lock(url, wait):
+            yield
+        return
     path = database_path(url)
     if path is None:
         yield
@@ -151,6 +196,47 @@ def lock(url: str, wait: float = 0.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+# The writers' advisory lock on a PostgreSQL server: one (classid, objid) pair,
+# per database ("imr-" and "etl " as big-endian integers).
+LOCK_KEY = (0x696D722D, 0x65746C20)
+
+
+@contextmanager
+def _server_lock(url: str, wait: float) -> Iterator[None]:
+    """PostgreSQL: hold a session advisory lock on a connection of its own for
+    the run.  The server releases it when that session ends — the process
+    exiting or killed closes it — so, as with the flock, no stale lock.  The
+    session's application_name carries the holder's pid for the message."""
+    from sqlalchemy.pool import NullPool
+
+    engine = _create_engine(url, application_name=f"imr-etl writer (pid {os.getpid()})", poolclass=NullPool)
+    try:
+        try:
+            conn = engine.connect()
+        except DBAPIError as error:
+            raise _translate(error, url) from error
+        try:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            deadline = time.monotonic() + wait
+            while not conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)" % LOCK_KEY).scalar():
+                if time.monotonic() >= deadline:
+                    holder = conn.exec_driver_sql(
+                        "SELECT a.application_name FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid) "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
+                        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                        % LOCK_KEY).scalar() or ""
+                    pid = re.search(r"\(pid \d+\)", holder)
+                    by = f" {pid.group(0)}" if pid else ""
+                    raise WarehouseBusy(f"{describe(url)} is being written by another imr-etl{by}; "
+                                        f"try again when it finishes, or pass --wait SECONDS")
+                time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+            yield
+        finally:
+            conn.close()  # ends the session: the server releases the lock
+    finally:
+        engine.dispose()
 
 
 # --------------------------------------------------------------- migrations
@@ -240,14 +326,13 @@ def views() -> tuple[View, ...]:
     return tuple(found)
 
 
-FUNCTIONS = SQL_DIR / "functions.sql"  # macros the views share, created first
-
-
 def create_views(conn: Connection) -> None:
-    """Create or replace the shared functions, then every curated view (they
+    """Create or replace the shared functions (``sql/<dialect>/functions.sql``:
+    DuckDB macros or PostgreSQL functions), then every curated view (they
     depend on each other in file order)."""
-    for statement in FUNCTIONS.read_text(encoding="utf-8").split(";"):
-        if "CREATE" in statement:  # not the blank after the last ';'
-            conn.exec_driver_sql(statement)
+    from imr_etl import dialect
+
+    for statement in dialect.statements(dialect.functions_file(dialect.name(conn))):
+        dialect.run(conn, statement)
     for view in views():
-        conn.exec_driver_sql(view.sql)
+        dialect.create_view(conn, view.name, view.sql)

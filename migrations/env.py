@@ -1,4 +1,5 @@
-"""Alembic environment for the imr-etl warehouse (DuckDB through duckdb-engine).
+"""Alembic environment for the imr-etl warehouse (DuckDB through duckdb-engine,
+or PostgreSQL through psycopg: the revisions' SQL must suit both).
 
 Run from code (``imr_etl.warehouse.migrate``: the caller's connection arrives
 in ``config.attributes["connection"]``) or from the command line at the repo

@@ -41,10 +41,10 @@ WITH citation_summary AS (
            count(*) AS citations,
            count(*) FILTER (WHERE cited_by = 'claims_administrator') AS claims_administrator_citations,
            count(*) FILTER (WHERE cited_by = 'reviewer') AS reviewer_citations,
-           -- list_distinct over a handful of sources: far cheaper than string_agg(DISTINCT …)
-           nullif(array_to_string(list_sort(list_distinct(list(source) FILTER (WHERE cited_by = 'claims_administrator'))), ', '), '')
+           -- join_distinct: sql/<dialect>/functions.sql (DuckDB: list_distinct, cheaper than string_agg(DISTINCT …))
+           join_distinct(array_agg(source) FILTER (WHERE cited_by = 'claims_administrator'), ', ')
                AS claims_administrator_sources,
-           nullif(array_to_string(list_sort(list_distinct(list(source) FILTER (WHERE cited_by = 'reviewer'))), ', '), '')
+           join_distinct(array_agg(source) FILTER (WHERE cited_by = 'reviewer'), ', ')
                AS reviewer_sources
     FROM stg_citations
     GROUP BY decision_key

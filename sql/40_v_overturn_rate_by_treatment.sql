@@ -24,9 +24,9 @@ SELECT treatment_category,
        treatment_subcategory,
        decisions,
        overturned,
-       overturned::DOUBLE / decisions AS overturn_rate,
-       wilson_low(overturned::DOUBLE, decisions::DOUBLE) AS ci_low,
-       wilson_high(overturned::DOUBLE, decisions::DOUBLE) AS ci_high,
+       overturned::DOUBLE PRECISION / decisions AS overturn_rate,
+       wilson_low(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_low,
+       wilson_high(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_high,
        subcategory_label AS treatment_label
 FROM counts
 ORDER BY treatment_category, treatment_subcategory;

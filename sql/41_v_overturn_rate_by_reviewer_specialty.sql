@@ -12,8 +12,8 @@ WITH counts AS (
     SELECT specialty,
            count(*) AS decisions,
            sum(overturned)::BIGINT AS overturned
-    FROM (SELECT unnest(CASE WHEN r.specialties = '' THEN [NULL::VARCHAR]
-                             ELSE string_split(r.specialties, '; ') END) AS specialty,
+    FROM (SELECT unnest(CASE WHEN r.specialties = '' THEN ARRAY[NULL::VARCHAR]
+                             ELSE string_to_array(r.specialties, '; ') END) AS specialty,
                  d.overturned
           FROM fact_decision AS d
           JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key) AS by_specialty
@@ -22,8 +22,8 @@ WITH counts AS (
 SELECT specialty,
        decisions,
        overturned,
-       overturned::DOUBLE / decisions AS overturn_rate,
-       wilson_low(overturned::DOUBLE, decisions::DOUBLE) AS ci_low,
-       wilson_high(overturned::DOUBLE, decisions::DOUBLE) AS ci_high
+       overturned::DOUBLE PRECISION / decisions AS overturn_rate,
+       wilson_low(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_low,
+       wilson_high(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_high
 FROM counts
 ORDER BY specialty;

@@ -25,8 +25,8 @@ SELECT cited_by,
        document,
        decisions,
        overturned,
-       overturned::DOUBLE / decisions AS overturn_rate,
-       wilson_low(overturned::DOUBLE, decisions::DOUBLE) AS ci_low,
-       wilson_high(overturned::DOUBLE, decisions::DOUBLE) AS ci_high
+       overturned::DOUBLE PRECISION / decisions AS overturn_rate,
+       wilson_low(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_low,
+       wilson_high(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_high
 FROM counts
 ORDER BY cited_by, source, document;

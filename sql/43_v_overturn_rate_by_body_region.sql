@@ -23,9 +23,9 @@ WITH counts AS (
 SELECT body_region,
        decisions,
        overturned,
-       overturned::DOUBLE / decisions AS overturn_rate,
-       wilson_low(overturned::DOUBLE, decisions::DOUBLE) AS ci_low,
-       wilson_high(overturned::DOUBLE, decisions::DOUBLE) AS ci_high,
+       overturned::DOUBLE PRECISION / decisions AS overturn_rate,
+       wilson_low(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_low,
+       wilson_high(overturned::DOUBLE PRECISION, decisions::DOUBLE PRECISION) AS ci_high,
        label,
        region_group
 FROM counts

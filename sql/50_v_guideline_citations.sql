@@ -34,7 +34,7 @@ SELECT cited_by,
        count(*) AS decisions,
        count(DISTINCT letter_key) AS letters,
        count(*) FILTER (WHERE other_cites_it) AS both_cited,
-       (count(*) FILTER (WHERE other_cites_it))::DOUBLE / count(*) AS both_cited_rate
+       (count(*) FILTER (WHERE other_cites_it))::DOUBLE PRECISION / count(*) AS both_cited_rate
 FROM by_citer
 GROUP BY cited_by, source, document
 ORDER BY cited_by, decisions DESC, source, document;

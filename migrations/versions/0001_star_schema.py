@@ -165,11 +165,10 @@ TABLES = ("fact_citation", "fact_decision", "dim_letter", "dim_guideline", "dim_
 
 def downgrade() -> None:
     # The curated views (sql/) read these tables: drop them first.
+    from imr_etl import dialect
+
     bind = op.get_bind()
-    names = bind.exec_driver_sql(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal"
-        " AND database_name = current_database() AND schema_name = current_schema()").scalars().all()
-    for name in names:
-        op.execute(f'DROP VIEW IF EXISTS "{name}"')
+    for name in dialect.user_views(bind):
+        dialect.drop_view(bind, name)
     for table in TABLES:
         op.drop_table(table)

@@ -34,11 +34,13 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer, nullable=False),
     )
     # The letters already loaded, by the file each was last read from (a path
-    # that held several letters over time keeps the latest).
+    # that held several letters over time keeps the latest).  Size and mtime
+    # stay NULL: not known.  (A window, not DuckDB's arg_max: PostgreSQL too.)
     op.execute(
-        "INSERT INTO etl_source_file (source_path, size_bytes, mtime_ns, sha256, run_id) "
-        "SELECT source_path, NULL, NULL, arg_max(sha256, loaded_at), arg_max(load_run_id, loaded_at) "
-        "FROM dim_letter GROUP BY source_path")
+        "INSERT INTO etl_source_file (source_path, sha256, run_id) "
+        "SELECT source_path, sha256, load_run_id FROM (SELECT source_path, sha256, load_run_id, "
+        "row_number() OVER (PARTITION BY source_path ORDER BY loaded_at DESC) AS latest "
+        "FROM dim_letter) AS by_path WHERE latest = 1")
 
 
 def downgrade() -> None:

@@ -1,0 +1,182 @@
+"""The curated views on both databases: the same tests, run on DuckDB and on
+PostgreSQL, assert the same numbers for the sample letters; and every view
+holds the same rows on both."""
+
+from __future__ import annotations
+
+import math
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+import pgserver
+from conftest import REAL, SEEDS
+from imr_etl import check, dialect, warehouse
+from imr_etl.letters import parse_file
+from imr_etl.load import load
+from test_load import SEED_TREATMENTS, decision_lines, wilson_by_quadratic
+from test_warehouse import documented_columns
+
+BACKENDS = ("duckdb", "postgresql")
+RATE_VIEWS = ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
+              "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region")
+# What may differ between two loads of the same letters: when and by which run.
+VOLATILE = {"v_letters": ("load_run_id", "loaded_at"), "v_load_runs": None, "v_quarantine": ("run_id", "quarantined_at")}
+
+
+def query(db: str, sql: str, *params) -> list[tuple]:
+    with warehouse.open_engine(db) as engine, engine.connect() as conn:
+        return [tuple(r) for r in dialect.execute(conn, sql, params)]
+
+
+class Warehouses:
+    """Warehouses loaded once per module and backend: ``get(backend, 'seeds')``
+    or ``get(backend, 'samples')`` (every bundled letter)."""
+
+    def __init__(self, stack: ExitStack, folder: Path):
+        self.stack, self.folder, self.loaded = stack, folder, {}
+
+    def get(self, backend: str, what: str) -> str:
+        if (backend, what) not in self.loaded:
+            if backend == "postgresql":
+                db = self.stack.enter_context(pgserver.database(pgserver.server()))
+            else:
+                db = str(self.folder / f"{what}.duckdb")
+            summary = load([SEEDS[0].parent] if what == "seeds" else [], db, jobs=1)
+            assert summary.quarantined == 0
+            self.loaded[backend, what] = db
+        return self.loaded[backend, what]
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory):
+    with ExitStack() as stack:
+        yield Warehouses(stack, tmp_path_factory.mktemp("views"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def seeds(warehouses, backend) -> str:
+    return warehouses.get(backend, "seeds")
+
+
+@pytest.fixture
+def samples(warehouses, backend) -> str:
+    return warehouses.get(backend, "samples")
+
+
+# ------------------------------------------------------------ hand counts
+
+def test_seed_letters_by_hand_count(seeds):
+    assert query(seeds, "SELECT count(*), sum(overturned) FROM v_decisions") == [(11, 3)]
+    assert query(seeds, "SELECT decision, count(*) FROM v_decisions GROUP BY 1 ORDER BY 1") == \
+        [("overturned", 3), ("upheld", 8)]
+    assert query(seeds, "SELECT count(*), sum(decisions), sum(overturned) FROM v_letters") == [(5, 11, 3)]
+    rates = {(c, s): (n, k, rate, low, high) for c, s, n, k, rate, low, high in query(
+        seeds, "SELECT treatment_category, treatment_subcategory, decisions, overturned, overturn_rate,"
+               " ci_low, ci_high FROM v_overturn_rate_by_treatment")}
+    assert {key: value[:2] for key, value in rates.items()} == SEED_TREATMENTS
+    n, k, rate, low, high = rates[("rehabilitation", "massage")]  # 1 overturned of 4
+    assert rate == 0.25
+    assert (round(low, 4), round(high, 4)) == (0.0456, 0.6994)  # the textbook values for 1/4
+    assert rates[("rehabilitation", "chiropractic")][3:] == (0.0, pytest.approx(wilson_by_quadratic(0, 2)[1]))
+    assert rates[("injections", "epidural")][3:] == (pytest.approx(wilson_by_quadratic(1, 1)[0]), 1.0)
+
+
+def test_citation_sources_are_distinct_sorted_and_null_when_none(seeds):
+    # seed 004, item 2 "Cervical injection times 2": the claims administrator cites the
+    # MTUS Chronic Pain guidelines and the AMA Guides, the reviewer the MTUS alone.
+    letter = str((SEEDS[0].parent / "004_ceff5b33115f81d6.txt").resolve())
+    assert query(seeds, "SELECT claims_administrator_sources, reviewer_sources FROM v_decisions"
+                        " WHERE source_path = ? AND ordinal = 2", letter) == [("AMA, MTUS", "MTUS")]
+    # a decision nobody cites a guideline for has NULL sources, not ''
+    assert query(seeds, "SELECT count(*) FROM v_decisions WHERE claims_administrator_sources = ''"
+                        " OR reviewer_sources = ''") == [(0,)]
+
+
+def test_every_rate_view_computes_the_wilson_interval(samples):
+    for view in RATE_VIEWS:
+        for n, k, rate, low, high in query(samples, f"SELECT decisions, overturned, overturn_rate, ci_low, ci_high FROM {view}"):
+            expected_low, expected_high = wilson_by_quadratic(k, n)
+            assert rate == pytest.approx(k / n)
+            assert low == pytest.approx(max(expected_low, 0.0), abs=1e-9), view
+            assert high == pytest.approx(min(expected_high, 1.0), abs=1e-9), view
+            assert 0.0 <= low <= rate <= high <= 1.0
+
+
+def test_all_samples_reconcile_with_the_letters_decision_lines(samples):
+    words = {p.resolve(): decision_lines(p) for p in SEEDS + REAL}
+    total = sum(len(w) for w in words.values())
+    overturned = sum(w.count("Overturned") for w in words.values())
+    assert query(samples, "SELECT count(*), sum(overturned) FROM v_decisions") == [(total, overturned)]
+    for view in ("v_overturn_rate_by_treatment", "v_overturn_rate_by_body_region"):
+        assert query(samples, f"SELECT sum(decisions), sum(overturned) FROM {view}") == [(total, overturned)]
+    per_letter = dict(query(samples, "SELECT source_path, decisions FROM v_letters"))
+    assert per_letter == {str(p): len(w) for p, w in words.items()}
+    assert query(samples, "SELECT count(*) FROM v_letters WHERE letter_id = case_number") == [(len(REAL),)]
+
+
+def test_citations_and_guideline_views_reconcile(samples):
+    citations = [c for path in SEEDS + REAL for i in parse_file(path)["items"] for c in i["citations"]]
+    assert query(samples, "SELECT sum(citations) FROM v_decisions") == [(len(citations),)]
+    assert query(samples, "SELECT sum(citations) FROM v_guideline_citations") == [(len(citations),)]
+    by_reviewer = sum(c["cited_by"] == "reviewer" for c in citations)
+    assert query(samples, "SELECT sum(reviewer_citations) FROM v_decisions") == [(by_reviewer,)]
+    [(ca, rv)] = query(samples, "SELECT sum(both_cited) FILTER (WHERE cited_by = 'claims_administrator'),"
+                                " sum(both_cited) FILTER (WHERE cited_by = 'reviewer') FROM v_guideline_citations")
+    assert ca == rv > 0
+
+
+def test_specialty_rates_count_each_specialty_of_a_reviewer(samples):
+    # every decision counts once per specialty its reviewer lists ('; '-separated)
+    listed = query(samples, "SELECT r.specialties FROM fact_decision d JOIN dim_reviewer r USING (reviewer_key)")
+    expected = sum(len(s.split("; ")) if s else 1 for (s,) in listed)
+    assert query(samples, "SELECT sum(decisions) FROM v_overturn_rate_by_reviewer_specialty") == [(expected,)]
+
+
+def test_views_reflect_through_sqlalchemy_with_their_documented_columns(samples):
+    """What Superset and Metabase do: list the views, then their columns."""
+    with warehouse.open_engine(samples) as engine:
+        found = inspect(engine)
+        assert set(found.get_view_names()) == {v.name for v in warehouse.views()}
+        for view in warehouse.views():
+            assert [c["name"] for c in found.get_columns(view.name)] == documented_columns(view), view.name
+
+
+def test_every_data_quality_check_holds(samples):
+    with warehouse.open_engine(samples, read_only=True) as engine, engine.connect() as conn:
+        assert [r.check.name for r in check.run(conn) if not r.ok] == []
+
+
+# -------------------------------------------------- the two databases agree
+
+def rows_of(db: str, view: str) -> list[tuple]:
+    skip = VOLATILE.get(view, ())
+    with warehouse.open_engine(db) as engine, engine.connect() as conn:
+        result = conn.exec_driver_sql(f"SELECT * FROM {view}")
+        keep = [i for i, name in enumerate(result.keys()) if name not in skip]
+        return sorted((tuple(row[i] for i in keep) for row in result), key=repr)
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    return a == b and type(a) is type(b)
+
+
+@pytest.mark.parametrize("what", ["seeds", "samples"])
+def test_every_view_holds_the_same_rows_on_both_databases(warehouses, what):
+    duck, pg = warehouses.get("duckdb", what), warehouses.get("postgresql", what)
+    for view in warehouse.views():
+        if VOLATILE.get(view.name, ()) is None:
+            continue  # the runs' own timings
+        left, right = rows_of(duck, view.name), rows_of(pg, view.name)
+        assert len(left) == len(right) > 0 or view.name == "v_quarantine", view.name
+        for a, b in zip(left, right):
+            assert len(a) == len(b) and all(map(same, a, b)), f"{view.name}: {a} != {b}"
