@@ -99,4 +99,6 @@ def _why(error: pdfium.PdfiumError) -> str:
     if "(PDFium: " in message:
         message = message.split("(PDFium: ", 1)[1].rstrip(")")
     message = " ".join(message.split())
-    return (message[:1].lower() + message[1:]) or "PDFium could not open it"
+    if not message or message.lower() == "success":  # a broken file PDFium failed on without a code
+        return "PDFium could not read it"
+    return message[:1].lower() + message[1:]

@@ -6,6 +6,7 @@ while the good letters still load."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from PIL import Image, ImageDraw
 
 from conftest import EXPECTED, REAL, SEEDS, record_differences
 from imr_etl.cli import main
-from imr_etl.letters import parse_bytes, parse_file
+from imr_etl.letters import LetterParseError, parse_bytes, parse_file
 from imr_etl.load import discover, load
+from imr_etl.pdftext import PdfTextError
 from test_load import query, snapshot
 
 # The columns of a letter's rows that belong to its file and how it was laid
@@ -238,3 +240,35 @@ def test_a_seed_letter_printed_large_over_several_pages_still_gives_its_record()
     record = parse_bytes(data, "large.pdf", "pdf")
     problems = record_differences("large.pdf", expected, record)
     assert not problems, "\n".join(problems)
+
+
+def test_a_damaged_pdf_gives_a_record_or_one_line_never_another_error():
+    # bytes flipped, cut, spliced and zeroed in real PDFs, as a bad copy or download leaves them
+    rng = random.Random(7)
+    pdfs = [txt.with_suffix(".pdf").read_bytes() for txt in REAL[:20]]
+    outcomes = {"record": 0, "read": 0, "parse": 0}
+    for n in range(120):
+        data = bytearray(rng.choice(pdfs))
+        at = rng.randrange(len(data))
+        match n % 4:
+            case 0:
+                for _ in range(rng.randint(1, 50)):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            case 1:
+                data = data[:at]
+            case 2:
+                start = rng.randrange(len(data))
+                data[at:at] = data[start:start + rng.randint(1, 2000)]
+            case 3:
+                data[at:at + rng.randint(1, 500)] = bytes(rng.randint(1, 500))
+        try:
+            parse_bytes(bytes(data), "damaged.pdf", "pdf")
+            outcomes["record"] += 1
+        except PdfTextError as error:
+            assert error.reason and "\n" not in error.reason and "success" not in error.reason.lower()
+            outcomes["read"] += 1
+        except LetterParseError as error:
+            assert error.reason and "\n" not in error.reason
+            outcomes["parse"] += 1
+    # most damage breaks the file; some leaves it readable but its text damaged
+    assert outcomes["read"] > 60 and outcomes["parse"] > 0, outcomes
