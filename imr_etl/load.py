@@ -678,7 +678,9 @@ class Loader:
                 letter = letters[0]
                 log.debug("%s: load failed", letter.file.path, exc_info=True)
                 reason = f"load failed: {str(getattr(error, 'orig', error)).splitlines()[0]}"
-                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
+                # a PDF's bytes are no text to show (its own, extracted, stays in the worker)
+                text = b"" if file_format(letter.file.path) == "pdf" else None
+                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data, text=text)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
         new, updated, unchanged, decisions = counts

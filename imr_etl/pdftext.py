@@ -15,9 +15,11 @@ line reason (:class:`PdfTextError`), which the loader quarantines at the
 read stage.
 
 PDFium is not thread-safe: call this from one thread per process (the loader
-reads in worker processes, each single-threaded).  Every PDFium object is
-closed as soon as it is used, also when a time budget's signal interrupts
-the extraction between pages.
+reads in worker processes, each single-threaded).  It starts no threads of
+its own, so the load's fork server may load it before forking the workers.
+Every PDFium object is closed as soon as it is used, also when the letter's
+time budget (a SIGALRM, :func:`imr_etl.load.time_budget`) interrupts the
+extraction — which it can only between pages, not inside PDFium's C code.
 """
 
 from __future__ import annotations

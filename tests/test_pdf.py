@@ -272,3 +272,31 @@ def test_a_damaged_pdf_gives_a_record_or_one_line_never_another_error():
             outcomes["parse"] += 1
     # most damage breaks the file; some leaves it readable but its text damaged
     assert outcomes["read"] > 60 and outcomes["parse"] > 0, outcomes
+
+
+def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp_path, monkeypatch):
+    from imr_etl import load as load_module
+    from imr_etl import schema
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for txt in REAL[:3]:
+        shutil.copy(txt.with_suffix(".pdf"), folder / txt.with_suffix(".pdf").name)
+    victim = str((folder / REAL[1].with_suffix(".pdf").name).resolve())
+    real_prepare = load_module.prepare
+
+    def prepare(path, data, run_id, loaded_at):
+        result = real_prepare(path, data, run_id, loaded_at)
+        if path == victim:  # a NOT NULL column left empty
+            decisions = result.tables["fact_decision"]
+            service = [c.name for c in schema.fact_decision.columns].index("service")
+            decisions[0] = decisions[0][:service] + (None,) + decisions[0][service + 1:]
+        return result
+
+    monkeypatch.setattr(load_module, "prepare", prepare)
+    db = str(tmp_path / "w.duckdb")
+    summary = load([folder], db, jobs=1)
+    assert (summary.new, summary.quarantined) == (2, 1)
+    [(path, stage, text, size)] = query(db, "SELECT source_path, stage, raw_text, octet_length(raw_bytes) "
+                                            "FROM etl_quarantine")
+    assert (path, stage, text, size) == (victim, "load", "", Path(victim).stat().st_size)
