@@ -16,6 +16,7 @@ median of several runs.  Sizes and repetitions come from the environment:
     BENCH_PG=                 a PostgreSQL server's URL (a role that may create databases):
                               also cold-load and re-run the BENCH_COLD corpus into a fresh
                               database there, against DuckDB's figures (unset: skip)
+    BENCH_PDF_RUNS=5          runs of the PDF measurement (the 105 real PDFs; 0: skip)
 
 Corpora and the big warehouse are cached under benchmarks/.cache (delete it to
 start afresh).  The big warehouse is built from a cold load of the
@@ -49,8 +50,10 @@ IMR_ETL = str(BIN / "imr-etl")
 SEED, NEW_SEED = 1, 2
 
 PRESETS = {
-    "full": dict(COLD=20_000, LARGE=100_000, WAREHOUSE=1_000_000, NEW=600, RUNS=3, LARGE_RUNS=3, PARSE=2000),
-    "quick": dict(COLD=2_000, LARGE=5_000, WAREHOUSE=50_000, NEW=600, RUNS=2, LARGE_RUNS=1, PARSE=500),
+    "full": dict(COLD=20_000, LARGE=100_000, WAREHOUSE=1_000_000, NEW=600, RUNS=3, LARGE_RUNS=3, PARSE=2000,
+                 PDF_RUNS=5),
+    "quick": dict(COLD=2_000, LARGE=5_000, WAREHOUSE=50_000, NEW=600, RUNS=2, LARGE_RUNS=1, PARSE=500,
+                  PDF_RUNS=3),
 }
 SUMMARY = re.compile(r": (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) quarantined")
 
@@ -60,7 +63,7 @@ def settings() -> dict:
     if preset not in PRESETS:
         sys.exit(f"BENCH must be one of {', '.join(PRESETS)}")
     out = dict(PRESETS[preset], preset=preset)
-    for name in ("COLD", "LARGE", "WAREHOUSE", "NEW", "RUNS", "LARGE_RUNS", "PARSE"):
+    for name in ("COLD", "LARGE", "WAREHOUSE", "NEW", "RUNS", "LARGE_RUNS", "PARSE", "PDF_RUNS"):
         value = os.environ.get(f"BENCH_{name}")
         if value:
             out[name] = int(value.replace("_", "").replace(",", ""))
@@ -339,6 +342,33 @@ def parse_vs_regex(folder: Path, n: int, runs: int) -> dict:
     return rates
 
 
+def pdf_rates(runs: int) -> dict:
+    """PDFs/s of CPU time in one process over the 105 real PDFs (bytes in
+    memory): PDFium's text extraction alone, extraction and parse
+    (``parse_bytes(…, "pdf")``), and the parse of the same letters' .txt for
+    comparison.  The three alternate within each run; medians of ``runs``."""
+    from imr_etl.letters import parse_bytes
+    from imr_etl.pdftext import pdf_text
+
+    real = ROOT / "imr_etl" / "samples" / "real"
+    pdfs = [p.read_bytes() for p in sorted(real.glob("*.pdf"))]
+    texts = [p.read_bytes() for p in sorted(real.glob("*.txt"))]
+    parse_bytes(texts[0])  # build the grammar and load PDFium first
+    pdf_text(pdfs[0])
+    measures = {
+        "extract": lambda: [pdf_text(data) for data in pdfs],
+        "extract+parse": lambda: [parse_bytes(data, "", "pdf") for data in pdfs],
+        "text parse": lambda: [parse_bytes(data) for data in texts],
+    }
+    times: dict[str, list[float]] = {name: [] for name in measures}
+    for _ in range(runs):
+        for name, measure in measures.items():
+            started = time.process_time()
+            measure()
+            times[name].append(time.process_time() - started)
+    return {"files": len(pdfs), **{name: len(pdfs) / statistics.median(t) for name, t in times.items()}}
+
+
 # ------------------------------------------------------------------- main
 
 def machine() -> str:
@@ -422,6 +452,13 @@ def main() -> None:
     results["parse"] = rates
     rows.append(("parse vs regex scan, 1 process", f"{rates['parse']:,.0f} vs {rates['regex']:,.0f} letters/s "
                  f"= {rates['ratio']:.3f}", "≥ 0.25"))
+
+    if config["PDF_RUNS"]:
+        pdf = pdf_rates(config["PDF_RUNS"])
+        results["pdf"] = pdf
+        rows.append((f"PDF letters, 1 process ({pdf['files']} real PDFs)",
+                     f"{pdf['extract']:,.0f} PDFs/s extract, {pdf['extract+parse']:,.0f} extract+parse "
+                     f"(.txt parse {pdf['text parse']:,.0f}/s), CPU time", "≥ 100 PDFs/s extract"))
 
     results["children_maxrss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     (CACHE / "results.json").write_text(json.dumps(results, indent=1, default=str))

@@ -38,7 +38,8 @@ def parse(ctx: click.Context, files: tuple[str, ...], indent: int | None) -> Non
     \b
     Example:
       imr-etl parse imr_etl/samples/seeds/000_a5f95da6f992a566.txt
-      imr-etl parse letters/*.txt > records.jsonl
+      imr-etl parse imr_etl/samples/real/CM16-0219557.pdf
+      imr-etl parse letters/*.txt letters/*.pdf > records.jsonl
 
     A file that does not parse prints one line on stderr (file:line:column:
     what was found and expected) and the command exits with status 2 after
@@ -148,10 +149,12 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
          force: bool, wait: float, jobs: int | None) -> None:
     """Load letters into the warehouse, migrating it first.
 
-    PATHS are letter files and directories (searched recursively for *.txt);
-    with none, the sample letters shipped with imr-etl (seeds and real).
-    PDF letters are skipped for now: PDF text extraction comes in a later
-    release, so load their .txt extractions.
+    PATHS are letter files and directories (searched recursively for *.txt
+    and *.pdf); with none, the sample letters shipped with imr-etl (seeds
+    and real).  A PDF's text is extracted with PDFium; one without text (a
+    scan), one that needs a password and a broken one are quarantined.  A
+    PDF with a .txt of the same name beside it is that letter again: the
+    .txt is loaded and the PDF skipped.
 
     A letter is identified by its case number, else its file path.  An
     unchanged letter (same content) is skipped, a changed one replaces its
@@ -197,8 +200,8 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
     if bar is not None:
         bar.close()
     if summary.skipped and not quiet:
-        click.echo(f"skipped {summary.skipped} PDF files: PDF text extraction is not supported yet "
-                   f"(load their .txt extractions)", err=True)
+        click.echo(f"skipped {summary.skipped} PDF files: each has its letter's text beside it "
+                   f"as a .txt file of the same name, loaded instead", err=True)
     click.echo(summary.line())
     if strict and summary.quarantined:
         sys.exit(EXIT_QUARANTINED)

@@ -1,6 +1,7 @@
-"""The whole parse of one letter: file → normalize → grammar → record.
+"""The whole parse of one letter: file → text → normalize → grammar → record.
 
-This is what the CLI's ``parse`` and the loader call.
+This is what the CLI's ``parse`` and the loader call.  A text file's bytes
+are its text; a PDF's text is extracted first (:mod:`imr_etl.pdftext`).
 """
 
 from __future__ import annotations
@@ -12,20 +13,41 @@ from imr_etl.normalize import normalize
 from imr_etl.parse import LetterParseError, parse_tree
 from imr_etl.transform import TRANSFORMER, record
 
-FORMATS = {".txt": "text", ".text": "text"}
+FORMATS = {".txt": "text", ".text": "text", ".pdf": "pdf"}
 
 
 # A letter is tens of kilobytes; a file far larger is not one, and parsing it
 # would only cost time (the grammar's lexer is linear but not cheap).
 MAX_BYTES = 2_000_000
+# A letter's PDF is a few times its text (the published ones: 10-100 kB, with
+# their fonts); a scan of a long one may run to megabytes.  Past this it is
+# not a letter, and reading it would only cost memory.  Its text has the
+# text file's limit (imr_etl.pdftext.MAX_TEXT_CHARS).
+MAX_PDF_BYTES = 20_000_000
 
 
-def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
-    """Record of docs/record.md for a letter's raw bytes."""
-    if len(data) > MAX_BYTES:
-        raise LetterParseError(f"too large for a letter: {len(data):,} bytes "
-                               f"(the limit is {MAX_BYTES:,})", source)
-    normalized = normalize(data)
+def letter_text(data: bytes, source: str = "", format: str = "text") -> bytes:
+    """The bytes the normalizer reads: a text file's own, a PDF's extracted
+    text (UTF-8).  A PDF without text raises :class:`imr_etl.pdftext.PdfTextError`."""
+    if format != "pdf":
+        if len(data) > MAX_BYTES:
+            raise LetterParseError(f"too large for a letter: {len(data):,} bytes "
+                                   f"(the limit is {MAX_BYTES:,})", source)
+        return data
+    # Imported here: reading text files needs no PDFium (the load's fork server
+    # imports it up front, see imr_etl.load.warm).
+    from imr_etl.pdftext import PdfTextError, pdf_text
+
+    if len(data) > MAX_PDF_BYTES:
+        raise PdfTextError(f"too large for a letter's PDF: {len(data):,} bytes "
+                           f"(the limit is {MAX_PDF_BYTES:,})", source)
+    return pdf_text(data, source).encode("utf-8")
+
+
+def parse_text(text: bytes, data: bytes, source: str = "", format: str = "text") -> dict:
+    """Record of docs/record.md for a letter's text (:func:`letter_text`);
+    ``data`` is the file's raw bytes, which its hash is of."""
+    normalized = normalize(text)
     # The parser transforms as it parses: no parse tree is built.
     parsed = record(parse_tree(normalized, source, TRANSFORMER), normalized)
     if not parsed["items"]:
@@ -34,13 +56,24 @@ def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
             "format": format, **parsed}
 
 
+def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
+    """Record of docs/record.md for a letter's raw bytes (a text file's, or
+    with ``format="pdf"`` a PDF's)."""
+    return parse_text(letter_text(data, source, format), data, source, format)
+
+
+def file_format(path: str | Path) -> str:
+    """``text`` or ``pdf``, by the file's extension (unknown ones are text)."""
+    return FORMATS.get(Path(path).suffix.lower(), "text")
+
+
 def parse_file(path: str | Path) -> dict:
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise LetterParseError(f"cannot read: {error.strerror or error}", str(path)) from None
-    return parse_bytes(data, str(path), FORMATS.get(path.suffix.lower(), "text"))
+    return parse_bytes(data, str(path), file_format(path))
 
 
-__all__ = ["LetterParseError", "parse_bytes", "parse_file"]
+__all__ = ["LetterParseError", "letter_text", "parse_bytes", "parse_file", "parse_text"]

@@ -1,13 +1,16 @@
 """Stage 5c: the load run.  Letter files → the warehouse, idempotently.
 
-1. discover the letter files (``*.txt`` under directories, recursively, each
-   directory's entries in name order) as a stream: nothing holds the whole
-   corpus's list;
+1. discover the letter files (``*.txt`` and ``*.pdf`` under directories,
+   recursively, each directory's entries in name order) as a stream: nothing
+   holds the whole corpus's list.  A PDF with a text file of the same name
+   beside it (``X.pdf`` and ``X.txt``) is the same letter twice: the text is
+   loaded and the PDF skipped (counted in ``Summary.skipped``);
 2. triage by ``stat``, a chunk of files at a time: a file whose size and
    mtime are those ``etl_source_file`` recorded when a load last read it is
    *unchanged* and skipped unread (``--force`` re-reads and re-parses
    everything);
-3. read, hash and parse the rest in worker processes (``jobs``, default one
+3. read, hash, extract (a PDF's text, :mod:`imr_etl.pdftext`) and parse the
+   rest in worker processes (``jobs``, default one
    per core; a few chunks in flight at a time, so memory stays flat; results
    come back in discovery order): a file whose bytes hash as last read is
    unchanged and not parsed; the others become rows (:func:`prepare`: record
@@ -57,14 +60,13 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 from sqlalchemy import Connection, Table
 
 from imr_etl import __version__, dialect, rows, schema, warehouse
-from imr_etl.letters import FORMATS, LetterParseError, parse_bytes
+from imr_etl.letters import FORMATS, LetterParseError, file_format, letter_text, parse_bytes, parse_text
 from imr_etl.normalize import decode
 
 log = logging.getLogger(__name__)
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_PATHS = (SAMPLES / "seeds", SAMPLES / "real")
-NOT_YET = {".pdf": "PDF"}  # letter formats we recognise but cannot read yet
 BATCH_SIZE = 1024  # letters written per transaction
 STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 TASK_SIZE = 16  # letters per task sent to a worker
@@ -93,6 +95,7 @@ class Quarantined:
     line: int | None = None
     column: int | None = None
     expected: tuple[str, ...] = ()
+    text: bytes | None = None  # the text parsed, when not the file's bytes (a PDF's: b"" if none)
 
     def message(self) -> str:
         where = self.source_path
@@ -101,10 +104,11 @@ class Quarantined:
         return f"{where}: {self.reason}"
 
     def row(self, run_id: int, when: datetime) -> tuple:
+        raw = self.data if self.text is None else self.text
         try:
-            text = decode(self.data)
+            text = decode(raw)
         except Exception:  # noqa: BLE001 - the raw bytes are kept regardless
-            text = self.data.decode("utf-8", "replace")
+            text = raw.decode("utf-8", "replace")
         return rows.row(schema.etl_quarantine, source_path=self.source_path, sha256=self.sha256,
                         run_id=run_id, quarantined_at=when, stage=self.stage, reason=self.reason,
                         line_number=self.line, column_number=self.column,
@@ -161,7 +165,7 @@ class Summary:
     quarantined: int = 0
     decisions: int = 0
     seconds: float = 0.0
-    skipped: int = 0  # files in formats we cannot read yet (PDFs)
+    skipped: int = 0  # PDFs not read: a text file of the same name beside them is loaded instead
     pending: int = 0  # letters read and parsed, waiting for their batch to be written
 
 
@@ -182,16 +186,27 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def _has_text_twin(name: str, texts: set[str]) -> bool:
+    """Whether ``name`` is a PDF with a text file of the same stem beside it
+    (``texts``: the stems of the directory's text files)."""
+    stem, suffix = os.path.splitext(name)
+    return FORMATS.get(suffix.lower()) == "pdf" and stem in texts
+
+
 def _walk(folder: str, skip: set[str], roots: list[str], links: set[str],
           on_skip: Callable[[str], None]) -> Iterator[str]:
     """The letter files under ``folder``, depth first, each directory's entries
     in name order (the order of ``sorted(Path.rglob(...))``).  Holds one
     directory's names at a time per level; symlinked directories are not
     followed (no loops); a symlinked file is taken as its target unless the
-    target lies under a root, where it is found as itself."""
+    target lies under a root, where it is found as itself.  A PDF with a text
+    file of the same name beside it goes to ``on_skip``: the text is its
+    letter (an extraction someone already made, perhaps checked; and
+    loading it keeps warehouses loaded before PDFs were read as they are)."""
     names: list[str] = []
     folders: set[str] = set()
     symlinks: set[str] = set()
+    texts: set[str] = set()  # stems of the text files
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -200,8 +215,10 @@ def _walk(folder: str, skip: set[str], roots: list[str], links: set[str],
                     names.append(entry.name)
                     continue
                 suffix = os.path.splitext(entry.name)[1].lower()
-                if (suffix in FORMATS or suffix in NOT_YET) and entry.is_file():
+                if suffix in FORMATS and entry.is_file():
                     names.append(entry.name)
+                    if FORMATS[suffix] == "text":
+                        texts.add(os.path.splitext(entry.name)[0])
                     if entry.is_symlink():
                         symlinks.add(entry.name)
     except OSError as error:
@@ -214,23 +231,24 @@ def _walk(folder: str, skip: set[str], roots: list[str], links: set[str],
             if path not in skip:
                 yield from _walk(path, skip, roots, links, on_skip)
             continue
+        if _has_text_twin(name, texts):
+            on_skip(path)
+            continue
         if name in symlinks:
             path = os.path.realpath(path)
             inside = os.path.splitext(path)[1].lower() in FORMATS and any(_within(path, r) for r in roots)
             if inside or path in links:
                 continue
             links.add(path)
-        if os.path.splitext(path)[1].lower() in NOT_YET:
-            on_skip(path)
-        else:
-            yield path
+        yield path
 
 
 def iter_files(paths: Iterable[str | Path], on_skip: Callable[[str], None] = lambda path: None) -> Iterator[str]:
     """The letter files under ``paths`` (files as given, directories searched
-    recursively for ``*.txt``), resolved, each once, in a stable order,
-    streamed.  Files skipped because their format cannot be read yet (PDFs)
-    go to ``on_skip``."""
+    recursively for ``*.txt`` and ``*.pdf``), resolved, each once, in a
+    stable order, streamed.  A PDF found beside a text file of the same name
+    is skipped, to ``on_skip`` (:func:`_walk`); files given by name are all
+    taken."""
     given = [Path(p) for p in paths]
     roots = [str(g.resolve()) for g in given if g.is_dir()]
     walked: list[str] = []
@@ -248,15 +266,12 @@ def iter_files(paths: Iterable[str | Path], on_skip: Callable[[str], None] = lam
             walked.append(path)
         elif path not in explicit and not any(_within(path, w) for w in walked):
             explicit.add(path)
-            if Path(path).suffix.lower() in NOT_YET:
-                on_skip(path)
-            else:
-                yield path
+            yield path
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
-    """:func:`iter_files` as two lists: the letter files, and the files
-    skipped because their format cannot be read yet (PDFs)."""
+    """:func:`iter_files` as two lists: the letter files, and the PDFs
+    skipped because their text is beside them."""
     skipped: list[Path] = []
     found = [Path(p) for p in iter_files(paths, lambda p: skipped.append(Path(p)))]
     return found, skipped
@@ -339,21 +354,35 @@ def time_budget(seconds: float) -> Iterator[None]:
 def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.LetterRows | Quarantined:
     """Parse one letter's bytes into its rows, or say why it cannot be loaded.
 
-    Pure (no database): safe to run in a worker process.
+    Pure (no database): safe to run in a worker process.  A PDF's text is
+    extracted here, within the letter's time budget; a PDF without text (a
+    scan, a password, a broken file) is quarantined at the read stage.
     """
     sha = hashlib.sha256(data).hexdigest()
+    format = file_format(path)
+    # What the quarantine keeps as the letter's text: a text file's bytes, a PDF's extraction.
+    text: bytes | None = b"" if format == "pdf" else None
     try:
         with time_budget(PARSE_SECONDS):
-            record = parse_bytes(data, path, FORMATS.get(Path(path).suffix.lower(), "text"))
+            try:
+                extracted = letter_text(data, path, format)
+            except LetterParseError as error:
+                return Quarantined(path, sha, "read" if format == "pdf" else "parse", error.reason, data,
+                                   text=text)
+            if format == "pdf":
+                text = extracted
+            record = parse_text(extracted, data, path, format)
         return rows.letter_rows(record, run_id, loaded_at)
     except ParseTimeout:
         return Quarantined(path, sha, "parse", f"took over {PARSE_SECONDS:g} s to parse: not a letter "
-                           "as the grammar knows it", data)
+                           "as the grammar knows it", data, text=text)
     except LetterParseError as error:
-        return Quarantined(path, sha, "parse", error.reason, data, error.line, error.column, error.expected)
+        return Quarantined(path, sha, "parse", error.reason, data, error.line, error.column, error.expected,
+                           text=text)
     except Exception as error:  # a bug of ours must not stop the run
         log.debug("%s: internal error", path, exc_info=True)
-        return Quarantined(path, sha, "parse", f"internal error: {type(error).__name__}: {error}", data)
+        return Quarantined(path, sha, "parse", f"internal error: {type(error).__name__}: {error}", data,
+                           text=text)
 
 
 def read(path: str) -> tuple[bytes, FileState]:
@@ -387,8 +416,13 @@ def process(task: Sequence[tuple[str, str | None]], run_id: int, loaded_at: date
 
 
 def warm() -> None:
-    """Build the grammar and the vocabularies (in the fork server, so every
-    worker starts with them)."""
+    """Build the grammar and the vocabularies and load PDFium (in the fork
+    server, so every worker starts with them).  PDFium starts no threads, so
+    the workers may fork from a process that loaded it."""
+    try:
+        import imr_etl.pdftext  # noqa: F401 - PDFium's library, loaded once
+    except Exception:  # noqa: BLE001 - a worker that needs it reports the problem
+        log.debug("PDFium is not available", exc_info=True)
     try:
         seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
         parse_bytes(seed.read_bytes(), str(seed))
@@ -633,7 +667,9 @@ class Loader:
                 letter = letters[0]
                 log.debug("%s: load failed", letter.file.path, exc_info=True)
                 reason = f"load failed: {str(getattr(error, 'orig', error)).splitlines()[0]}"
-                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
+                # a PDF's bytes are no text to show (its own, extracted, stays in the worker)
+                text = b"" if file_format(letter.file.path) == "pdf" else None
+                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data, text=text)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
         new, updated, unchanged, decisions = counts

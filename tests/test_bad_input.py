@@ -113,14 +113,14 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     for path in GOOD:
         shutil.copy(path, folder / path.name)
     (folder / "slow.txt").write_bytes(GOOD[0].read_bytes() + b"\n")
-    real_parse = load_module.parse_bytes
+    real_parse = load_module.parse_text
 
-    def parse(data, source, *args):
+    def parse(text, data, source, *args):
         if source.endswith("slow.txt"):
             time_module.sleep(60)
-        return real_parse(data, source, *args)
+        return real_parse(text, data, source, *args)
 
-    monkeypatch.setattr(load_module, "parse_bytes", parse)
+    monkeypatch.setattr(load_module, "parse_text", parse)
     monkeypatch.setattr(load_module, "PARSE_SECONDS", 0.5)
     db = str(tmp_path / "imr.duckdb")
     started = time_module.monotonic()

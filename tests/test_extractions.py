@@ -10,19 +10,18 @@ which belong to the file).
 
 from __future__ import annotations
 
-import pypdfium2 as pdfium
 import pytest
 
 from conftest import REAL
+from imr_etl import pdftext
 from imr_etl.letters import parse_bytes
 
 
 def pdfium_text(pdf_path, page_separator: str) -> str:
-    document = pdfium.PdfDocument(str(pdf_path), password="")
-    try:
-        return page_separator.join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
+    """The package's extraction (imr_etl.pdftext), pages joined by ``page_separator``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdftext, "PAGE_SEPARATOR", page_separator)
+        return pdftext.pdf_text(pdf_path.read_bytes(), str(pdf_path))
 
 
 def facts(record: dict) -> dict:

@@ -387,12 +387,13 @@ def test_a_run_that_fails_is_recorded_as_failed(letters, tmp_path, monkeypatch):
 
 # --------------------------------------------------------------- discovery
 
-def test_discovery_takes_text_files_recursively_and_skips_pdfs(tmp_path):
+def test_discovery_takes_text_and_pdf_files_recursively_and_skips_a_pdf_beside_its_text(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
-    for name in ("a/one.txt", "a/b/two.TXT", "a/b/three.pdf", "a/notes.md"):
+    for name in ("a/one.txt", "a/one.pdf", "a/b/two.TXT", "a/b/three.pdf", "a/b/Two.pdf", "a/notes.md"):
         (tmp_path / name).write_text("x")
     explicit = tmp_path / "letter.text"
     explicit.write_text("x")
     files, skipped = discover([tmp_path / "a", explicit, tmp_path / "a" / "one.txt"])
-    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a/b/two.TXT", "a/one.txt", "letter.text"]
-    assert [f.name for f in skipped] == ["three.pdf"]
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "a/b/Two.pdf", "a/b/three.pdf", "a/b/two.TXT", "a/one.txt", "letter.text"]
+    assert [f.name for f in skipped] == ["one.pdf"]
