@@ -85,6 +85,9 @@ def _drug(service: str) -> str | None:
     return subcategory[named.group(1).lower()] if named else None
 
 
+# Cached, as are quantity and body_region: a corpus asks for the same
+# services ("Norco 10/325mg #60") again and again.
+@lru_cache(maxsize=8192)
 def treatment(service: str, context: str = "") -> tuple[str, str]:
     """(category, subcategory) of ``vocab/taxonomy.csv`` for a service line.
 
@@ -192,6 +195,7 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+@lru_cache(maxsize=8192)
 def quantity(service: str) -> tuple[int | float | None, str | None]:
     """The amount a service asks for, with its unit (docs/record.md, Quantities)."""
     text = _STRENGTH.sub(" ", _DOSING.sub(" ", _digits(_FRAME.sub("", service))))
