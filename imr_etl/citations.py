@@ -135,9 +135,9 @@ class CitationTransformer(Transformer):
 
 
 # Citation texts repeat letter after letter (the same few guidelines, cited
-# the same way), and reading one is a dozen regular expressions: the two
-# readings below are cached.  Their dicts are shared by the cache, so callers
-# get copies.
+# the same way), and reading one is a dozen regular expressions: the readings
+# below are cached.  Their dicts are shared by the cache, so callers get
+# copies.
 
 @lru_cache(maxsize=8192)
 def _mtus_reference(text: str, sections: str | None, pages: str | None) -> dict:
@@ -149,7 +149,7 @@ def _non_mtus_statement(statement: str) -> tuple[dict, ...]:
     """The citations of a Non-MTUS statement's text."""
     cited: list[dict] = []
     for part in filter(clean, _NON_MTUS_SPLIT.split(statement)):
-        this = _non_mtus(part)
+        this = dict(_non_mtus(part))
         if (cited and this["source"] == "OTHER" and this["document"] == clean(part)
                 and not _LINK.match(part.strip())):
             last = cited[-1]
@@ -168,6 +168,8 @@ _LINK = re.compile(r"(?:https?://|www\.)", re.I)
 _MTUS_PREFIX = re.compile(r"(?:CA[ -])?MTUS\s*:?\s*", re.I)
 
 
+# (Cached too: one guideline recurs in statements that list different others.)
+@lru_cache(maxsize=8192)
 def _non_mtus(text: str) -> dict:
     """A Non-MTUS citation; one whose text is an MTUS document is MTUS all the same."""
     prefix = _MTUS_PREFIX.match(text)

@@ -72,6 +72,7 @@ def _drugs() -> tuple[re.Pattern, dict[str, str]]:
     return pattern, {row["name"].lower(): row["subcategory"] for row in rows}
 
 
+@lru_cache(maxsize=8192)
 def _drug(service: str) -> str | None:
     """The pharmaceutical subcategory of a service that names a drug.
 
@@ -114,6 +115,10 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
     return category, subcategory
 
 
+# Cached apart from treatment(), whose key includes the cited topics: a
+# service's own text recurs more often than with the same citations.  (Forty
+# case-insensitive searches are most of a letter's classifying.)
+@lru_cache(maxsize=8192)
 def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     """(category, subcategory) for ``text`` by the service patterns: the first
     pattern that matches names the category; of that category's patterns,
