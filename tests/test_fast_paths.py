@@ -14,7 +14,7 @@ import re
 import pytest
 
 from conftest import REAL, SEEDS
-from imr_etl import extract, normalize
+from imr_etl import classify, extract, normalize
 from imr_etl.parse import parser
 
 # (The seeds and a few real letters: the plain forms are slow.)
@@ -92,3 +92,32 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
         assert fast == [m.span() for m in extract._DIAGNOSES.finditer(summary)], summary
         found += len(fast)
     assert found > 1000
+
+
+def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += [word for text in texts for word in text.split(". ")]
+    texts += ["Ice unit x 2 weeks rental", "MRI of the L4-5 and C5-C6", "Norco 10/325mg #60 take 1 tab",
+              "12 sessions (12) of PT, 2 times a week for 6 weeks", "SI joint injection, left", "Knee_brace"]
+    texts = [t for t in texts if classify._plain(t)]
+    pairs = [(a, b) for (a, *_), (b, *_) in zip(classify._service_patterns(), classify._service_patterns(True))]
+    pairs += [(a, b) for (a, _), (b, _) in zip(classify._regions(), classify._regions(True))]
+    pairs += [(classify._drugs()[0], classify._drugs(True)[0])]
+    pairs += [(a, b) for (_, a), (_, b) in zip(classify._rules(), classify._rules(True))]
+    assert all(b.flags & re.ASCII for _, b in pairs)
+    found = 0
+    for text in texts:
+        for unicode, plain in pairs:
+            a, b = unicode.search(text), plain.search(text)
+            assert (a and a.span()) == (b and b.span()), (unicode.pattern, text)
+            found += bool(a)
+    assert found > 1000
+
+
+def test_only_printable_ascii_text_is_plain():
+    # Unicode case folding: the Kelvin sign is a 'k', the long s an 's';
+    # Unicode whitespace: \x1c is a space to \s.
+    assert classify._plain("Knee brace, 2 units")
+    for text in ("\u212anee brace", "Mas\u017fage", "knee\x1cbrace", "knee\tbrace"):
+        assert not classify._plain(text)
+    assert classify.body_region("\u212aNEE") == "knee"  # as before: Unicode rules for such text
