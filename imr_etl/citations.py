@@ -8,7 +8,7 @@ with the guideline documents named in ``vocab/guidelines.csv``.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from lark import Transformer
 
@@ -120,7 +120,7 @@ class CitationTransformer(Transformer):
                 pages = value if kind == "pages" else pages
             else:
                 text = str(child)
-        return reference(text, sections, pages, ("MTUS",))
+        return dict(_mtus_reference(text, sections, pages))
 
     def sections(self, children):
         return ("sections", str(children[0]) if children else None)
@@ -131,27 +131,45 @@ class CitationTransformer(Transformer):
     def non_mtus(self, children):
         if not children:
             return []
-        cited: list[dict] = []
-        for part in filter(clean, _NON_MTUS_SPLIT.split(str(children[0]))):
-            this = _non_mtus(part)
-            if (cited and this["source"] == "OTHER" and this["document"] == clean(part)
-                    and not _LINK.match(part.strip())):
-                last = cited[-1]
-                if last["source"] == "ODG":
-                    # "ODG, Neck (updated 11/3/16); Shoulder": another chapter
-                    this = {**last, "topic": clean(part), "pages": None, "section": None}
-                else:
-                    # "MPFS; Chapter 12-Surgeons…; 40.1-Definition…": deeper in the same one
-                    last["topic"] = "; ".join(filter(None, (last["topic"], clean(part))))
-                    continue
-            cited.append(this)
-        return cited
+        return [dict(c) for c in _non_mtus_statement(str(children[0]))]
+
+
+# Citation texts repeat letter after letter (the same few guidelines, cited
+# the same way), and reading one is a dozen regular expressions: the readings
+# below are cached.  Their dicts are shared by the cache, so callers get
+# copies.
+
+@lru_cache(maxsize=8192)
+def _mtus_reference(text: str, sections: str | None, pages: str | None) -> dict:
+    return reference(text, sections, pages, ("MTUS",))
+
+
+@lru_cache(maxsize=8192)
+def _non_mtus_statement(statement: str) -> tuple[dict, ...]:
+    """The citations of a Non-MTUS statement's text."""
+    cited: list[dict] = []
+    for part in filter(clean, _NON_MTUS_SPLIT.split(statement)):
+        this = dict(_non_mtus(part))
+        if (cited and this["source"] == "OTHER" and this["document"] == clean(part)
+                and not _LINK.match(part.strip())):
+            last = cited[-1]
+            if last["source"] == "ODG":
+                # "ODG, Neck (updated 11/3/16); Shoulder": another chapter
+                this = {**last, "topic": clean(part), "pages": None, "section": None}
+            else:
+                # "MPFS; Chapter 12-Surgeons…; 40.1-Definition…": deeper in the same one
+                last["topic"] = "; ".join(filter(None, (last["topic"], clean(part))))
+                continue
+        cited.append(this)
+    return tuple(cited)
 
 
 _LINK = re.compile(r"(?:https?://|www\.)", re.I)
 _MTUS_PREFIX = re.compile(r"(?:CA[ -])?MTUS\s*:?\s*", re.I)
 
 
+# (Cached too: one guideline recurs in statements that list different others.)
+@lru_cache(maxsize=8192)
 def _non_mtus(text: str) -> dict:
     """A Non-MTUS citation; one whose text is an MTUS document is MTUS all the same."""
     prefix = _MTUS_PREFIX.match(text)

@@ -144,24 +144,57 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     text = _SPACES.sub(" ", _translate(text.replace("\ufffe", "-\ufffe")))
     out = []
     # As splitting at r"\r\n|\r|\n", and faster.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for number, raw in enumerate(lines, start=1):
-        breaks = "\f" in raw or "\ufffe" in raw  # (cheaper than splitting every line)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    breaks = "\f" in text or "\ufffe" in text
+    # Tests that every line would need are done once on the whole text: the
+    # loop below is most of this stage's time.
+    glued = _lines_with_label_words(text)
+    for number, raw in enumerate(text.split("\n"), start=1):
         for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if breaks else (raw,):
             line = part.strip()
-            if line and not _PAGE_FURNITURE.fullmatch(line):
-                if _may_be_glued(line):
-                    out.extend((piece, number) for piece in _glued().split(line) if piece)
-                else:
-                    out.append((line, number))
+            if not line or (_may_be_furniture(line) and _PAGE_FURNITURE.fullmatch(line)):
+                continue
+            if number in glued and _may_be_glued(line):
+                out.extend((piece, number) for piece in _glued().split(line) if piece)
+            else:
+                out.append((line, number))
     return out
 
 
+def _may_be_furniture(line: str) -> bool:
+    """Can :data:`_PAGE_FURNITURE` match the line?  Only if it starts as
+    "page", "-" or a digit (any Unicode digit, as ``\\d`` is) does."""
+    return line[0] in "pP-" or line[0].isdecimal()
+
+
+_LABEL_WORDS = ("guideline:", "rationale:", "HOW THE", "CLINICAL", "IMR ISSUES")
+
+
+def _lines_with_label_words(text: str) -> set[int]:
+    """Numbers (1-based) of the lines of ``text`` where :func:`_may_be_glued`'s
+    words occur: only those can have a glued label."""
+    found = []
+    for word in _LABEL_WORDS:
+        at = text.find(word)
+        while at >= 0:
+            found.append(at)
+            at = text.find(word, at + 1)
+    numbers, line, counted = set(), 1, 0
+    for at in sorted(found):
+        line += text.count("\n", counted, at)
+        numbers.add(line)
+        counted = at
+    return numbers
+
+
 def _may_be_glued(line: str) -> bool:
-    """Has the line a word of the labels :func:`_glued` looks for?  A line
-    without any is left whole.  (Five ``in`` tests beat one regex here.)"""
-    return ("guideline:" in line or "rationale:" in line or "HOW THE" in line
-            or "CLINICAL" in line or "IMR ISSUES" in line)
+    """Does a label or heading :func:`_glued` looks for start after the
+    line's first character?  A line without one is left whole.  (Five ``in``
+    tests first, cheaper than any regex; most lines that pass them are a
+    label line, whose label starts the line.)"""
+    return (("guideline:" in line or "rationale:" in line or "HOW THE" in line
+             or "CLINICAL" in line or "IMR ISSUES" in line)
+            and _glued_phrase().search(line, 1) is not None)
 
 
 @cache
@@ -170,6 +203,11 @@ def _glued() -> re.Pattern:
     ("…: UpheldClaims Administrator guideline: …", pages joined with no
     line end): the physical line is split there."""
     return re.compile(r"(?<=\S) ?(?=%s)" % "|".join(_HEADINGS + _LABELS[2:]))
+
+
+@cache
+def _glued_phrase() -> re.Pattern:
+    return re.compile("|".join(_HEADINGS + _LABELS[2:]))
 
 
 _PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
@@ -254,9 +292,9 @@ class _Layout:
         first = _FIRST_HEADING.search(text)
         if first:  # the header block, if any, is one line ending at the heading
             starts.add(self.offsets[self.line_index(first.start())])
-        for match in self._at_line_starts(_STANDALONE):
-            starts.update((match.start(), self._next_line(match.end())))
-        label_starts = [m.start() for m in self._at_line_starts(_LINE_START)]
+        for start, end in self._at_line_starts(_STANDALONE):
+            starts.update((start, self._next_line(end)))
+        label_starts = [start for start, _ in self._at_line_starts(_LINE_START)]
         starts.update(label_starts)
         labels = sorted(starts)
         for match in _DECISION_END.finditer(text):
@@ -269,15 +307,21 @@ class _Layout:
                 starts.add(self._heading_start(start, labels))
         return sorted(s for s in starts if s < len(text))
 
-    def _at_line_starts(self, pattern: re.Pattern) -> list[re.Match]:
-        """``pattern.finditer(self.joined)`` for a pattern that begins with
-        ``^`` (re.M): trying it only where physical lines start is the same,
-        and spares the regex engine a test at every character."""
+    def _at_line_starts(self, pattern: re.Pattern) -> list[tuple[int, int]]:
+        """Spans of ``pattern.finditer(self.joined)`` for a pattern that
+        begins with ``^`` (re.M).  Searching for a line end followed by the
+        rest of the pattern finds the same matches and spares the regex
+        engine a test at every character: it skips to each newline."""
+        text = self.joined
         found, end = [], 0
-        for offset in self.offsets:
-            if offset >= end and (match := pattern.match(self.joined, offset)):
-                found.append(match)
-                end = match.end()
+        if match := pattern.match(text, 0):
+            found.append(match.span())
+            end = match.end()
+        after_newline = _after_newline(pattern)
+        # From end - 1: a match may end just after a newline another begins with.
+        while match := after_newline.search(text, max(end - 1, 0)):
+            found.append((match.start() + 1, match.end()))
+            end = match.end()
         return found
 
     def _next_line(self, offset: int) -> int:
@@ -321,6 +365,13 @@ class _Layout:
             # least its first line).
             index = min(floor + 1, last)
         return self.offsets[index]
+
+
+@cache
+def _after_newline(pattern: re.Pattern) -> re.Pattern:
+    """``^X`` (re.M) as ``\\nX``: the same matches, each one newline earlier."""
+    assert pattern.pattern.startswith("^")
+    return re.compile("\n" + pattern.pattern[1:], pattern.flags)
 
 
 class _LazyWords:

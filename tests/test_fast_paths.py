@@ -1,0 +1,123 @@
+"""The parse's fast paths find exactly what the plain code they replace finds.
+
+Each speed-up in the parse rewrites something simple into something faster:
+a grammar terminal, a scan of the letter.  Here each is checked against its
+plain form over every sample letter and over text made to trip it (stop
+phrases at odd places, key words cut short, mixed case).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from conftest import REAL, SEEDS
+from imr_etl import classify, extract, normalize
+from imr_etl.parse import parser
+
+# (The seeds and a few real letters: the plain forms are slow.)
+LETTERS = [normalize.normalize(path.read_bytes()) for path in SEEDS + REAL[:6]]
+
+# The terminals as they were written before they were made fast: the lazy
+# "[^\n]+?(?=end)" and the tempered "((?!stop)[^\n])+".
+PLAIN = {
+    "SERVICE": (r"(?! )[^\n]+?(?=( is)? *:[^:\n]*$)", re.M),
+    "citation__REFERENCE_TEXT": (
+        r"(?! )((?!Decision based on|Section\(s\):|Page\(s\):|(pages?|pg\.?) ?\d|(?<=\d{4}), and "
+        r"|(?<=\d), and [A-Z]|The (Claims Administrator|Expert Reviewer) )[^\n])+", re.I),
+    "citation__SECTION_TEXT": (
+        r"(?! )((?!Decision based on|Page\(s\):|, and [A-Z]|The (Claims Administrator|Expert Reviewer) )[^\n])+",
+        re.I),
+    "citation__NON_MTUS_TEXT": (r"(?! )((?!Decision based on|The (Claims Administrator|Expert Reviewer) )[^\n])+", re.I),
+}
+
+TRICKY = [
+    "Decision based on MTUS Chronic Pain 2009, and Low Back Page(s): 12, and Knee Section(s): pages 3",
+    "Acupuncture is : Upheld\nPT:  :x: Overturned\nEMG is:Upheld\nA is B is: Overturned",
+    "The Claims Administrator guideline pg.4 p. 7 Section(s):, and Z DECISION BASED ON odg",
+    "page 2 pages2 pg 2, and 2016, and x 1, and Y the expert reviewer tHE cLAIMS aDMINISTRATOR ",
+    "Norco 10/325mg #60 is: Upheld is: Upheld",
+]
+
+
+def _terminal(name: str) -> re.Pattern:
+    lexer = parser(None).parser.lexer
+    terminal = next(t for t in lexer.root_lexer.terminals if t.name == name)
+    return re.compile(terminal.pattern.to_regexp())
+
+
+def _positions(text: str) -> list[int]:
+    """Where a token can start: each line start and each character after a space."""
+    return sorted({0} | {i + 1 for i, c in enumerate(text) if c in " \n" and i + 1 < len(text)})
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_each_fast_terminal_matches_what_its_plain_form_matches(name):
+    fast = _terminal(name)
+    pattern, flags = PLAIN[name]
+    plain = re.compile(pattern, flags)
+    texts = [letter.text for letter in LETTERS] + TRICKY
+    checked = 0
+    for text in texts:
+        for pos in _positions(text):
+            a, b = fast.match(text, pos), plain.match(text, pos)
+            assert (a and a.span()) == (b and b.span()), (name, text[pos:pos + 80])
+            checked += bool(a)
+    assert checked > 100  # the terminal did match, many times
+
+
+def test_the_line_start_search_finds_what_finditer_finds():
+    grids = [normalize._Layout(normalize.clean_lines(normalize.decode(p.read_bytes()))) for p in SEEDS + REAL]
+    grids.append(normalize._Layout([(line, n) for n, line in enumerate(
+        ["The Expert Reviewer has the following credentials:", "CLINICAL CASE SUMMARY",
+         "Decision rationale: x", "Decision rationale:", "HOW THE IMR", "FINAL DETERMINATION WAS MADE"], 1)]))
+    for grid in grids:
+        for pattern in (normalize._STANDALONE, normalize._LINE_START):
+            assert grid._at_line_starts(pattern) == [m.span() for m in pattern.finditer(grid.joined)]
+
+
+def test_the_diagnosis_scan_finds_what_finditer_finds():
+    summaries = [line.text for letter in LETTERS for line in letter.lines]
+    words = ["diagnosed with", "the diagnosis of", "a diagnoses of", "was being treated for",
+             "being undergoing treatment for", "is undergoing treatment for", "Diagnoses include:",
+             "DIAGNOSES ARE", "diagnos", "being treated", "pain.", "Low back pain", "1.", "and", ",", "."]
+    rng = random.Random(7)
+    summaries += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(2000)]
+    summaries += ["Diagnoſes are: neck pain."]  # not ASCII: the plain scan
+    found = 0
+    for summary in summaries:
+        fast = [m.span() for m in extract._diagnosis_lists(summary)]
+        assert fast == [m.span() for m in extract._DIAGNOSES.finditer(summary)], summary
+        found += len(fast)
+    assert found > 1000
+
+
+def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += [word for text in texts for word in text.split(". ")]
+    texts += ["Ice unit x 2 weeks rental", "MRI of the L4-5 and C5-C6", "Norco 10/325mg #60 take 1 tab",
+              "12 sessions (12) of PT, 2 times a week for 6 weeks", "SI joint injection, left", "Knee_brace"]
+    texts = [t for t in texts if classify._plain(t)]
+    pairs = [(a, b) for (a, *_), (b, *_) in zip(classify._service_patterns(), classify._service_patterns(True))]
+    pairs += [(a, b) for (a, _), (b, _) in zip(classify._regions(), classify._regions(True))]
+    pairs += [(classify._drugs()[0], classify._drugs(True)[0])]
+    pairs += [(a, b) for (_, a), (_, b) in zip(classify._rules(), classify._rules(True))]
+    assert all(b.flags & re.ASCII for _, b in pairs)
+    found = 0
+    for text in texts:
+        for unicode, plain in pairs:
+            a, b = unicode.search(text), plain.search(text)
+            assert (a and a.span()) == (b and b.span()), (unicode.pattern, text)
+            found += bool(a)
+    assert found > 1000
+
+
+def test_only_printable_ascii_text_is_plain():
+    # Unicode case folding: the Kelvin sign is a 'k', the long s an 's';
+    # Unicode whitespace: \x1c is a space to \s.
+    assert classify._plain("Knee brace, 2 units")
+    for text in ("\u212anee brace", "Mas\u017fage", "knee\x1cbrace", "knee\tbrace"):
+        assert not classify._plain(text)
+    assert classify.body_region("\u212aNEE") == "knee"  # as before: Unicode rules for such text
