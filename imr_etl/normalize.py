@@ -79,7 +79,10 @@ def decode(data: bytes) -> str:
     extractions), falling back to latin-1 for the five bytes cp1252 lacks."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding)
+            # The mark names the encoding; a damaged byte after it becomes
+            # U+FFFD rather than failing the letter (its bytes are kept whole
+            # wherever a letter is quarantined).
+            return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -155,3 +155,16 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypat
     stage, reason, *_ = quarantine(db)["locked.txt"]
     assert (stage, reason) == ("read", "cannot read: Permission denied")
     assert letter_count(db) == len(GOOD) and summary.quarantined == 1
+
+
+def test_a_damaged_byte_after_a_byte_order_mark_is_not_a_crash():
+    """A UTF-8 BOM, then a byte UTF-8 cannot hold inside the case summary: the
+    letter still parses, its decisions unchanged."""
+    from imr_etl.letters import parse_bytes
+
+    original = SEEDS[0].read_bytes()
+    at = original.index(b"CLINICAL CASE SUMMARY") + 40
+    damaged = b"\xef\xbb\xbf" + original[:at] + b"\xff" + original[at:]
+    expected = parse_bytes(original, "seed.txt")["items"]
+    assert [(i["service"], i["decision"]) for i in parse_bytes(damaged, "seed.txt")["items"]] == \
+        [(i["service"], i["decision"]) for i in expected]
