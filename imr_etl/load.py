@@ -750,6 +750,28 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+_FOLDER_PREFIX = "imr-etl-load-"  # then the loading process's pid: a batch folder's owner
+
+
+def _remove_abandoned_folders() -> None:
+    """Delete the batch folders of loads that were killed (their process is
+    gone), which a ``finally`` could not delete."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_FOLDER_PREFIX).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool = False,
          wait: float = 0.0, batch_size: int = BATCH_SIZE, jobs: int | None = None,
          on_quarantine: Callable[[Quarantined], None] | None = None,
@@ -780,7 +802,8 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),
                        "ON CONFLICT (body_region_key) DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
-            folder = Path(tempfile.mkdtemp(prefix="imr-etl-load-"))
+            _remove_abandoned_folders()
+            folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs or default_jobs(), batch_size=batch_size,

@@ -106,6 +106,7 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
     # the killed run, if it had started, is marked aborted; the re-run succeeded
     assert statuses(db) == ["aborted" if s == "running" else s for s in left] + ["succeeded"]
     assert query(db, "SELECT count(*) FROM etl_source_file")[0][0] == LETTERS
+    assert not list(tmp_path.glob("imr-etl-load-*"))  # the re-run removed the killed run's CSV folder
 
 
 # ------------------------------------- a file that vanishes or changes mid-run
