@@ -56,7 +56,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, rows, schema, warehouse
+from imr_etl import __version__, aggregates, rows, schema, warehouse
 from imr_etl.letters import FORMATS, LetterParseError, parse_bytes
 from imr_etl.normalize import decode
 
@@ -296,11 +296,19 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
     return out
 
 
+def csv_relation(conn: Connection, table: Table, path: Path) -> str:
+    """``read_csv(…)`` of a file of ``table``'s rows written by :func:`insert_csv`."""
+    columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
+    source = str(path).replace("'", "''")
+    return f"read_csv('{source}', {CSV_OPTIONS}, columns = {{{columns}}})"
+
+
 def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
-               on_conflict: str = "") -> None:
+               on_conflict: str = "") -> str | None:
     """Insert rows given as CSV lines (:func:`encode`) in one statement, through
     a file in ``folder``: DuckDB's CSV reader takes a batch far faster than
-    Python values can be bound as parameters."""
+    Python values can be bound as parameters.  Returns the ``read_csv(…)``
+    relation of the rows (None: there were none), to read them again."""
     path = folder / f"{table.name}.csv"
     with path.open("w", encoding="utf-8", newline="") as file:
         written = 0
@@ -308,12 +316,11 @@ def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Pat
             file.write(line)
             written += 1
     if not written:
-        return
-    columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
+        return None
     names = ", ".join(f'"{c.name}"' for c in table.columns)
-    source = str(path).replace("'", "''")
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM '
-                         f"read_csv('{source}', {CSV_OPTIONS}, columns = {{{columns}}}) {on_conflict}")
+    relation = csv_relation(conn, table, path)
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM {relation} {on_conflict}')
+    return relation
 
 
 # ------------------------------------------------------------------ parsing
@@ -529,6 +536,12 @@ class Loader:
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
             self.any_quarantined = bool(conn.exec_driver_sql(
                 "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
+            # The keys of the (small) dimensions already written: a batch inserts
+            # only rows it is the first to name, instead of probing every repeat.
+            self.dimension_keys: dict[str, set[int]] = {
+                table.name: set(conn.exec_driver_sql(
+                    f'SELECT "{table.primary_key.columns[0].name}" FROM {table.name}').scalars())
+                for table in schema.DIMENSIONS}
 
     def run(self, files: Iterable[str]) -> None:
         tasks = _chunks(self._triage(files), TASK_SIZE)
@@ -636,9 +649,10 @@ class Loader:
     def _write(self, letters: list[Parsed]) -> list[Quarantined]:
         """Write letters in one transaction; if that fails, each half in its
         own, down to single letters, quarantining those that still fail."""
+        new_keys: dict[str, Iterable[int]] = {}
         try:
             with self.conn.begin():
-                counts = self._write_letters(letters)
+                counts = self._write_letters(letters, new_keys)
         except Exception as error:
             if len(letters) == 1:
                 letter = letters[0]
@@ -647,6 +661,8 @@ class Loader:
                 return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
+        for table, keys in new_keys.items():
+            self.dimension_keys[table].update(keys)
         new, updated, unchanged, decisions = counts
         self.summary.new += new
         self.summary.updated += updated
@@ -654,7 +670,9 @@ class Loader:
         self.summary.decisions += decisions
         return []
 
-    def _write_letters(self, letters: list[Parsed]) -> tuple[int, int, int, int]:
+    def _write_letters(self, letters: list[Parsed], new_keys: dict[str, Iterable[int]]) -> tuple[int, int, int, int]:
+        """Write letters (in the caller's transaction); ``new_keys`` receives the
+        dimension keys inserted, to be known once the transaction commits."""
         conn = self.conn
         existing = dict(conn.exec_driver_sql(
             f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
@@ -662,14 +680,25 @@ class Loader:
         write = [l for l in letters if self.force or existing.get(l.letter_key) != l.file.sha256]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
         if replaced:
+            # their share of the aggregates goes with their rows (the facts carry no
+            # declared key: deleting first is what keeps them unique)
+            conn.exec_driver_sql("CREATE OR REPLACE TEMPORARY TABLE replaced_letter AS "
+                                 "SELECT unnest(?::BIGINT[]) AS letter_key", (replaced,))
+            mine = "(SELECT * FROM {} WHERE letter_key IN (SELECT letter_key FROM replaced_letter))"
+            aggregates.apply(conn, mine.format("fact_citation"), mine.format("fact_decision"), -1)
             for table in ("fact_citation", "fact_decision", "dim_letter"):
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE {_in('letter_key', 'BIGINT')}", (replaced,))
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE letter_key IN "
+                                     "(SELECT letter_key FROM replaced_letter)")
+            conn.exec_driver_sql("DROP TABLE replaced_letter")
         for table in schema.DIMENSIONS:
-            unique = {key: line for l in write for key, line in l.lines.get(table.name, ())}
+            known = self.dimension_keys[table.name]
+            unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
             insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
-        for table in schema.LETTER_TABLES:
-            insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
-                       self.folder)
+            new_keys[table.name] = unique.keys()
+        written = {table.name: insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
+                                          self.folder) for table in schema.LETTER_TABLES}
+        if written["fact_citation"]:
+            aggregates.apply(conn, written["fact_citation"], written["fact_decision"], 1)
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])

@@ -18,6 +18,20 @@ Grain and keys
   ``etl_source_file`` — each source file as last read (path, size, mtime,
   sha256), so a re-run skips an unchanged file after a ``stat``, unread.
 
+The fact tables declare no PRIMARY KEY (revision 0003): DuckDB keeps a
+declared key's ART index in memory, which grew with the warehouse (~330 MiB
+for the two fact tables at a million letters) and made every insert pay for
+it.  Their keys are unique by construction — a letter's rows are deleted
+before they are written again, one letter identity at a time per
+transaction, and a decision's key is its letter's identity and ordinal — and
+``imr-etl check`` asserts it.  Dimensions keep their keys (small, and their
+rows are shared: ``ON CONFLICT DO NOTHING``).
+
+``agg_guideline_document`` is an aggregate the load keeps up to date (it adds
+the contribution of each letter it writes and subtracts that of each letter
+it replaces), so the guideline views read a few thousand rows instead of
+every citation; ``imr-etl check`` asserts it equals its recomputation.
+
 Relationships (``fact_decision.letter_key`` → ``dim_letter.letter_key`` …) are
 documented here, not declared as FOREIGN KEYs: DuckDB refuses to delete and
 re-insert a referenced row within one transaction, which is exactly how a
@@ -153,6 +167,7 @@ dim_letter = Table(
     Column("diagnoses", String),  # '; '-separated
     Column("diagnosis_count", SmallInteger, nullable=False),
     Column("decision_count", SmallInteger, nullable=False),
+    Column("overturned_count", SmallInteger, nullable=False),  # of decision_count, overturned (revision 0003)
     Column("reviewer_key", BigInteger, nullable=False),  # → dim_reviewer
     Column("load_run_id", Integer, nullable=False),  # → etl_load_run: the run that last wrote it
     Column("loaded_at", DateTime, nullable=False),
@@ -162,7 +177,7 @@ dim_letter = Table(
 
 fact_decision = Table(
     "fact_decision", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False),
+    Column("decision_key", BigInteger, nullable=False),  # unique by construction (see above)
     Column("letter_key", BigInteger, nullable=False),  # → dim_letter
     Column("ordinal", SmallInteger, nullable=False),
     Column("service_key", BigInteger, nullable=False),  # → dim_service
@@ -180,17 +195,38 @@ fact_decision = Table(
     Column("start_line", Integer),
     Column("end_line", Integer),
     Column("citation_count", SmallInteger, nullable=False),
+    # the decision's citations summed up (revision 0003), so v_decisions need not read fact_citation
+    Column("claims_administrator_citations", SmallInteger, nullable=False),
+    Column("reviewer_citations", SmallInteger, nullable=False),
+    Column("claims_administrator_sources", String),  # distinct sources, sorted: 'MTUS, ODG'; NULL: none
+    Column("reviewer_sources", String),
 )
 
 fact_citation = Table(
     "fact_citation", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False),  # → fact_decision
-    Column("position", SmallInteger, primary_key=True, autoincrement=False),  # 1, 2, … in letter order
+    Column("decision_key", BigInteger, nullable=False),  # → fact_decision; with position unique by construction
+    Column("position", SmallInteger, nullable=False),  # 1, 2, … in letter order
     Column("letter_key", BigInteger, nullable=False),  # → dim_letter (for set-wise replacement)
     Column("guideline_key", BigInteger, nullable=False),  # → dim_guideline
     Column("cited_by", String, nullable=False),  # claims_administrator, reviewer
     Column("pages", String),
     Column("section", String),
+)
+
+# ------------------------------------------------------------------- aggregates
+
+agg_guideline_document = Table(
+    "agg_guideline_document", metadata,
+    # kept by every load (imr_etl.aggregates): what v_guideline_citations and
+    # v_overturn_rate_by_guideline would otherwise compute from all citations
+    Column("cited_by", String, nullable=False),  # claims_administrator, reviewer
+    Column("source", String, nullable=False),
+    Column("document", String),
+    Column("citations", BigInteger, nullable=False),  # citations of the document by cited_by
+    Column("decisions", BigInteger, nullable=False),  # decisions whose cited_by cites it
+    Column("overturned", BigInteger, nullable=False),  # of those, overturned
+    Column("letters", BigInteger, nullable=False),  # letters with such a decision
+    Column("both_cited", BigInteger, nullable=False),  # of those decisions, the other party cites it too
 )
 
 # Write order: dimensions before the facts that point at them.
