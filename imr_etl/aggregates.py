@@ -6,8 +6,11 @@ recompute them from every citation.
 measure is a sum over letters — each letter's decisions, citations and the
 letter itself count in its own contribution only — so the table is kept by
 adding the contribution of the letters a batch writes and subtracting that of
-the letters it replaces, in the batch's transaction.  ``imr-etl check``
-compares it with :func:`contribution` over all the facts.
+the letters it replaces, in the batch's transaction: a letter's share is
+computed with its rows (:func:`letter_share`, in the worker), a replaced
+letter's from its rows in the tables (:func:`contribution`, in SQL).
+``imr-etl check`` compares the table with :func:`contribution` over all the
+facts, so the two computations are held to each other.
 
 Plain SQL (no DuckDB-only functions): the views are to be ported to
 PostgreSQL.
@@ -56,15 +59,58 @@ JOIN {decisions} AS d ON d.decision_key = b.decision_key
 GROUP BY b.cited_by, b.source, b.document"""
 
 
+PARTIES = ("claims_administrator", "reviewer")
+
+
+def letter_share(items: list[tuple[int, list[dict]]]) -> list[tuple]:
+    """One letter's ``agg_guideline_document`` rows, from its decisions as
+    ``(overturned, citations)`` pairs — :func:`contribution` for one letter,
+    in Python, so a worker computes it with the letter's other rows."""
+    groups: dict[tuple, list[int]] = {}
+    for overturned, citations in items:
+        by_document: dict[tuple, dict[str, int]] = {}
+        for citation in citations:
+            if citation["cited_by"] in PARTIES:
+                counts = by_document.setdefault((citation["source"], citation.get("document")), dict.fromkeys(PARTIES, 0))
+                counts[citation["cited_by"]] += 1
+        for (source, document), counts in by_document.items():
+            for party, other in (PARTIES, PARTIES[::-1]):
+                if counts[party]:
+                    group = groups.setdefault((party, source, document), [0, 0, 0, 1, 0])
+                    group[0] += counts[party]  # citations
+                    group[1] += 1  # decisions
+                    group[2] += overturned
+                    group[4] += counts[other] > 0  # both_cited
+    return [(*key, *measures) for key, measures in groups.items()]
+
+
+def add_up(shares: list[list[tuple]]) -> list[tuple]:
+    """The sum of several letters' shares, one row per group."""
+    total: dict[tuple, list[int]] = {}
+    for share in shares:
+        for row in share:
+            measures = total.setdefault(row[:3], [0] * len(MEASURES))
+            for i, value in enumerate(row[3:]):
+                measures[i] += value
+    return [(*key, *measures) for key, measures in total.items()]
+
+
 _SAME_GROUP = ("a.cited_by = d.cited_by AND a.source = d.source "
                "AND (a.document = d.document OR (a.document IS NULL AND d.document IS NULL))")
 
 
 def apply(conn: Connection, citations: str, decisions: str, sign: int) -> None:
     """Add (``sign`` 1) or subtract (-1) the contribution of the letters in
-    ``citations`` / ``decisions`` to ``agg_guideline_document``; a group no
-    decision cites any more is removed, as the views would not show it."""
+    ``citations`` / ``decisions``, computed in SQL."""
     conn.exec_driver_sql(f"CREATE OR REPLACE TEMPORARY TABLE agg_delta AS {contribution(citations, decisions)}")
+    merge(conn, sign)
+
+
+def merge(conn: Connection, sign: int) -> None:
+    """Add (``sign`` 1) or subtract (-1) the rows of the temporary table
+    ``agg_delta`` (``agg_guideline_document``'s columns) to the aggregate, and
+    drop it; a group no decision cites any more is removed, as the views would
+    not show it."""
     sets = ", ".join(f"{m} = a.{m} {'+' if sign > 0 else '-'} d.{m}" for m in MEASURES)
     conn.exec_driver_sql(f"UPDATE agg_guideline_document AS a SET {sets} FROM agg_delta AS d WHERE {_SAME_GROUP}")
     if sign > 0:

@@ -65,12 +65,18 @@ log = logging.getLogger(__name__)
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_PATHS = (SAMPLES / "seeds", SAMPLES / "real")
 NOT_YET = {".pdf": "PDF"}  # letter formats we recognise but cannot read yet
-BATCH_SIZE = 1024  # letters written per transaction
+BATCH_SIZE = 2048  # letters written per transaction
 STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 TASK_SIZE = 16  # letters per task sent to a worker
 IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
 MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
+# DuckDB's memory during a load: left alone it caches every block it writes
+# (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
+# indexes (dim_letter, etl_source_file: ~90 bytes a row) must stay in memory;
+# everything else is a cache.
+MEMORY_BASE = 192 * 2**20
+MEMORY_PER_ROW = 200  # bytes per row of dim_letter and etl_source_file, twice their index
 
 T = TypeVar("T")
 
@@ -140,11 +146,13 @@ class Parsed:
     decisions: int
     lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
     data: bytes
+    guideline_share: list[tuple]  # the letter's agg_guideline_document rows
 
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
-                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data)
+                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
+                   letter.guideline_share)
 
 
 Outcome = Unchanged | Parsed | Quarantined
@@ -695,15 +703,26 @@ class Loader:
             unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
             insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
             new_keys[table.name] = unique.keys()
-        written = {table.name: insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
-                                          self.folder) for table in schema.LETTER_TABLES}
-        if written["fact_citation"]:
-            aggregates.apply(conn, written["fact_citation"], written["fact_decision"], 1)
+        for table in schema.LETTER_TABLES:
+            insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
+                       self.folder)
+        self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])
         return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
                 sum(l.decisions for l in write))
+
+    def _add_shares(self, share: list[tuple]) -> None:
+        """Add the written letters' summed shares to agg_guideline_document."""
+        if not share:
+            return
+        path = self.folder / "agg_delta.csv"
+        with path.open("w", encoding="utf-8", newline="") as file:
+            file.writelines(line for _, line in encode(share))
+        self.conn.exec_driver_sql("CREATE OR REPLACE TEMPORARY TABLE agg_delta AS SELECT * FROM "
+                                  f"{csv_relation(self.conn, schema.agg_guideline_document, path)}")
+        aggregates.merge(self.conn, 1)
 
     def _quarantine(self, quarantined: list[Quarantined]) -> None:
         if not quarantined:
@@ -750,6 +769,18 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
              summary.quarantined, summary.decisions, summary.seconds, message, summary.run_id))
 
 
+def _limit_memory(conn: Connection) -> None:
+    """Cap DuckDB's buffer memory for the run: room for the indexes it must
+    keep, plus a fixed working set, so the writer stays flat as the corpus grows."""
+    if conn.dialect.name != "duckdb":
+        return
+    with conn.begin():
+        keyed = conn.exec_driver_sql("SELECT (SELECT count(*) FROM dim_letter) + "
+                                     "(SELECT count(*) FROM etl_source_file)").scalar()
+        limit = MEMORY_BASE + MEMORY_PER_ROW * keyed
+        conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -780,6 +811,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     with warehouse.lock(url, wait), warehouse.open_engine(url) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
+            _limit_memory(conn)
             summary.run_id = _start_run(conn, [str(p) for p in paths])
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),

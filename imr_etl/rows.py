@@ -21,7 +21,7 @@ from functools import cache
 
 from sqlalchemy import Table
 
-from imr_etl import schema
+from imr_etl import aggregates, schema
 from imr_etl.vocabulary import rows as vocab
 
 _SEP = "\x1f"
@@ -47,6 +47,7 @@ class LetterRows:
     sha256: str
     source_path: str
     tables: dict[str, list[tuple]] = field(default_factory=dict)
+    guideline_share: list[tuple] = field(default_factory=list)  # its agg_guideline_document rows
 
     @property
     def decisions(self) -> int:
@@ -230,4 +231,6 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
 
     tables = {name: list(found.values()) for name, found in dims.items()}
     tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations})
-    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables)
+    share = aggregates.letter_share([(int(item["decision"] == "overturned"), item["citations"])
+                                     for item in record["items"]])
+    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables, share)
