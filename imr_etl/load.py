@@ -531,8 +531,9 @@ class Loader:
     def __init__(self, conn: Connection, summary: Summary, run_id: int, folder: Path, *,
                  force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
                  on_quarantine: Callable[[Quarantined], None] | None = None,
-                 progress: Callable[[Summary], None] | None = None):
+                 progress: Callable[[Summary], None] | None = None, memory: MemoryCap | None = None):
         self.conn = conn
+        self.memory = memory
         self.summary = summary
         self.run_id = run_id
         self.folder = folder  # for the CSV files of each batch
@@ -618,6 +619,8 @@ class Loader:
 
     # ---- one batch of outcomes
     def load_batch(self, outcomes: Sequence[Outcome]) -> None:
+        if self.memory is not None:
+            self.memory.grow(self.summary.seen)
         unchanged = [o.file for o in outcomes if isinstance(o, Unchanged)]
         parsed = [o for o in outcomes if isinstance(o, Parsed)]
         quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
@@ -769,16 +772,30 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
              summary.quarantined, summary.decisions, summary.seconds, message, summary.run_id))
 
 
-def _limit_memory(conn: Connection) -> None:
-    """Cap DuckDB's buffer memory for the run: room for the indexes it must
-    keep, plus a fixed working set, so the writer stays flat as the corpus grows."""
-    if conn.dialect.name != "duckdb":
-        return
-    with conn.begin():
-        keyed = conn.exec_driver_sql("SELECT (SELECT count(*) FROM dim_letter) + "
-                                     "(SELECT count(*) FROM etl_source_file)").scalar()
-        limit = MEMORY_BASE + MEMORY_PER_ROW * keyed
-        conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
+class MemoryCap:
+    """DuckDB's buffer memory for the run: room for the indexes it must keep
+    (dim_letter's and etl_source_file's, which grow as letters are written),
+    plus a fixed working set, so the writer stays flat as the corpus grows.
+    Raised as the run adds rows (:meth:`grow`), never lowered."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.rows, self.limit = conn, 0, 0
+        if conn.dialect.name == "duckdb":
+            with conn.begin():
+                self.rows = conn.exec_driver_sql("SELECT (SELECT count(*) FROM dim_letter) + "
+                                                 "(SELECT count(*) FROM etl_source_file)").scalar()
+            self.grow(0)
+
+    def grow(self, letters: int) -> None:
+        """Make room for ``letters`` more rows in each keyed table (a new
+        letter adds one to dim_letter and one to etl_source_file)."""
+        if self.conn.dialect.name != "duckdb":
+            return
+        limit = MEMORY_BASE + MEMORY_PER_ROW * (self.rows + 2 * letters)
+        if limit >= self.limit + 16 * 2**20 or not self.limit:
+            with self.conn.begin():
+                self.conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
+            self.limit = limit
 
 
 def default_jobs() -> int:
@@ -811,7 +828,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     with warehouse.lock(url, wait), warehouse.open_engine(url) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
-            _limit_memory(conn)
+            memory = MemoryCap(conn)
             summary.run_id = _start_run(conn, [str(p) for p in paths])
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),
@@ -820,7 +837,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs or default_jobs(), batch_size=batch_size,
-                                on_quarantine=on_quarantine, progress=progress)
+                                on_quarantine=on_quarantine, progress=progress, memory=memory)
                 loader.run(iter_files(paths, skip))
             except BaseException as error:
                 summary.seconds = time.monotonic() - start
