@@ -73,10 +73,10 @@ MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no wo
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # DuckDB's memory during a load: left alone it caches every block it writes
 # (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
-# indexes (dim_letter, etl_source_file: ~90 bytes a row) must stay in memory;
-# everything else is a cache.
-MEMORY_BASE = 192 * 2**20
-MEMORY_PER_ROW = 200  # bytes per row of dim_letter and etl_source_file, twice their index
+# indexes (dim_letter, etl_source_file: ~42 bytes a row each at a million
+# letters) must stay in memory; everything else is a cache.
+MEMORY_BASE = 128 * 2**20
+MEMORY_PER_ROW = 64  # bytes per row of dim_letter and etl_source_file, 1.5 × their index
 
 T = TypeVar("T")
 
