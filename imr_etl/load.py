@@ -15,7 +15,9 @@
 4. the main process writes a batch of letters set-wise, all of a batch in one
    transaction; a letter whose content is already loaded (a copy under
    another name) is unchanged; a letter already in the warehouse under the
-   same identity (case number, else source path) has its rows replaced.  If
+   same identity (case number, else source path) has its rows replaced, and
+   the kept aggregates (:mod:`imr_etl.aggregates`) lose the old letter's
+   share and gain the new one's in the same transaction.  If
    a batch fails to write, its letters are retried one transaction each, so
    each letter — its rows and its ``etl_source_file`` row — is written
    all-or-nothing and only the bad one is quarantined;
@@ -305,18 +307,17 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
 
 
 def csv_relation(conn: Connection, table: Table, path: Path) -> str:
-    """``read_csv(…)`` of a file of ``table``'s rows written by :func:`insert_csv`."""
+    """``read_csv(…)`` of a file of ``table``'s rows as :func:`encode` writes them."""
     columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
     source = str(path).replace("'", "''")
     return f"read_csv('{source}', {CSV_OPTIONS}, columns = {{{columns}}})"
 
 
 def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
-               on_conflict: str = "") -> str | None:
+               on_conflict: str = "") -> None:
     """Insert rows given as CSV lines (:func:`encode`) in one statement, through
     a file in ``folder``: DuckDB's CSV reader takes a batch far faster than
-    Python values can be bound as parameters.  Returns the ``read_csv(…)``
-    relation of the rows (None: there were none), to read them again."""
+    Python values can be bound as parameters."""
     path = folder / f"{table.name}.csv"
     with path.open("w", encoding="utf-8", newline="") as file:
         written = 0
@@ -324,11 +325,10 @@ def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Pat
             file.write(line)
             written += 1
     if not written:
-        return None
+        return
     names = ", ".join(f'"{c.name}"' for c in table.columns)
-    relation = csv_relation(conn, table, path)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM {relation} {on_conflict}')
-    return relation
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM '
+                         f"{csv_relation(conn, table, path)} {on_conflict}")
 
 
 # ------------------------------------------------------------------ parsing
