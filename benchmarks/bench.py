@@ -263,6 +263,11 @@ def big_warehouse(base_db: Path, letters: int) -> Path:
             [table]).fetchall()]
         select = ", ".join(fresh.get(c) or f"t.{c}" for c in columns)
         con.execute(f"INSERT INTO {table} SELECT {select} FROM {table} t JOIN copies {join}")
+    # the aggregates a load keeps, recomputed for the copies (as `imr-etl check` does)
+    from imr_etl import aggregates
+
+    con.execute("DELETE FROM agg_guideline_document")
+    con.execute(f"INSERT INTO agg_guideline_document {aggregates.contribution('fact_citation', 'fact_decision')}")
     con.execute("CHECKPOINT")
     con.close()
     target.with_suffix(".tmp").rename(target)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from imr_etl import dialect
+from imr_etl import aggregates, dialect
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,26 @@ def _rates(view: str) -> str:
             f"AND overturned <= decisions)")
 
 
+def _duplicates(table: str, columns: str) -> str:
+    """Keys that occur more than once (the fact tables declare no PRIMARY KEY)."""
+    return f"SELECT {columns} FROM {table} GROUP BY {columns} HAVING count(*) > 1"
+
+
+def _differs(kept: str, recomputed: str) -> str:
+    """Rows of either query that the other lacks (as many times as they occur)."""
+    return f"(({kept}) EXCEPT ALL ({recomputed})) UNION ALL (({recomputed}) EXCEPT ALL ({kept}))"
+
+
+_SOURCES = "string_agg(DISTINCT g.source, ', ' ORDER BY g.source) FILTER (WHERE c.cited_by = '{0}')"
+_CITATION_SUMMARY = _differs(
+    "SELECT decision_key, citation_count, claims_administrator_citations, reviewer_citations, "
+    "claims_administrator_sources, reviewer_sources FROM fact_decision",
+    "SELECT d.decision_key, count(c.decision_key), "
+    "count(*) FILTER (WHERE c.cited_by = 'claims_administrator'), count(*) FILTER (WHERE c.cited_by = 'reviewer'), "
+    f"{_SOURCES.format('claims_administrator')}, {_SOURCES.format('reviewer')} "
+    "FROM fact_decision AS d LEFT JOIN fact_citation AS c ON c.decision_key = d.decision_key "
+    "LEFT JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key GROUP BY d.decision_key")
+
 CHECKS = (
     Check("decision_has_letter", "every decision belongs to a loaded letter",
           _orphans("fact_decision", "letter_key", "dim_letter")),
@@ -71,6 +91,18 @@ CHECKS = (
           "SELECT l.letter_id FROM dim_letter AS l LEFT JOIN (SELECT letter_key, count(*) AS n "
           "FROM fact_decision GROUP BY letter_key) AS d USING (letter_key) "
           "WHERE l.decision_count <> coalesce(d.n, 0) OR l.decision_count = 0"),
+    Check("letter_overturned_count", "each letter's overturned_count equals its overturned decisions",
+          "SELECT l.letter_id FROM dim_letter AS l LEFT JOIN (SELECT letter_key, sum(overturned) AS n "
+          "FROM fact_decision GROUP BY letter_key) AS d USING (letter_key) "
+          "WHERE l.overturned_count <> coalesce(d.n, 0)"),
+    Check("decision_key_unique", "no decision is in fact_decision twice", _duplicates("fact_decision", "decision_key")),
+    Check("citation_key_unique", "no citation is in fact_citation twice",
+          _duplicates("fact_citation", "decision_key, position")),
+    Check("decision_citation_summary", "each decision's citation counts and sources match its fact_citation rows",
+          _CITATION_SUMMARY),
+    Check("guideline_aggregate", "agg_guideline_document equals its recomputation from the citations",
+          _differs("SELECT * FROM agg_guideline_document",
+                   aggregates.contribution("fact_citation", "fact_decision"))),
     Check("letter_written_by_a_run", "every letter was written by a recorded load run",
           _orphans("dim_letter", "load_run_id", "etl_load_run", "run_id")),
     Check("load_runs_reconcile", "letters in the warehouse = new letters counted by the runs "

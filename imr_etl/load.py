@@ -18,7 +18,9 @@
 4. the main process writes a batch of letters set-wise, all of a batch in one
    transaction; a letter whose content is already loaded (a copy under
    another name) is unchanged; a letter already in the warehouse under the
-   same identity (case number, else source path) has its rows replaced.  If
+   same identity (case number, else source path) has its rows replaced, and
+   the kept aggregates (:mod:`imr_etl.aggregates`) lose the old letter's
+   share and gain the new one's in the same transaction.  If
    a batch fails to write, its letters are retried one transaction each, so
    each letter — its rows and its ``etl_source_file`` row — is written
    all-or-nothing and only the bad one is quarantined;
@@ -59,7 +61,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, dialect, rows, schema, warehouse
+from imr_etl import __version__, aggregates, dialect, rows, schema, warehouse
 from imr_etl.letters import FORMATS, LetterParseError, file_format, letter_text, parse_bytes, parse_text
 from imr_etl.normalize import decode
 
@@ -67,12 +69,18 @@ log = logging.getLogger(__name__)
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_PATHS = (SAMPLES / "seeds", SAMPLES / "real")
-BATCH_SIZE = 1024  # letters written per transaction
+BATCH_SIZE = 2048  # letters written per transaction
 STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 TASK_SIZE = 16  # letters per task sent to a worker
 IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
 MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
+# DuckDB's memory during a load: left alone it caches every block it writes
+# (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
+# indexes (dim_letter, etl_source_file: ~42 bytes a row each at a million
+# letters) must stay in memory; everything else is a cache.
+MEMORY_BASE = 128 * 2**20
+MEMORY_PER_ROW = 64  # bytes per row of dim_letter and etl_source_file, 1.5 × their index
 
 T = TypeVar("T")
 
@@ -144,11 +152,13 @@ class Parsed:
     decisions: int
     lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
     data: bytes
+    guideline_share: list[tuple]  # the letter's agg_guideline_document rows
 
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
-                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data)
+                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
+                   letter.guideline_share)
 
 
 Outcome = Unchanged | Parsed | Quarantined
@@ -539,8 +549,9 @@ class Loader:
     def __init__(self, conn: Connection, summary: Summary, run_id: int, folder: Path, *,
                  force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
                  on_quarantine: Callable[[Quarantined], None] | None = None,
-                 progress: Callable[[Summary], None] | None = None):
+                 progress: Callable[[Summary], None] | None = None, memory: MemoryCap | None = None):
         self.conn = conn
+        self.memory = memory
         self.summary = summary
         self.run_id = run_id
         self.folder = folder  # for the CSV files of each batch
@@ -552,6 +563,12 @@ class Loader:
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
             self.any_quarantined = bool(conn.exec_driver_sql(
                 "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
+            # The keys of the (small) dimensions already written: a batch inserts
+            # only rows it is the first to name, instead of probing every repeat.
+            self.dimension_keys: dict[str, set[int]] = {
+                table.name: set(conn.exec_driver_sql(
+                    f'SELECT "{table.primary_key.columns[0].name}" FROM {table.name}').scalars())
+                for table in schema.DIMENSIONS}
 
     def run(self, files: Iterable[str]) -> None:
         tasks = _chunks(self._triage(files), TASK_SIZE)
@@ -620,6 +637,8 @@ class Loader:
 
     # ---- one batch of outcomes
     def load_batch(self, outcomes: Sequence[Outcome]) -> None:
+        if self.memory is not None:
+            self.memory.grow(self.summary.seen)
         unchanged = [o.file for o in outcomes if isinstance(o, Unchanged)]
         parsed = [o for o in outcomes if isinstance(o, Parsed)]
         quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
@@ -659,9 +678,10 @@ class Loader:
     def _write(self, letters: list[Parsed]) -> list[Quarantined]:
         """Write letters in one transaction; if that fails, each half in its
         own, down to single letters, quarantining those that still fail."""
+        new_keys: dict[str, Iterable[int]] = {}
         try:
             with self.conn.begin():
-                counts = self._write_letters(letters)
+                counts = self._write_letters(letters, new_keys)
         except Exception as error:
             if len(letters) == 1:
                 letter = letters[0]
@@ -672,6 +692,8 @@ class Loader:
                 return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data, text=text)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
+        for table, keys in new_keys.items():
+            self.dimension_keys[table].update(keys)
         new, updated, unchanged, decisions = counts
         self.summary.new += new
         self.summary.updated += updated
@@ -679,7 +701,9 @@ class Loader:
         self.summary.decisions += decisions
         return []
 
-    def _write_letters(self, letters: list[Parsed]) -> tuple[int, int, int, int]:
+    def _write_letters(self, letters: list[Parsed], new_keys: dict[str, Iterable[int]]) -> tuple[int, int, int, int]:
+        """Write letters (in the caller's transaction); ``new_keys`` receives the
+        dimension keys inserted, to be known once the transaction commits."""
         conn = self.conn
         existing = dict(dialect.execute(conn,
             f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
@@ -687,19 +711,39 @@ class Loader:
         write = [l for l in letters if self.force or existing.get(l.letter_key) != l.file.sha256]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
         if replaced:
+            # their share of the aggregates goes with their rows (the facts carry no
+            # declared key: deleting first is what keeps them unique)
+            dialect.run(conn, "DROP TABLE IF EXISTS replaced_letter")
+            dialect.execute(conn, "CREATE TEMPORARY TABLE replaced_letter AS "
+                                  "SELECT unnest(?::BIGINT[]) AS letter_key", (replaced,))
+            mine = "(SELECT * FROM {} WHERE letter_key IN (SELECT letter_key FROM replaced_letter))"
+            aggregates.apply(conn, mine.format("fact_citation"), mine.format("fact_decision"), -1)
             for table in ("fact_citation", "fact_decision", "dim_letter"):
-                dialect.execute(conn, f"DELETE FROM {table} WHERE {_in('letter_key', 'BIGINT')}", (replaced,))
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE letter_key IN "
+                                     "(SELECT letter_key FROM replaced_letter)")
+            conn.exec_driver_sql("DROP TABLE replaced_letter")
         for table in schema.DIMENSIONS:
-            unique = {key: line for l in write for key, line in l.lines.get(table.name, ())}
+            known = self.dimension_keys[table.name]
+            unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
             insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
+            new_keys[table.name] = unique.keys()
         for table in schema.LETTER_TABLES:
             insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
                        self.folder)
+        self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])
         return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
                 sum(l.decisions for l in write))
+
+    def _add_shares(self, share: list[tuple]) -> None:
+        """Add the written letters' summed shares to agg_guideline_document."""
+        if not share:
+            return
+        aggregates.new_delta(self.conn)
+        insert_csv(self.conn, aggregates.DELTA, (line for _, line in encode(share)), self.folder)
+        aggregates.merge(self.conn, 1)
 
     def _quarantine(self, quarantined: list[Quarantined]) -> None:
         if not quarantined:
@@ -744,6 +788,32 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
             "seconds = ?, message = ? WHERE run_id = ?",
             (utcnow(), status, summary.seen, summary.new, summary.updated, summary.unchanged,
              summary.quarantined, summary.decisions, summary.seconds, message, summary.run_id))
+
+
+class MemoryCap:
+    """DuckDB's buffer memory for the run: room for the indexes it must keep
+    (dim_letter's and etl_source_file's, which grow as letters are written),
+    plus a fixed working set, so the writer stays flat as the corpus grows.
+    Raised as the run adds rows (:meth:`grow`), never lowered."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.rows, self.limit = conn, 0, 0
+        if conn.dialect.name == "duckdb":
+            with conn.begin():
+                self.rows = conn.exec_driver_sql("SELECT (SELECT count(*) FROM dim_letter) + "
+                                                 "(SELECT count(*) FROM etl_source_file)").scalar()
+            self.grow(0)
+
+    def grow(self, letters: int) -> None:
+        """Make room for ``letters`` more rows in each keyed table (a new
+        letter adds one to dim_letter and one to etl_source_file)."""
+        if self.conn.dialect.name != "duckdb":
+            return
+        limit = MEMORY_BASE + MEMORY_PER_ROW * (self.rows + 2 * letters)
+        if limit >= self.limit + 16 * 2**20 or not self.limit:
+            with self.conn.begin():
+                self.conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
+            self.limit = limit
 
 
 def default_jobs() -> int:
@@ -798,6 +868,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     with warehouse.lock(url, wait), warehouse.open_engine(url) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
+            memory = MemoryCap(conn)
             summary.run_id = _start_run(conn, [str(p) for p in paths])
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
                 insert(conn, schema.dim_body_region, rows.body_region_rows(),
@@ -807,7 +878,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs or default_jobs(), batch_size=batch_size,
-                                on_quarantine=on_quarantine, progress=progress)
+                                on_quarantine=on_quarantine, progress=progress, memory=memory)
                 loader.run(iter_files(paths, skip))
             except BaseException as error:
                 summary.seconds = time.monotonic() - start

@@ -21,7 +21,7 @@ from functools import cache
 
 from sqlalchemy import Table
 
-from imr_etl import schema
+from imr_etl import aggregates, schema
 from imr_etl.vocabulary import rows as vocab
 
 _SEP = "\x1f"
@@ -47,6 +47,7 @@ class LetterRows:
     sha256: str
     source_path: str
     tables: dict[str, list[tuple]] = field(default_factory=dict)
+    guideline_share: list[tuple] = field(default_factory=list)  # its agg_guideline_document rows
 
     @property
     def decisions(self) -> int:
@@ -144,6 +145,21 @@ def guideline_row(citation: dict) -> tuple:
                source=source, document=document, topic=topic)
 
 
+def citation_summary(citations: list[dict]) -> dict[str, object]:
+    """A decision's citations counted and their sources listed by party, as
+    ``fact_decision`` keeps them (the sources distinct, sorted, ', '-joined;
+    None when the party cites nothing)."""
+    out: dict[str, object] = {}
+    for party in ("claims_administrator", "reviewer"):
+        sources = [c["source"] for c in citations if c["cited_by"] == party]
+        out[f"{party}_citations"] = len(sources)
+        out[f"{party}_sources"] = ", ".join(sorted(set(sources))) or None
+    return out
+
+
+_OVERTURNED = [c.name for c in schema.fact_decision.columns].index("overturned")
+
+
 # ------------------------------------------------------------------ the letter
 
 def letter_identity(record: dict) -> str:
@@ -196,7 +212,7 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
             quantity=item.get("quantity"), quantity_unit=item.get("quantity_unit"),
             service=item["service"], rationale=item.get("rationale"),
             start_line=span.get("start_line"), end_line=span.get("end_line"),
-            citation_count=len(item["citations"])))
+            citation_count=len(item["citations"]), **citation_summary(item["citations"])))
 
     letter = row(
         schema.dim_letter, letter_key=letter_key, letter_id=letter_id,
@@ -210,8 +226,11 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
         patient_sex=patient.get("sex"), injury_date=injury_date,
         diagnoses="; ".join(record.get("diagnoses") or []) or None,
         diagnosis_count=len(record.get("diagnoses") or []), decision_count=len(decisions),
+        overturned_count=sum(d[_OVERTURNED] for d in decisions),
         reviewer_key=reviewer_key, load_run_id=run_id, loaded_at=loaded_at)
 
     tables = {name: list(found.values()) for name, found in dims.items()}
     tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations})
-    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables)
+    share = aggregates.letter_share([(int(item["decision"] == "overturned"), item["citations"])
+                                     for item in record["items"]])
+    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables, share)

@@ -18,6 +18,20 @@ Grain and keys
   ``etl_source_file`` — each source file as last read (path, size, mtime,
   sha256), so a re-run skips an unchanged file after a ``stat``, unread.
 
+The fact tables declare no PRIMARY KEY (revision 0003): DuckDB keeps a
+declared key's ART index in memory, which grew with the warehouse (~330 MiB
+for the two fact tables at a million letters) and made every insert pay for
+it.  Their keys are unique by construction — a letter's rows are deleted
+before they are written again, one letter identity at a time per
+transaction, and a decision's key is its letter's identity and ordinal — and
+``imr-etl check`` asserts it.  Dimensions keep their keys (small, and their
+rows are shared: ``ON CONFLICT DO NOTHING``).
+
+``agg_guideline_document`` is an aggregate the load keeps up to date (it adds
+the contribution of each letter it writes and subtracts that of each letter
+it replaces), so the guideline views read a few thousand rows instead of
+every citation; ``imr-etl check`` asserts it equals its recomputation.
+
 Relationships (``fact_decision.letter_key`` → ``dim_letter.letter_key`` …) are
 documented here, not declared as FOREIGN KEYs: DuckDB refuses to delete and
 re-insert a referenced row within one transaction, which is exactly how a
@@ -174,6 +188,7 @@ dim_letter = Table(
     Column("diagnoses", String, doc="diagnoses named in the case summary, '; '-separated"),
     Column("diagnosis_count", SmallInteger, nullable=False, doc="how many diagnoses"),
     Column("decision_count", SmallInteger, nullable=False, doc="disputed items decided"),
+    Column("overturned_count", SmallInteger, nullable=False, doc="of those, overturned (kept since revision 0003)"),
     Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
     Column("load_run_id", Integer, nullable=False, doc="→ etl_load_run: the run that last wrote the letter"),
     Column("loaded_at", DateTime, nullable=False, doc="when it was written (UTC)"),
@@ -184,7 +199,8 @@ dim_letter = Table(
 
 fact_decision = Table(
     "fact_decision", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of letter_id and ordinal"),
+    Column("decision_key", BigInteger, nullable=False,
+           doc="hash of letter_id and ordinal; unique by construction (imr-etl check asserts it)"),
     Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter"),
     Column("ordinal", SmallInteger, nullable=False, doc="1, 2, … the item's place in the letter"),
     Column("service_key", BigInteger, nullable=False, doc="→ dim_service"),
@@ -202,14 +218,22 @@ fact_decision = Table(
     Column("start_line", Integer, doc="first line of the item in the source file (1-based)"),
     Column("end_line", Integer, doc="last line of the item in the source file"),
     Column("citation_count", SmallInteger, nullable=False, doc="guideline citations of the decision"),
+    # The decision's citations summed up (revision 0003), so v_decisions need not read fact_citation.
+    Column("claims_administrator_citations", SmallInteger, nullable=False,
+           doc="citations by the claims administrator"),
+    Column("reviewer_citations", SmallInteger, nullable=False, doc="citations by the expert reviewer"),
+    Column("claims_administrator_sources", String,
+           doc="distinct sources the claims administrator cites, sorted: 'MTUS, ODG' (NULL: none)"),
+    Column("reviewer_sources", String, doc="distinct sources the reviewer cites, sorted (NULL: none)"),
     info={"grain": "one disputed item of one letter",
           "description": "Each decision: Upheld (the denial stands) or Overturned (the treatment is necessary)."},
 )
 
 fact_citation = Table(
     "fact_citation", metadata,
-    Column("decision_key", BigInteger, primary_key=True, autoincrement=False, doc="→ fact_decision"),
-    Column("position", SmallInteger, primary_key=True, autoincrement=False, doc="1, 2, … in letter order"),
+    Column("decision_key", BigInteger, nullable=False,
+           doc="→ fact_decision; with position unique by construction (imr-etl check asserts it)"),
+    Column("position", SmallInteger, nullable=False, doc="1, 2, … in letter order"),
     Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter (so a letter's rows are replaced set-wise)"),
     Column("guideline_key", BigInteger, nullable=False, doc="→ dim_guideline"),
     Column("cited_by", String, nullable=False, doc="claims_administrator or reviewer"),
@@ -217,6 +241,23 @@ fact_citation = Table(
     Column("section", String, doc="a regulation section such as 9792.24.1 (NULL: none)"),
     info={"grain": "one guideline citation of one decision",
           "description": "Bridge from decisions to the guidelines each party cited (view: stg_citations)."},
+)
+
+# ------------------------------------------------------------------- aggregates
+
+agg_guideline_document = Table(
+    "agg_guideline_document", metadata,
+    Column("cited_by", String, nullable=False, doc="claims_administrator or reviewer"),
+    Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER"),
+    Column("document", String, doc="the guideline document (NULL: none named)"),
+    Column("citations", BigInteger, nullable=False, doc="citations of the document by cited_by"),
+    Column("decisions", BigInteger, nullable=False, doc="decisions whose cited_by cites it"),
+    Column("overturned", BigInteger, nullable=False, doc="of those, overturned"),
+    Column("letters", BigInteger, nullable=False, doc="letters with such a decision"),
+    Column("both_cited", BigInteger, nullable=False, doc="of those decisions, how many the other party cites it for too"),
+    info={"grain": "one (cited_by, source, document) that some decision cites",
+          "description": "Kept by every load (imr_etl.aggregates): what v_guideline_citations and "
+                         "v_overturn_rate_by_guideline would otherwise compute from every citation."},
 )
 
 # Write order: dimensions before the facts that point at them.

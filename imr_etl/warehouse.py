@@ -267,12 +267,14 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the warehouse to ``revision`` and (re)create the curated views."""
+    """Upgrade the warehouse to ``revision`` and (re)create the curated views
+    (only at the latest revision: they read its tables)."""
     from alembic import command
 
     with engine.begin() as conn:
         command.upgrade(alembic_config(_url(engine), conn), revision)
-        create_views(conn)
+        if revision in ("head", head_revision()):
+            create_views(conn)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

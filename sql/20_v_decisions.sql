@@ -35,20 +35,9 @@
 --   rationale                        the reviewer's decision rationale
 --   start_line                       first line of the item in the source file
 --   end_line                         last line of the item in the source file
+-- The citation counts and sources are fact_decision's own columns, kept by the
+-- load (revision 0003): the view reads no citation.
 CREATE OR REPLACE VIEW v_decisions AS
-WITH citation_summary AS (
-    SELECT decision_key,
-           count(*) AS citations,
-           count(*) FILTER (WHERE cited_by = 'claims_administrator') AS claims_administrator_citations,
-           count(*) FILTER (WHERE cited_by = 'reviewer') AS reviewer_citations,
-           -- join_distinct: sql/<dialect>/functions.sql (DuckDB: list_distinct, cheaper than string_agg(DISTINCT …))
-           join_distinct(array_agg(source) FILTER (WHERE cited_by = 'claims_administrator'), ', ')
-               AS claims_administrator_sources,
-           join_distinct(array_agg(source) FILTER (WHERE cited_by = 'reviewer'), ', ')
-               AS reviewer_sources
-    FROM stg_citations
-    GROUP BY decision_key
-)
 SELECT d.decision_key,
        l.letter_id,
        l.case_number,
@@ -75,11 +64,11 @@ SELECT d.decision_key,
        r.board_certified AS reviewer_board_certified,
        r.licensure_states AS reviewer_licensure_states,
        r.licensed_in_california AS reviewer_licensed_in_california,
-       coalesce(c.citations, 0) AS citations,
-       coalesce(c.claims_administrator_citations, 0) AS claims_administrator_citations,
-       coalesce(c.reviewer_citations, 0) AS reviewer_citations,
-       c.claims_administrator_sources,
-       c.reviewer_sources,
+       CAST(d.citation_count AS BIGINT) AS citations,
+       CAST(d.claims_administrator_citations AS BIGINT) AS claims_administrator_citations,
+       CAST(d.reviewer_citations AS BIGINT) AS reviewer_citations,
+       d.claims_administrator_sources,
+       d.reviewer_sources,
        d.rationale,
        d.start_line,
        d.end_line
@@ -87,5 +76,4 @@ FROM fact_decision AS d
 JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key
 JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key
-LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
-LEFT JOIN citation_summary AS c ON c.decision_key = d.decision_key;
+LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key;

@@ -25,14 +25,9 @@
 --   upheld                     of which upheld
 --   load_run_id                the load run that last wrote the letter (v_load_runs)
 --   loaded_at                  when it was written (UTC)
+-- decisions and overturned are dim_letter's own counts (revision 0003;
+-- `imr-etl check` asserts they match fact_decision): no decision is read.
 CREATE OR REPLACE VIEW v_letters AS
-WITH outcome AS (
-    SELECT letter_key,
-           count(*) AS decisions,
-           sum(overturned)::BIGINT AS overturned
-    FROM fact_decision
-    GROUP BY letter_key
-)
 SELECT l.letter_id,
        l.case_number,
        l.source_path,
@@ -52,11 +47,10 @@ SELECT l.letter_id,
        r.subspecialties AS reviewer_subspecialties,
        r.board_certified AS reviewer_board_certified,
        r.licensure_states AS reviewer_licensure_states,
-       coalesce(o.decisions, 0) AS decisions,
-       coalesce(o.overturned, 0) AS overturned,
-       coalesce(o.decisions - o.overturned, 0) AS upheld,
+       CAST(l.decision_count AS BIGINT) AS decisions,
+       CAST(l.overturned_count AS BIGINT) AS overturned,
+       CAST(l.decision_count - l.overturned_count AS BIGINT) AS upheld,
        l.load_run_id,
        l.loaded_at
 FROM dim_letter AS l
-JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key
-LEFT JOIN outcome AS o ON o.letter_key = l.letter_key;
+JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key;

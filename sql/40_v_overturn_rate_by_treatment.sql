@@ -10,13 +10,19 @@
 --   ci_high                upper bound of that interval
 --   treatment_label        the subcategory's label
 CREATE OR REPLACE VIEW v_overturn_rate_by_treatment AS
-WITH counts AS (
+-- Counted per service key first (a few thousand groups), then per subcategory.
+WITH by_service AS (
+    SELECT service_key, count(*) AS decisions, sum(overturned) AS overturned
+    FROM fact_decision
+    GROUP BY service_key
+),
+counts AS (
     SELECT s.treatment_category,
            s.treatment_subcategory,
            s.subcategory_label,
-           count(*) AS decisions,
-           sum(d.overturned)::BIGINT AS overturned
-    FROM fact_decision AS d
+           CAST(sum(d.decisions) AS BIGINT) AS decisions,
+           CAST(sum(d.overturned) AS BIGINT) AS overturned
+    FROM by_service AS d
     JOIN dim_service AS s ON s.service_key = d.service_key
     GROUP BY s.treatment_category, s.treatment_subcategory, s.subcategory_label
 )

@@ -9,16 +9,12 @@
 --   overturn_rate  overturned / decisions
 --   ci_low         lower bound of the 95% Wilson score interval of overturn_rate (z = 1.96)
 --   ci_high        upper bound of that interval
+-- The counts are kept by the load in agg_guideline_document (revision 0003;
+-- `imr-etl check` asserts they equal their recomputation from the citations).
 CREATE OR REPLACE VIEW v_overturn_rate_by_guideline AS
 WITH counts AS (
-    SELECT c.cited_by,
-           c.source,
-           c.document,
-           count(*) AS decisions,
-           sum(d.overturned)::BIGINT AS overturned
-    FROM (SELECT DISTINCT decision_key, cited_by, source, document FROM stg_citations) AS c
-    JOIN fact_decision AS d ON d.decision_key = c.decision_key
-    GROUP BY c.cited_by, c.source, c.document
+    SELECT cited_by, source, document, decisions, overturned
+    FROM agg_guideline_document
 )
 SELECT cited_by,
        source,

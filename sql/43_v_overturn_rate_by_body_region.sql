@@ -10,13 +10,19 @@
 --   label          the region's label
 --   region_group   spine, upper_extremity, lower_extremity, trunk, head or multiple
 CREATE OR REPLACE VIEW v_overturn_rate_by_body_region AS
-WITH counts AS (
+-- Counted per region key first, then labelled.
+WITH by_region AS (
+    SELECT body_region_key, count(*) AS decisions, sum(overturned) AS overturned
+    FROM fact_decision
+    GROUP BY body_region_key
+),
+counts AS (
     SELECT b.body_region,
            b.label,
            b.region_group,
-           count(*) AS decisions,
-           sum(d.overturned)::BIGINT AS overturned
-    FROM fact_decision AS d
+           CAST(sum(d.decisions) AS BIGINT) AS decisions,
+           CAST(sum(d.overturned) AS BIGINT) AS overturned
+    FROM by_region AS d
     LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
     GROUP BY b.body_region, b.label, b.region_group
 )

@@ -9,32 +9,16 @@
 --   letters          letters with such a decision
 --   both_cited       of those decisions, how many the other party also cites the same document for
 --   both_cited_rate  both_cited / decisions
+-- The counts are kept by the load in agg_guideline_document (revision 0003;
+-- `imr-etl check` asserts they equal their recomputation from the citations).
 CREATE OR REPLACE VIEW v_guideline_citations AS
--- One pass over the citations: per decision and document, how often each
--- party cites it; "both cited" is then a flag, with no self-join.
-WITH cited AS (
-    SELECT decision_key, letter_key, source, document,
-           count(*) FILTER (WHERE cited_by = 'claims_administrator') AS by_claims_administrator,
-           count(*) FILTER (WHERE cited_by = 'reviewer') AS by_reviewer
-    FROM stg_citations
-    GROUP BY decision_key, letter_key, source, document
-),
-by_citer AS (
-    SELECT 'claims_administrator' AS cited_by, source, document, letter_key,
-           by_claims_administrator AS citations, by_reviewer > 0 AS other_cites_it
-    FROM cited WHERE by_claims_administrator > 0
-    UNION ALL
-    SELECT 'reviewer', source, document, letter_key, by_reviewer, by_claims_administrator > 0
-    FROM cited WHERE by_reviewer > 0
-)
 SELECT cited_by,
        source,
        document,
-       sum(citations)::BIGINT AS citations,
-       count(*) AS decisions,
-       count(DISTINCT letter_key) AS letters,
-       count(*) FILTER (WHERE other_cites_it) AS both_cited,
-       (count(*) FILTER (WHERE other_cites_it))::DOUBLE PRECISION / count(*) AS both_cited_rate
-FROM by_citer
-GROUP BY cited_by, source, document
+       citations,
+       decisions,
+       letters,
+       both_cited,
+       CAST(both_cited AS DOUBLE PRECISION) / decisions AS both_cited_rate
+FROM agg_guideline_document
 ORDER BY cited_by, decisions DESC, source, document;

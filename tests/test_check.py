@@ -48,11 +48,24 @@ def test_a_clean_load_passes_every_check(db):
     ("DELETE FROM dim_service WHERE service_key = (SELECT min(service_key) FROM fact_decision)",
      {"decision_has_service", "views_agree_with_facts"}),
     ("DELETE FROM dim_reviewer", {"decision_has_reviewer", "letter_has_reviewer", "views_agree_with_facts"}),
+    # the kept counts (dim_letter.overturned_count, agg_guideline_document) no longer add up
     ("UPDATE fact_decision SET overturned = 1 - overturned WHERE ordinal = 1",
-     {"decision_word_matches_measure"}),
+     {"decision_word_matches_measure", "letter_overturned_count", "guideline_aggregate"}),
     ("DELETE FROM fact_decision WHERE ordinal = 1",
-     {"citation_has_decision", "letter_has_its_decisions"}),
-    ("DELETE FROM dim_guideline WHERE source = 'ODG'", {"citation_has_guideline"}),
+     {"citation_has_decision", "letter_has_its_decisions", "letter_overturned_count", "guideline_aggregate"}),
+    ("DELETE FROM dim_guideline WHERE source = 'ODG'",
+     {"citation_has_guideline", "decision_citation_summary", "guideline_aggregate"}),
+    # the fact tables declare no key: a row written twice is caught here
+    ("INSERT INTO fact_decision SELECT * FROM fact_decision LIMIT 1",
+     {"decision_key_unique", "letter_has_its_decisions", "decision_citation_summary", "guideline_aggregate"}),
+    ("INSERT INTO fact_citation SELECT * FROM fact_citation LIMIT 1",
+     {"citation_key_unique", "decision_citation_summary", "guideline_aggregate"}),
+    # a kept aggregate or summary edited by hand
+    ("UPDATE agg_guideline_document SET letters = letters + 1 WHERE source = 'MTUS' AND cited_by = 'reviewer'",
+     {"guideline_aggregate"}),
+    ("UPDATE fact_decision SET reviewer_sources = 'AMA' WHERE ordinal = 1", {"decision_citation_summary"}),
+    ("UPDATE dim_letter SET overturned_count = overturned_count + 1 WHERE overturned_count = 0",
+     {"letter_overturned_count"}),
     ("DELETE FROM dim_date WHERE year < 2013", {"decision_dates_in_dim_date"}),
     ("INSERT INTO etl_quarantine (source_path, sha256, run_id, quarantined_at, stage, reason) "
      "SELECT source_path, sha256, load_run_id, now(), 'parse', 'test' FROM dim_letter LIMIT 1",
@@ -72,7 +85,7 @@ def test_the_check_command_passes_then_names_what_failed(db):
     ok = CliRunner().invoke(main, ["check", "--db", db])
     assert ok.exit_code == 0, ok.output
     assert ok.output.strip() == f"{len(check.CHECKS)} of {len(check.CHECKS)} checks hold"
-    failures(db, "UPDATE fact_decision SET overturned = 1 - overturned WHERE ordinal = 1")
+    failures(db, "UPDATE fact_decision SET decision = 'upheld' WHERE overturned = 1")
     bad = CliRunner().invoke(main, ["check", "--db", db])
     assert bad.exit_code == 1
     assert bad.output.startswith("FAILED decision_word_matches_measure: ")

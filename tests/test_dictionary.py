@@ -39,13 +39,14 @@ def test_every_column_is_described(entries):
 
 
 def test_types_and_keys_are_those_the_migrations_create(entries):
-    # As migrations/versions/0001_star_schema.py and 0002 create them.
+    # As migrations/versions/0001_star_schema.py, 0002 and 0003 create them.
     by_name = {e.name: {f.name: f for f in e.fields} for e in entries}
     assert by_name["fact_decision"]["overturned"].type == "SMALLINT"
     assert by_name["fact_decision"]["quantity"].type == "DOUBLE"
     assert by_name["dim_letter"]["loaded_at"].type == "TIMESTAMP"
     assert by_name["etl_quarantine"]["raw_bytes"].type == "BLOB"
-    assert [f.name for f in by_name["fact_citation"].values() if f.key] == ["decision_key", "position"]
+    assert [f.name for f in by_name["etl_quarantine"].values() if f.key] == ["source_path", "sha256"]
+    assert not [f for f in by_name["fact_citation"].values() if f.key]  # no declared key since 0003
     assert by_name["dim_letter"]["letter_id"].nullable is False
     assert by_name["dim_letter"]["case_number"].nullable is True
     # Views: the types DuckDB gives the expressions.
@@ -81,7 +82,8 @@ def test_docs_command_writes_the_pages_and_drops_stale_ones(tmp_path, entries):
         assert f"]({entry.name}.md)" in readme
         assert (out / f"{entry.name}.md").is_file()
     page = (out / "fact_decision.md").read_text()
-    assert "| **decision_key** (key) | BIGINT | no |" in page
+    assert "| decision_key | BIGINT | no |" in page
+    assert "| **letter_key** (key) | BIGINT | no |" in (out / "dim_letter.md").read_text()
 
 
 def test_docs_command_has_help_with_an_example():

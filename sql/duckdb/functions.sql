@@ -2,8 +2,6 @@
 -- sql/postgresql/functions.sql defines the same functions for PostgreSQL: keep the two in step.
 --   wilson_low(k, n), wilson_high(k, n): the 95% Wilson score interval (z = 1.96)
 --   of a proportion k / n: exactly 0 at k = 0 and 1 at k = n, NULL when n = 0.
---   join_distinct(items, separator): an array's distinct items, sorted (byte
---   order), joined by separator, or NULL for an empty or NULL array.
 -- (Statements are split at semicolons: keep them out of comments.)
 CREATE OR REPLACE MACRO wilson_low(k, n) AS
     CASE WHEN n = 0 THEN NULL
@@ -19,6 +17,3 @@ CREATE OR REPLACE MACRO wilson_high(k, n) AS
                + 1.96 * sqrt((k / n) * (1 - k / n) / n + 1.96 * 1.96 / (4 * n * n)))
               / (1 + 1.96 * 1.96 / n)
     END;
--- list_distinct over a handful of items: far cheaper than string_agg(DISTINCT …)
-CREATE OR REPLACE MACRO join_distinct(items, separator) AS
-    nullif(array_to_string(list_sort(list_distinct(items)), separator), '');

@@ -2,8 +2,6 @@
 -- sql/duckdb/functions.sql defines the same functions for DuckDB: keep the two in step.
 --   wilson_low(k, n), wilson_high(k, n): the 95% Wilson score interval (z = 1.96)
 --   of a proportion k / n: exactly 0 at k = 0 and 1 at k = n, NULL when n = 0.
---   join_distinct(items, separator): an array's distinct items, sorted (byte
---   order, as DuckDB sorts), joined by separator, or NULL for an empty or NULL array.
 -- (Statements are split at semicolons: keep them out of comments and bodies.)
 CREATE OR REPLACE FUNCTION wilson_low(k DOUBLE PRECISION, n DOUBLE PRECISION) RETURNS DOUBLE PRECISION
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -22,9 +20,4 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                       + 1.96 * sqrt((k / n) * (1 - k / n) / n + 1.96 * 1.96 / (4 * n * n)))
                      / (1 + 1.96 * 1.96 / n)
            END
-$$;
-CREATE OR REPLACE FUNCTION join_distinct(items TEXT[], separator TEXT) RETURNS TEXT
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT nullif(string_agg(item, separator ORDER BY item COLLATE "C"), '')
-    FROM (SELECT DISTINCT item FROM unnest(items) AS item) AS distinct_items
 $$;

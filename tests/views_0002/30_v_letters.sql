@@ -1,0 +1,62 @@
+-- One row per letter: its header, patient, reviewer and how its decisions went.
+-- Grain: one letter (dim_letter).
+-- Columns:
+--   letter_id                  the letter: its case number, else its source path
+--   case_number                IMR case number (NULL for letters without a header)
+--   source_path                the file the letter was loaded from
+--   sha256                     hex digest of the file's bytes
+--   format                     text or pdf
+--   date_assigned              header: Date Assigned
+--   decision_date              header: Decision Date
+--   ur_denial_date             header: UR Denial Date
+--   application_received       header: Application Received
+--   priority                   header: Standard or Expedited
+--   patient_age                age in years
+--   age_band                   under 30, 30-39, …, 70 and over
+--   patient_sex                male, female or NULL
+--   injury_date                the patient's date of injury
+--   diagnoses                  diagnoses named in the summary, '; '-separated
+--   reviewer_specialties       the reviewer's specialties, '; '-separated
+--   reviewer_subspecialties    the reviewer's subspecialties, '; '-separated
+--   reviewer_board_certified   board certified (true/false; NULL: not stated)
+--   reviewer_licensure_states  states of licensure, 'TX, NY, CA'
+--   decisions                  disputed items decided
+--   overturned                 of which overturned
+--   upheld                     of which upheld
+--   load_run_id                the load run that last wrote the letter (v_load_runs)
+--   loaded_at                  when it was written (UTC)
+CREATE OR REPLACE VIEW old_v_letters AS
+WITH outcome AS (
+    SELECT letter_key,
+           count(*) AS decisions,
+           sum(overturned)::BIGINT AS overturned
+    FROM fact_decision
+    GROUP BY letter_key
+)
+SELECT l.letter_id,
+       l.case_number,
+       l.source_path,
+       l.sha256,
+       l.format,
+       l.date_assigned,
+       l.decision_date,
+       l.ur_denial_date,
+       l.application_received,
+       l.priority,
+       l.patient_age,
+       l.age_band,
+       l.patient_sex,
+       l.injury_date,
+       l.diagnoses,
+       r.specialties AS reviewer_specialties,
+       r.subspecialties AS reviewer_subspecialties,
+       r.board_certified AS reviewer_board_certified,
+       r.licensure_states AS reviewer_licensure_states,
+       coalesce(o.decisions, 0) AS decisions,
+       coalesce(o.overturned, 0) AS overturned,
+       coalesce(o.decisions - o.overturned, 0) AS upheld,
+       l.load_run_id,
+       l.loaded_at
+FROM dim_letter AS l
+JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key
+LEFT JOIN outcome AS o ON o.letter_key = l.letter_key;
