@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import Table
 
@@ -86,6 +86,9 @@ def date_key(value: date | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day if value else None
 
 
+# Dimension rows are pure functions of a few values that repeat across letters
+# (days, services, guidelines): each is built once per process.
+@lru_cache(maxsize=1 << 16)
 def date_row(value: date) -> tuple:
     return row(schema.dim_date, date_key=date_key(value), date=value, year=value.year,
                quarter=(value.month - 1) // 3 + 1, month=value.month,
@@ -118,6 +121,7 @@ def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     return categories, subcategories
 
 
+@lru_cache(maxsize=1 << 16)
 def service_row(category: str, subcategory: str, label: str) -> tuple:
     categories, subcategories = _labels()
     return row(schema.dim_service, service_key=key("service", category, subcategory, label),
@@ -140,7 +144,11 @@ def reviewer_row(reviewer: dict) -> tuple:
 
 
 def guideline_row(citation: dict) -> tuple:
-    source, document, topic = citation["source"], citation.get("document"), citation.get("topic")
+    return _guideline_row(citation["source"], citation.get("document"), citation.get("topic"))
+
+
+@lru_cache(maxsize=1 << 16)
+def _guideline_row(source: str, document: str | None, topic: str | None) -> tuple:
     return row(schema.dim_guideline, guideline_key=key("guideline", source, document, topic),
                source=source, document=document, topic=topic)
 
