@@ -52,6 +52,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -462,10 +463,11 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def parse_stream(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, *, jobs: int,
-                 force: bool = False) -> Iterator[list[Outcome]]:
+                 force: bool = False, work: Callable[..., list[Outcome]] = process) -> Iterator[list[Outcome]]:
     """Each task's outcomes, in task order: in ``jobs`` worker processes, at
     most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
-    ``jobs`` is 1 or there is too little to parse to be worth the workers."""
+    ``jobs`` is 1 or there is too little to parse to be worth the workers.
+    ``work`` is what a worker does with a task (tests replace it)."""
     head: list[list[tuple[str, str | None]]] = []
     if jobs > 1 and not _workers_can_start():
         log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
@@ -482,21 +484,67 @@ def parse_stream(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, *, 
             jobs = 1
     if jobs <= 1:
         for task in _chain(head, tasks):
-            yield process(task, run_id, utcnow(), force)
+            yield work(task, run_id, utcnow(), force)
         return
+    remaining = _chain(head, tasks)
+    while True:
+        lost = yield from _in_pool(remaining, run_id, jobs, force, work)
+        if not lost:
+            return
+        # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
+        # the tasks it may have held are parsed again a file at a time, each
+        # in a process of its own, so the one that kills its reader is
+        # quarantined and the others load; then a new pool goes on.
+        for task in lost:
+            yield _isolated(task, run_id, force, work)
+
+
+def _in_pool(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, jobs: int, force: bool,
+             work: Callable[..., list[Outcome]]):
+    """Yield tasks' outcomes from one pool of workers; return the tasks not
+    done when a worker died (empty when all went well)."""
     with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
         pending: deque = deque()
         try:
-            for task in _chain(head, tasks):
-                pending.append(pool.submit(process, task, run_id, utcnow(), force))
+            for task in tasks:
+                pending.append((task, pool.submit(work, task, run_id, utcnow(), force)))
                 if len(pending) >= jobs * IN_FLIGHT:
-                    yield pending.popleft().result()
+                    yield pending[0][1].result()
+                    pending.popleft()
             while pending:
-                yield pending.popleft().result()
+                yield pending[0][1].result()
+                pending.popleft()
+        except BrokenProcessPool:
+            log.debug("a worker process died", exc_info=True)
+            return [task for task, _ in pending]
         except BaseException:
-            for future in pending:
+            for _, future in pending:
                 future.cancel()
             raise
+    return []
+
+
+def _isolated(task: list[tuple[str, str | None]], run_id: int, force: bool,
+              work: Callable[..., list[Outcome]]) -> list[Outcome]:
+    out: list[Outcome] = []
+    for item in task:
+        with ProcessPoolExecutor(1, mp_context=_context()) as pool:
+            try:
+                out.extend(pool.submit(work, [item], run_id, utcnow(), force).result())
+            except BrokenProcessPool:
+                out.append(_crashed(item[0]))
+    return out
+
+
+def _crashed(path: str) -> Quarantined:
+    """The file whose reading or parsing killed the process doing it."""
+    reason = "its reader crashed: the process reading and parsing it died"
+    try:
+        data, state = read(path)
+    except OSError as error:
+        return Quarantined(path, "", "read", f"cannot read: {error.strerror or error}")
+    return Quarantined(path, state.sha256, "read", reason, data,
+                       text=b"" if file_format(path) == "pdf" else None)
 
 
 def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:

@@ -265,3 +265,33 @@ def snapshot_as_it_is(db: str) -> dict[str, list[tuple]]:
         for table in tables:
             out[table] = sorted(map(tuple, conn.exec_driver_sql(f"SELECT * FROM {table}")), key=repr)
     return out
+
+
+# ------------------------------------------- a file that kills its reader
+
+def die_on_crash_files(task, *args):
+    """A worker's work, but the process dies outright (as when PDFium
+    segfaults, or the OOM killer strikes) on a file named crash*.txt."""
+    if any(Path(path).name.startswith("crash") for path, _ in task):
+        os._exit(139)
+    return load_module.process(task, *args)
+
+
+def test_a_file_that_kills_its_worker_is_quarantined_and_the_others_parse(tmp_path):
+    good = [tmp_path / f"{i:03d}.txt" for i in range(80)]
+    letters = (SEEDS + REAL) * 2
+    for path, source in zip(good, letters):
+        shutil.copy(source, path)
+    crash = tmp_path / "crash.txt"
+    shutil.copy(REAL[0], crash)
+    files = [str(p) for p in good[:30]] + [str(crash)] + [str(p) for p in good[30:]]
+    tasks = iter([[(f, None) for f in files[i:i + 4]] for i in range(0, len(files), 4)])
+
+    outcomes = [o for task in load_module.parse_stream(tasks, 1, jobs=2, work=die_on_crash_files) for o in task]
+
+    paths = [o.file.path if isinstance(o, load_module.Parsed) else o.source_path for o in outcomes]
+    assert paths == files  # every file once, in order
+    (quarantined,) = [o for o in outcomes if isinstance(o, load_module.Quarantined)]
+    assert quarantined.source_path == str(crash) and quarantined.stage == "read"
+    assert "crashed" in quarantined.reason and quarantined.data == REAL[0].read_bytes()
+    assert all(isinstance(o, load_module.Parsed) for o in outcomes if o is not quarantined)
