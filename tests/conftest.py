@@ -88,3 +88,28 @@ def _citation_differences(where: str, want: list[dict], got: list[dict]) -> list
             if w.get(key) != g.get(key):
                 problems.append(f"{where} citation {n} {key}: expected {w.get(key)!r}, got {g.get(key)!r}")
     return problems
+
+
+def waiting_time(url: str) -> float:
+    """Seconds a second writer waits (``--wait``) for a first that holds the
+    warehouse's writer lock for half a second, in another thread."""
+    import threading
+    import time
+
+    from imr_etl import warehouse
+
+    held = threading.Event()
+
+    def first():
+        with warehouse.lock(url):
+            held.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    held.wait()
+    started = time.monotonic()
+    with warehouse.lock(url, wait=10):
+        waited = time.monotonic() - started
+    thread.join()
+    return waited

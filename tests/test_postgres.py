@@ -9,7 +9,6 @@ but for the unreachable server, which needs none.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from conftest import REAL, SEEDS
+from conftest import REAL, SEEDS, waiting_time
 from imr_etl import load as load_module
 from imr_etl import check, dialect, schema, warehouse
 from imr_etl.cli import EXIT_BUSY, main
@@ -168,21 +167,7 @@ def test_a_second_writer_is_refused_then_can_wait(pg_db):
     with warehouse.lock(url):  # released
         pass
 
-    held = threading.Event()
-
-    def first():
-        with warehouse.lock(url):
-            held.set()
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=first)
-    thread.start()
-    held.wait()
-    started = time.monotonic()
-    with warehouse.lock(url, wait=10):
-        waited = time.monotonic() - started
-    thread.join()
-    assert 0.2 < waited < 5
+    assert 0.2 < waiting_time(url) < 5  # the first writer holds the lock for 0.5 s
 
 
 def test_the_lock_is_per_database(pg_db):

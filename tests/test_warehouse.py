@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
-from conftest import SEEDS
+from conftest import SEEDS, waiting_time
 from imr_etl import rows, schema, warehouse
 from imr_etl.load import load
 from imr_etl.vocabulary import rows as vocab
@@ -187,21 +185,7 @@ def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
 
 def test_a_second_writer_can_wait_for_the_first(tmp_path):
     url = warehouse.resolve_url(str(tmp_path / "w.duckdb"))
-    held = threading.Event()
-
-    def first():
-        with warehouse.lock(url):
-            held.set()
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=first)
-    thread.start()
-    held.wait()
-    started = time.monotonic()
-    with warehouse.lock(url, wait=10):
-        waited = time.monotonic() - started
-    thread.join()
-    assert 0.2 < waited < 5
+    assert 0.2 < waiting_time(url) < 5  # the first writer holds the lock for 0.5 s
 
 
 def test_a_warehouse_held_open_by_another_process_is_reported_as_busy(tmp_path):
