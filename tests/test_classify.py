@@ -23,6 +23,8 @@ from imr_etl.classify import body_region, quantity, treatment
     ("Sacroiliac joint injection", ("injections", "joint")),
     ("Acute inpatient rehabilitation physical therapy and occupational therapy 7-10 days",
      ("rehabilitation", "physical_therapy")),
+    # CM17-0009441: ODG files it under Fitness for Duty; a test of function, not a consultation
+    ("Functional capacity evaluation", ("diagnostic_tests", "other_diagnostic")),
 ])
 def test_treatment(service, expected):
     assert treatment(service) == expected
