@@ -104,7 +104,7 @@ class Quarantined:
     line: int | None = None
     column: int | None = None
     expected: tuple[str, ...] = ()
-    text: bytes | None = None  # the text parsed, when not the file's bytes (a PDF's: b"" if none)
+    text: bytes | None = None  # the text parsed, when not the file's bytes (a PDF's extraction)
 
     def message(self) -> str:
         where = self.source_path
@@ -113,7 +113,9 @@ class Quarantined:
         return f"{where}: {self.reason}"
 
     def row(self, run_id: int, when: datetime) -> tuple:
-        raw = self.data if self.text is None else self.text
+        raw = self.text
+        if raw is None:  # a PDF's bytes are no text to show
+            raw = b"" if file_format(self.source_path) == "pdf" else self.data
         try:
             text = decode(raw)
         except Exception:  # noqa: BLE001 - the raw bytes are kept regardless
@@ -303,11 +305,11 @@ class _Null(float):
 
 
 NULL = _Null()
-CSV_OPTIONS = dialect.DUCKDB_CSV  # how DuckDB reads the CSV (imr_etl.dialect)
 
 
 def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
-    """Each row as ``(its first column, one CSV line)`` for :func:`insert_csv`.
+    """Each row as ``(its first column, one CSV line)`` for
+    :func:`imr_etl.dialect.insert_csv`.
     Python's own text for numbers, booleans, dates and timestamps, which
     DuckDB and PostgreSQL cast to the column's type."""
     buffer = io.StringIO()
@@ -319,15 +321,6 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
         buffer.seek(0)
         buffer.truncate()
     return out
-
-
-def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
-               on_conflict: str = "") -> None:
-    """Insert rows given as CSV lines (:func:`encode`) in one bulk statement:
-    DuckDB's CSV reader through a file in ``folder``, PostgreSQL's COPY
-    (:func:`imr_etl.dialect.insert_csv`).  Far faster than binding Python
-    values as parameters."""
-    dialect.insert_csv(conn, table, lines, folder, on_conflict)
 
 
 # ------------------------------------------------------------------ parsing
@@ -371,8 +364,7 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.Le
     """
     sha = hashlib.sha256(data).hexdigest()
     format = file_format(path)
-    # What the quarantine keeps as the letter's text: a text file's bytes, a PDF's extraction.
-    text: bytes | None = b"" if format == "pdf" else None
+    text: bytes | None = None  # what the quarantine shows as the text: the file's, or a PDF's extraction
     try:
         with time_budget(PARSE_SECONDS):
             try:
@@ -416,7 +408,7 @@ def process(task: Sequence[tuple[str, str | None]], run_id: int, loaded_at: date
         try:
             data, state = read(path)
         except OSError as error:
-            out.append(Quarantined(path, "", "read", f"cannot read: {error.strerror or error}"))
+            out.append(_unreadable(path, error))
             continue
         if state.sha256 == last_sha and not force:
             out.append(Unchanged(state))
@@ -542,9 +534,12 @@ def _crashed(path: str) -> Quarantined:
     try:
         data, state = read(path)
     except OSError as error:
-        return Quarantined(path, "", "read", f"cannot read: {error.strerror or error}")
-    return Quarantined(path, state.sha256, "read", reason, data,
-                       text=b"" if file_format(path) == "pdf" else None)
+        return _unreadable(path, error)
+    return Quarantined(path, state.sha256, "read", reason, data)
+
+
+def _unreadable(path: str, error: OSError) -> Quarantined:
+    return Quarantined(path, "", "read", f"cannot read: {error.strerror or error}")
 
 
 def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
@@ -677,7 +672,7 @@ class Loader:
 
     def _record_files(self, files: Sequence[FileState]) -> None:
         lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id) for f in files)
-        insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
+        dialect.insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
 
     def _forget_quarantined(self, paths: Sequence[str]) -> None:
         dialect.execute(self.conn, f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
@@ -735,9 +730,7 @@ class Loader:
                 letter = letters[0]
                 log.debug("%s: load failed", letter.file.path, exc_info=True)
                 reason = f"load failed: {str(getattr(error, 'orig', error)).splitlines()[0]}"
-                # a PDF's bytes are no text to show (its own, extracted, stays in the worker)
-                text = b"" if file_format(letter.file.path) == "pdf" else None
-                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data, text=text)]
+                return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
         for table, keys in new_keys.items():
@@ -773,11 +766,11 @@ class Loader:
         for table in schema.DIMENSIONS:
             known = self.dimension_keys[table.name]
             unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
-            insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
+            dialect.insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
             new_keys[table.name] = unique.keys()
         for table in schema.LETTER_TABLES:
-            insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
-                       self.folder)
+            dialect.insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
+                               self.folder)
         self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
@@ -790,7 +783,7 @@ class Loader:
         if not share:
             return
         aggregates.new_delta(self.conn)
-        insert_csv(self.conn, aggregates.DELTA, (line for _, line in encode(share)), self.folder)
+        dialect.insert_csv(self.conn, aggregates.DELTA, (line for _, line in encode(share)), self.folder)
         aggregates.merge(self.conn, 1)
 
     def _quarantine(self, quarantined: list[Quarantined]) -> None:

@@ -158,7 +158,7 @@ def citation_summary(citations: list[dict]) -> dict[str, object]:
     ``fact_decision`` keeps them (the sources distinct, sorted, ', '-joined;
     None when the party cites nothing)."""
     out: dict[str, object] = {}
-    for party in ("claims_administrator", "reviewer"):
+    for party in aggregates.PARTIES:
         sources = [c["source"] for c in citations if c["cited_by"] == party]
         out[f"{party}_citations"] = len(sources)
         out[f"{party}_sources"] = ", ".join(sorted(set(sources))) or None

@@ -66,6 +66,20 @@ def _writing(db: str, folder: Path):
     return lambda: any(folder.glob("imr-etl-load-*/*.csv"))
 
 
+def load_killed(corpus: Path, db: str, condition, seconds: float, env: dict | None = None) -> bool:
+    """Start `imr-etl load CORPUS --db DB` and SIGKILL it as soon as
+    ``condition()`` holds (or after ``seconds``); whether it had finished first."""
+    process = subprocess.Popen([str(BIN), "load", str(corpus), "--db", db, "--quiet", "--jobs", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
+        time.sleep(0.001)
+    finished = process.poll() is not None
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return finished
+
+
 # when to kill: moments after the start (importing, migrating, parsing — the
 # 300 letters take ~2 s in all); inside the batch's transaction (its CSV files
 # are written); and once its commit has written 200 kB of WAL — during or just
@@ -78,15 +92,8 @@ LETTERS = 300
 def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus, clean, tmp_path):
     db = str(tmp_path / "w.duckdb")
     env = dict(os.environ, TMPDIR=str(tmp_path))  # the killed run's CSV folder lands here
-    process = subprocess.Popen([str(BIN), "load", str(corpus), "--db", db, "--quiet", "--jobs", "1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     condition = None if isinstance(KILL_AT[when], float) else KILL_AT[when](db, tmp_path)
-    deadline = time.monotonic() + (30 if condition else KILL_AT[when])
-    while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
-        time.sleep(0.002)
-    finished = process.poll() is not None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    finished = load_killed(corpus, db, condition, 30 if condition else KILL_AT[when], env)
     if condition:
         assert not finished, "the load ended before it could be interrupted there"
     migrated = Path(db).exists() and query(

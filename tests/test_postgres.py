@@ -9,7 +9,6 @@ but for the unreachable server, which needs none.
 from __future__ import annotations
 
 import shutil
-import time
 import warnings
 from contextlib import contextmanager
 
@@ -259,22 +258,12 @@ def copying(db: str):
 def test_a_load_killed_then_rerun_equals_a_clean_load(when, kill_corpus, clean_kill, pg_db):
     """SIGKILL: the server rolls back the open transaction and ends the
     session, which releases the writer lock; the next run finishes the job."""
-    import signal
-    import subprocess
-
-    from test_crash import BIN, RUN_COLUMNS, imr_etl
+    from test_crash import RUN_COLUMNS, imr_etl, load_killed
     from test_load import snapshot as columns_snapshot
 
     with copying(pg_db) as in_copy:
         condition = in_copy if when == "mid-copy" else None
-        process = subprocess.Popen([str(BIN), "load", str(kill_corpus), "--db", pg_db, "--quiet", "--jobs", "1"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + (60 if condition else 0.5)
-        while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
-            time.sleep(0.001)
-        finished = process.poll() is not None
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        finished = load_killed(kill_corpus, pg_db, condition, 60 if condition else 0.5)
     if condition:
         assert not finished, "the load ended before it could be interrupted there"
         assert query(pg_db, "SELECT count(*) FROM dim_letter") == [(0,)]  # the batch rolled back whole
