@@ -496,10 +496,13 @@ def _in_pool(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, jobs: i
     """Yield tasks' outcomes from one pool of workers; return the tasks not
     done when a worker died (empty when all went well)."""
     with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+        # [task, its future]; a task goes in before its submit, which itself
+        # fails once a worker has died, so no task is lost with the pool.
         pending: deque = deque()
         try:
             for task in tasks:
-                pending.append((task, pool.submit(work, task, run_id, utcnow(), force)))
+                pending.append([task, None])
+                pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force)
                 if len(pending) >= jobs * IN_FLIGHT:
                     yield pending[0][1].result()
                     pending.popleft()
@@ -511,7 +514,8 @@ def _in_pool(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, jobs: i
             return [task for task, _ in pending]
         except BaseException:
             for _, future in pending:
-                future.cancel()
+                if future:
+                    future.cancel()
             raise
     return []
 
