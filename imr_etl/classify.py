@@ -311,3 +311,13 @@ def _states() -> dict[str, str]:
 def state_code(name: str) -> str | None:
     """USPS code for a state's name or code ('New York', 'NY'); else None."""
     return _states().get(re.sub(r"\s+", " ", name).strip(" .").lower())
+
+
+def board_specialties(specialties: list[str]) -> list[str]:
+    """The DWC board-specialty names of the reviewer's specialties as written,
+    in letter order, each once.  SKELETON (issue 11): exact names only."""
+    out: list[str] = []
+    for name in specialties:
+        if name not in out:
+            out.append(name)
+    return out

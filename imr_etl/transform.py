@@ -14,7 +14,7 @@ from datetime import date
 from lark import Transformer, Tree
 from lark.visitors import merge_transformers
 
-from imr_etl import classify, extract
+from imr_etl import classify, drugs, dwc, extract, guidelines
 from imr_etl.citations import CitationTransformer
 from imr_etl.normalize import Normalized, single_spaced
 
@@ -56,6 +56,7 @@ class LetterTransformer(Transformer):
         for part in children:
             if isinstance(part, dict):
                 reviewer.update({k: v for k, v in part.items() if v not in (None, [])})
+        reviewer["board_specialties"] = classify.board_specialties(reviewer["specialties"])
         return ("reviewer", reviewer)
 
     def reviewer_narrative(self, children):
@@ -107,7 +108,7 @@ class LetterTransformer(Transformer):
         heading, *guidelines, rationale = children
         citations = []
         for cited_by, cited in guidelines:
-            citations += [{**c, "cited_by": cited_by} for c in cited]
+            citations += [_canonical({**c, "cited_by": cited_by}) for c in cited]
         text, last_line = rationale
         return {**heading, "citations": citations, "rationale": text, "_last_line": last_line}
 
@@ -202,6 +203,8 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
     category, subcategory = classify.treatment(service, topics)
     quantity, unit = classify.quantity(service)
     region = classify.body_region(service) or _cited_region(item["citations"])
+    dwc_category, dwc_subcategory = dwc.classify(service, category, subcategory, classify.body_region(service))
+    drug = drugs.drug(service) if dwc_category == "Pharmaceuticals" else None
     return {
         "ordinal": ordinal,
         "service": service,
@@ -211,11 +214,21 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
         "quantity": quantity,
         "quantity_unit": unit,
         "body_region": region,
+        "dwc_category": dwc_category,
+        "dwc_subcategory": dwc_subcategory,
+        "drug": dict(drug) if drug else None,
         "citations": item["citations"],
         "rationale": item["rationale"],
         "span": {"start_line": normalized.origin(line).start,
                  "end_line": normalized.origin(last_line).end},
     }
+
+
+def _canonical(citation: dict) -> dict:
+    """A citation with the ids of its canonical document and topic."""
+    citation["guideline_id"], citation["topic_id"] = guidelines.canonical(
+        citation["source"], citation["document"], citation["topic"])
+    return citation
 
 
 def _cited_region(citations: list[dict]) -> str | None:

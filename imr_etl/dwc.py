@@ -1,0 +1,72 @@
+"""The DWC's own classification of a disputed item (docs/dwc-taxonomy.md).
+
+The DWC's IMR decision search files every item under a category and
+subcategory of its own; analysts compare our numbers with the DWC's, so each
+item carries them beside our finer taxonomy.  Both tables are data:
+
+* ``vocab/dwc_patterns.csv`` — services our taxonomy files too coarsely or
+  not at all ("EKG" is a test of its own, not a lab; "hygiene wipes" are
+  supplies), first match wins, optionally only within one of our categories;
+* ``vocab/dwc_taxonomy.csv`` — otherwise, our (category, subcategory) → the
+  DWC's, with imaging of a limb filed apart from other imaging.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+from imr_etl import vocabulary
+
+UNCLASSIFIED = "Unclassified"
+# Regions whose imaging the DWC files as peripheral (vocab/regions.csv groups).
+_LIMB_GROUPS = {"upper_extremity", "lower_extremity"}
+_FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\s+request)?)\s*:?\s*", re.I)
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern, str, str, str | None], ...]:
+    return tuple((re.compile(row["pattern"], re.I), row["treatment_category"], row["dwc_category"],
+                  row["dwc_subcategory"] or None)
+                 for row in vocabulary.rows("dwc_patterns.csv"))
+
+
+@cache
+def _mapping() -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
+    return {(row["treatment_category"], row["treatment_subcategory"]):
+            (row["dwc_category"], row["dwc_subcategory"] or None, row["limb_subcategory"] or None)
+            for row in vocabulary.rows("dwc_taxonomy.csv")}
+
+
+@cache
+def _limb_regions() -> frozenset[str]:
+    return frozenset(row["region"] for row in vocabulary.rows("regions.csv")
+                     if row["region_group"] in _LIMB_GROUPS)
+
+
+@lru_cache(maxsize=8192)
+def classify(service: str, category: str, subcategory: str,
+             region: str | None) -> tuple[str, str | None]:
+    """(dwc_category, dwc_subcategory) of an item from its service text, our
+    (category, subcategory) and the body region the service names."""
+    text = _FRAME.sub("", service)
+    if category != "pharmaceuticals":  # a named drug is a drug whatever else it says
+        for pattern, within, dwc_category, dwc_subcategory in _patterns():
+            if (not within or within == category) and pattern.search(text):
+                return dwc_category, dwc_subcategory
+    dwc_category, dwc_subcategory, limb = _mapping().get((category, subcategory), (UNCLASSIFIED, None, None))
+    if category == "pharmaceuticals" and subcategory == "topical_analgesics" and _compounded(text):
+        return dwc_category, "Topical Compounds"
+    if limb and region in _limb_regions():
+        return dwc_category, limb
+    return dwc_category, dwc_subcategory
+
+
+_AGENT = re.compile(r"\d(?:\.\d+)?\s*%")
+_COMPOUND = re.compile(r"\bcompound(?:ed)?\b|\bin (?:a )?(?:cream|gel|lotion) base\b", re.I)
+
+
+def _compounded(text: str) -> bool:
+    """A compounded topical: named a compound, or two or more agents each
+    with its own percentage ("Flurbiprofen 20%, Baclofen 5% … in cream base")."""
+    return bool(_COMPOUND.search(text)) or len(_AGENT.findall(text)) > 1
