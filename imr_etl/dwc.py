@@ -25,16 +25,19 @@ _FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\
 
 
 @cache
-def _patterns() -> tuple[tuple[re.Pattern, str, str, str | None], ...]:
-    return tuple((re.compile(row["pattern"], re.I), row["treatment_category"], row["dwc_category"],
-                  row["dwc_subcategory"] or None)
+def _patterns() -> tuple[tuple[re.Pattern, str, tuple[str, str | None, str | None]], ...]:
+    return tuple((re.compile(row["pattern"], re.I), row["treatment_category"], _target(row))
                  for row in vocabulary.rows("dwc_patterns.csv"))
+
+
+def _target(row: dict) -> tuple[str, str | None, str | None]:
+    """(category, subcategory, subcategory when the service names a limb)."""
+    return row["dwc_category"], row["dwc_subcategory"] or None, row["limb_subcategory"] or None
 
 
 @cache
 def _mapping() -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
-    return {(row["treatment_category"], row["treatment_subcategory"]):
-            (row["dwc_category"], row["dwc_subcategory"] or None, row["limb_subcategory"] or None)
+    return {(row["treatment_category"], row["treatment_subcategory"]): _target(row)
             for row in vocabulary.rows("dwc_taxonomy.csv")}
 
 
@@ -50,16 +53,24 @@ def classify(service: str, category: str, subcategory: str,
     """(dwc_category, dwc_subcategory) of an item from its service text, our
     (category, subcategory) and the body region the service names."""
     text = _FRAME.sub("", service)
-    if category != "pharmaceuticals":  # a named drug is a drug whatever else it says
-        for pattern, within, dwc_category, dwc_subcategory in _patterns():
-            if (not within or within == category) and pattern.search(text):
-                return dwc_category, dwc_subcategory
-    dwc_category, dwc_subcategory, limb = _mapping().get((category, subcategory), (UNCLASSIFIED, None, None))
+    dwc_category, dwc_subcategory, limb = _pattern(text, category) or _mapping().get(
+        (category, subcategory), (UNCLASSIFIED, None, None))
     if category == "pharmaceuticals" and subcategory == "topical_analgesics" and _compounded(text):
         return dwc_category, "Topical Compounds"
     if limb and region in _limb_regions():
         return dwc_category, limb
     return dwc_category, dwc_subcategory
+
+
+def _pattern(text: str, category: str) -> tuple[str, str | None, str | None] | None:
+    """The first row of dwc_patterns.csv that fits; a named drug is a drug
+    whatever else its service says, so none applies to pharmaceuticals."""
+    if category == "pharmaceuticals":
+        return None
+    for pattern, within, target in _patterns():
+        if (not within or within == category) and pattern.search(text):
+            return target
+    return None
 
 
 _AGENT = re.compile(r"\d(?:\.\d+)?\s*%")
