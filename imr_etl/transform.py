@@ -113,11 +113,24 @@ class LetterTransformer(Transformer):
         return {**heading, "citations": citations, "rationale": text, "_last_line": last_line}
 
     def heading(self, children):
-        service, decision = children[-2], children[-1]
+        *partial, service, decision = children
         return {"service": squash(service), "decision": str(decision).lower(),
-                "_line": service.line}
+                "partial_authorization": partial[0] if partial else None, "_line": service.line}
 
-    def partial_authorization(self, _):
+    def partial_authorization(self, children):
+        """What was asked for and what the claims administrator authorized,
+        each with its quantity read as the item's own (docs/record.md)."""
+        original, authorized, _ = children
+        return {"original_request": original, "original_quantity": classify.quantity(original)[0],
+                "authorized": authorized, "authorized_quantity": classify.quantity(authorized)[0]}
+
+    def original_request(self, children):
+        return squash(children[0])
+
+    def authorized(self, children):
+        return squash(children[0])
+
+    def remaining(self, _):
         return None
 
     def citations(self, statements):
@@ -171,8 +184,16 @@ def record(transformed: Tree, normalized: Normalized) -> dict:
         "reviewer": parts["reviewer"],
         "patient": {"age": age, "sex": sex, "injury_date": _iso(injury)},
         "diagnoses": extract.diagnoses(summary),
+        "outcome": outcome(items),
         "items": items,
     }
+
+
+def outcome(items: list[dict]) -> str:
+    """The letter's outcome as the DWC reports a case: ``upheld`` (every item
+    upheld), ``overturned`` (every item overturned) or ``partially_overturned``."""
+    decisions = {item["decision"] for item in items}
+    return decisions.pop() if len(decisions) == 1 else "partially_overturned"
 
 
 def _header(fields: list[tuple[str, str | None]]) -> dict:
@@ -217,6 +238,7 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
         "dwc_category": dwc_category,
         "dwc_subcategory": dwc_subcategory,
         "drug": dict(drug) if drug else None,
+        "partial_authorization": item["partial_authorization"],
         "citations": item["citations"],
         "rationale": item["rationale"],
         "span": {"start_line": normalized.origin(line).start,
