@@ -27,7 +27,8 @@ def test_parse_prints_json_lines_with_exactly_the_contract_keys():
         assert set(record) == KEYS
         assert set(record["header"]) == {"case_number", "date_assigned", "injury_date", "decision_date",
                                           "ur_denial_date", "priority", "application_received", "other"}
-        assert set(record["reviewer"]) == {"specialties", "subspecialties", "board_certified", "licensure_states"}
+        assert set(record["reviewer"]) == {"specialties", "subspecialties", "board_certified", "licensure_states",
+                                           "board_specialties"}
         assert set(record["patient"]) == {"age", "sex", "injury_date"}
         for item in record["items"]:
             assert set(item) == ITEM_KEYS
