@@ -313,11 +313,62 @@ def state_code(name: str) -> str | None:
     return _states().get(re.sub(r"\s+", " ", name).strip(" .").lower())
 
 
+# A specialty's spelling, reduced to what tells fields apart: "Physical
+# Medicine & Rehabilitation" and "physical medicine and rehabilitation,",
+# "Orthopaedic" and "Orthopedic" are one key.
+_AMPERSAND = re.compile(r"\s*&\s*")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+# A typo is absorbed word by word, and only this close (difflib's ratio) to a
+# word of the table: a letter added to or dropped from a word of about seven
+# letters or more ("Medicinea" is Medicine, 0.94).  A word of the table is
+# never changed into another ("Pediatric" stays Pediatric, not Podiatric;
+# "Hematology" is not Rheumatology), nor a real word near one ("Neurotology"
+# is not Neurology, 0.90).
+_TYPO_CUTOFF = 0.92
+
+
+def _specialty_key(name: str) -> str:
+    text = _AMPERSAND.sub(" and ", name.lower()).replace("ae", "e")  # orthopaedic, anaesthesiology
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+@cache
+def _board_names() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Key of a spelling → the DWC board specialties it names (one, or two
+    for a name joining two certifications); and the words of the keys."""
+    table: dict[str, tuple[str, ...]] = {}
+    for row in vocabulary.rows("board_specialties.csv"):
+        key = _specialty_key(row["as_written"])
+        table[key] = table.get(key, ()) + (row["board_specialty"],)
+    return table, frozenset(word for key in table for word in key.split())
+
+
+def _spelled(word: str, words: frozenset[str]) -> str:
+    """``word``, or the word of ``words`` it is a typo of."""
+    from difflib import get_close_matches  # only for a spelling not in the table
+
+    if word in words:
+        return word
+    close = get_close_matches(word, words, n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else word
+
+
+@lru_cache(maxsize=1024)
+def _board_specialty(name: str) -> tuple[str, ...]:
+    table, words = _board_names()
+    key = _specialty_key(name)
+    if key not in table:
+        key = " ".join(_spelled(word, words) for word in key.split())
+    return table.get(key, ())
+
+
 def board_specialties(specialties: list[str]) -> list[str]:
-    """The DWC board-specialty names of the reviewer's specialties as written,
-    in letter order, each once.  SKELETON (issue 11): exact names only."""
+    """The DWC board-specialty names (``vocab/board_specialties.csv``) of
+    the reviewer's specialties as written, in letter order, each once; a
+    specialty the DWC's list has no name for is left out."""
     out: list[str] = []
     for name in specialties:
-        if name not in out:
-            out.append(name)
+        for board in _board_specialty(name):
+            if board not in out:
+                out.append(board)
     return out

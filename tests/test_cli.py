@@ -9,9 +9,11 @@ from click.testing import CliRunner
 from conftest import REAL, SEEDS
 from imr_etl.cli import main
 
-KEYS = {"source_path", "sha256", "format", "header", "reviewer", "patient", "diagnoses", "items"}
+KEYS = {"source_path", "sha256", "format", "header", "reviewer", "patient", "diagnoses", "outcome", "items"}
 ITEM_KEYS = {"ordinal", "service", "decision", "treatment_category", "treatment_subcategory",
-             "quantity", "quantity_unit", "body_region", "citations", "rationale", "span"}
+             "quantity", "quantity_unit", "body_region", "dwc_category", "dwc_subcategory", "drug",
+             "partial_authorization", "citations", "rationale", "span"}
+CITATION_KEYS = {"cited_by", "source", "document", "topic", "pages", "section", "guideline_id", "topic_id"}
 
 
 def run(*args):
@@ -27,10 +29,12 @@ def test_parse_prints_json_lines_with_exactly_the_contract_keys():
         assert set(record) == KEYS
         assert set(record["header"]) == {"case_number", "date_assigned", "injury_date", "decision_date",
                                           "ur_denial_date", "priority", "application_received", "other"}
-        assert set(record["reviewer"]) == {"specialties", "subspecialties", "board_certified", "licensure_states"}
+        assert set(record["reviewer"]) == {"specialties", "subspecialties", "board_certified", "licensure_states",
+                                           "board_specialties"}
         assert set(record["patient"]) == {"age", "sex", "injury_date"}
         for item in record["items"]:
             assert set(item) == ITEM_KEYS
+            assert all(set(citation) == CITATION_KEYS for citation in item["citations"])
             assert set(item["span"]) == {"start_line", "end_line"}
     assert records[1]["header"]["case_number"] == REAL[0].stem
 
