@@ -1,0 +1,143 @@
+"""The analyst's views of issue 12 — outcomes by month, timeliness, rates by
+guideline source — on both databases, against numbers read off the letters'
+own text (their header dates and decision lines) and the hand-read fixture,
+not through the parser.  (test_views.py checks that every view holds the same
+rows on DuckDB and PostgreSQL and that its documented columns are its real ones.)"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import REAL, SEEDS
+from imr_etl.letters import parse_file
+from test_load import decision_lines, wilson_by_quadratic
+from test_views import backend, query, samples, warehouses  # noqa: F401  (fixtures)
+
+LABELS = {"decision": r"Decision\s+Date", "assigned": r"Date\s+Assigned", "received": r"Application\s+Received",
+          "denial": r"UR\s+Denial\s+Date"}
+
+
+def header(path: Path) -> dict:
+    """The header's dates and priority, read with a regular expression from the
+    letter's text (labels and values may be split across lines)."""
+    text = path.read_text(encoding="utf-8")[:600]
+    out = {}
+    for name, label in LABELS.items():
+        found = re.search(label + r"\s*:\s*(\d\d/\d\d/\d{4})", text)
+        out[name] = datetime.strptime(found.group(1), "%m/%d/%Y").date() if found else None
+    priority = re.search(r"Priority\s*:\s*(Standard|Expedited)", text, re.I)
+    out["priority"] = priority.group(1).title() if priority else None
+    return out
+
+
+def month(day: date | None) -> date | None:
+    return day.replace(day=1) if day else None
+
+
+LETTERS = {path: header(path) for path in REAL + SEEDS}
+
+
+def test_the_header_oracle_reads_every_real_letter():
+    assert all(h["decision"] and h["assigned"] and h["priority"] for p, h in LETTERS.items() if p in REAL)
+    assert all(h["decision"] is None for p, h in LETTERS.items() if p in SEEDS)
+
+
+def test_outcomes_by_month(samples):
+    expected = defaultdict(Counter)
+    for path, h in LETTERS.items():
+        words = decision_lines(path)
+        group = expected[month(h["decision"])]
+        group["letters"] += 1
+        group["decisions"] += len(words)
+        group["overturned"] += words.count("Overturned")
+        kind = {0: "upheld", len(words): "overturned"}.get(words.count("Overturned"), "partially_overturned")
+        group["letters_" + kind] += 1
+    rows = query(samples, "SELECT month, letters, decisions, overturned, overturn_rate, ci_low, ci_high,"
+                          " letters_upheld, letters_overturned, letters_partially_overturned FROM v_outcomes_by_month")
+    assert {row[0] for row in rows} == set(expected)
+    for m, letters, decisions, overturned, rate, low, high, upheld, all_over, partial in rows:
+        want = expected[m]
+        assert (letters, decisions, overturned) == (want["letters"], want["decisions"], want["overturned"])
+        assert (upheld, all_over, partial) == (
+            want["letters_upheld"], want["letters_overturned"], want["letters_partially_overturned"])
+        assert rate == pytest.approx(overturned / decisions)
+        assert (low, high) == pytest.approx(tuple(min(max(b, 0.0), 1.0) for b in wilson_by_quadratic(overturned, decisions)))
+    # every letter has exactly one outcome
+    assert sum(r[7] + r[8] + r[9] for r in rows) == len(LETTERS)
+
+
+def test_outcome_partial_overturn_exists_in_the_samples(samples):
+    [(partial,)] = query(samples, "SELECT sum(letters_partially_overturned) FROM v_outcomes_by_month")
+    assert partial > 0
+
+
+def _quantile(values: list[int], q: float) -> float | None:
+    """percentile_cont: linear interpolation between the order statistics."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = q * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def test_timeliness(samples):
+    groups = defaultdict(list)
+    for h in LETTERS.values():
+        groups[month(h["decision"]), h["priority"]].append(h)
+    rows = query(samples, "SELECT month, priority, letters, median_days_from_application, p90_days_from_application,"
+                          " median_days_from_assignment, p90_days_from_assignment, median_days_from_ur_denial,"
+                          " p90_days_from_ur_denial, statutory_limit_days, letters_timed, decided_within_limit,"
+                          " share_within_limit FROM v_timeliness")
+    assert {(r[0], r[1]) for r in rows} == set(groups)
+    for m, priority, letters, *measures, limit, timed, within, share in rows:
+        members = groups[m, priority]
+        assert letters == len(members)
+        for i, start in enumerate(("received", "assigned", "denial")):
+            days = [(h["decision"] - h[start]).days for h in members if h["decision"] and h[start]]
+            assert measures[2 * i] == pytest.approx(_quantile(days, 0.5)), (m, priority, start)
+            assert measures[2 * i + 1] == pytest.approx(_quantile(days, 0.9)), (m, priority, start)
+        want_limit = {"Standard": 30, "Expedited": 3}.get(priority)
+        assert limit == want_limit
+        timed_days = [(h["decision"] - h["assigned"]).days for h in members
+                      if h["decision"] and h["assigned"] and want_limit]
+        assert (timed, within) == (len(timed_days), sum(d <= want_limit for d in timed_days))
+        assert share == (within / timed if timed else None)
+
+
+def test_timeliness_over_all_letters_matches_the_issue(samples):
+    """Issue 12: on the bundled letters the median from assignment to decision
+    is 27 days, the longest 37."""
+    days = [(h["decision"] - h["assigned"]).days for h in LETTERS.values() if h["decision"]]
+    assert statistics.median(days) == 27 and max(days) == 37
+    [(median,)] = query(samples, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY decision_date - date_assigned)"
+                                 " FROM dim_letter")
+    assert median == 27
+
+
+def test_overturn_rate_by_guideline_source(samples):
+    expected = Counter()
+    for path in SEEDS + REAL:
+        for item in parse_file(path)["items"]:
+            for party in ("claims_administrator", "reviewer"):
+                sources = {c["source"] for c in item["citations"] if c["cited_by"] == party} or {None}
+                for source in sources:
+                    expected[party, source, "n"] += 1
+                    expected[party, source, "k"] += item["decision"] == "overturned"
+    rows = query(samples, "SELECT cited_by, source, decisions, overturned, overturn_rate FROM"
+                          " v_overturn_rate_by_guideline_source")
+    assert {(c, s) for c, s, *_ in rows} == {(c, s) for c, s, _ in expected}
+    for cited_by, source, n, k, rate in rows:
+        assert (n, k) == (expected[cited_by, source, "n"], expected[cited_by, source, "k"])
+        assert rate == pytest.approx(k / n)
+    # each party's groups cover every decision at least once
+    total = sum(len(decision_lines(p)) for p in SEEDS + REAL)
+    for party in ("claims_administrator", "reviewer"):
+        assert sum(n for c, s, n, k, r in rows if c == party) >= total
