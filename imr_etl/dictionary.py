@@ -16,7 +16,6 @@ table and view; the committed copy is ``docs/dictionary/``.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,39 +49,6 @@ _GROUPS = (("facts", "fact_"), ("dimensions", "dim_"), ("aggregates", "agg_"), (
 
 def _group(name: str) -> str:
     return next(group for group, prefix in _GROUPS if name.startswith(prefix))
-
-
-# ------------------------------------------------------------ view headers
-
-_COLUMN = re.compile(r"^(\w+)\s{2,}(.*)$")
-
-
-def view_header(sql: str) -> tuple[str, str, dict[str, str]]:
-    """(description, grain, {column: description}) from a view file's opening
-    comment.  A line indented past the column names continues the one before."""
-    comment = []
-    for line in sql.splitlines():
-        if not line.startswith("--"):
-            break
-        comment.append(line[2:])
-    description, grain, columns = [], [], {}
-    part, last = description, None
-    for line in comment:
-        text = line.strip()
-        if text.startswith("Grain:"):
-            part = grain
-            text = text.removeprefix("Grain:").strip()
-        elif text == "Columns:":
-            part = None
-            continue
-        if part is not None:
-            part.append(text)
-        elif (match := _COLUMN.match(text)) and line.startswith("   ") and not line.startswith("    "):
-            last = match.group(1)
-            columns[last] = match.group(2).strip()
-        elif last and text:
-            columns[last] += " " + text
-    return " ".join(description), " ".join(grain), columns
 
 
 # ---------------------------------------------------------------- entries
@@ -125,7 +91,7 @@ def _tables(types: dict[str, list[tuple[str, str, bool]]]) -> list[Entry]:
 def _views(types: dict[str, list[tuple[str, str, bool]]]) -> list[Entry]:
     found = []
     for view in warehouse.views():
-        description, grain, columns = view_header(view.sql)
+        description, grain, columns = warehouse.view_header(view.sql)
         fields = tuple(Field(name, data_type, nullable, False, columns.get(name, ""))
                        for name, data_type, nullable in types[view.name])
         group = "staging" if view.name.startswith("stg_") else "views"

@@ -328,6 +328,52 @@ def views() -> tuple[View, ...]:
     return tuple(found)
 
 
+_COLUMN = re.compile(r"^(\w+)\s{2,}(.*)$")
+
+
+def view_header(sql: str) -> tuple[str, str, dict[str, str]]:
+    """(description, grain, {column: description}) from a view file's opening
+    comment.  A line indented past the column names continues the one before."""
+    comment = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        comment.append(line[2:])
+    description, grain, columns = [], [], {}
+    part, last = description, None
+    for line in comment:
+        text = line.strip()
+        if text.startswith("Grain:"):
+            part = grain
+            text = text.removeprefix("Grain:").strip()
+        elif text == "Columns:":
+            part = None
+            continue
+        if part is not None:
+            part.append(text)
+        elif (match := _COLUMN.match(text)) and line.startswith("   ") and not line.startswith("    "):
+            last = match.group(1)
+            columns[last] = match.group(2).strip()
+        elif last and text:
+            columns[last] += " " + text
+    return " ".join(description), " ".join(grain), columns
+
+
+def comments(view: View) -> list[str]:
+    """``COMMENT ON`` statements giving the view and each column its file's
+    description (the same syntax on DuckDB and PostgreSQL), so that
+    ``inspect().get_columns()`` and BI tools show them."""
+    description, grain, columns = view_header(view.sql)
+    about = f"{description} Grain: {grain}" if grain else description
+    out = [f'COMMENT ON VIEW "{view.name}" IS {_literal(about)}']
+    out += [f'COMMENT ON COLUMN "{view.name}"."{column}" IS {_literal(text)}' for column, text in columns.items()]
+    return out
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def create_views(conn: Connection) -> None:
     """Create or replace the shared functions (``sql/<dialect>/functions.sql``:
     DuckDB macros or PostgreSQL functions), then every curated view (they
@@ -338,3 +384,5 @@ def create_views(conn: Connection) -> None:
         dialect.run(conn, statement)
     for view in views():
         dialect.create_view(conn, view.name, view.sql)
+        for statement in comments(view):
+            dialect.run(conn, statement)

@@ -141,3 +141,21 @@ def test_overturn_rate_by_guideline_source(samples):
     total = sum(len(decision_lines(p)) for p in SEEDS + REAL)
     for party in ("claims_administrator", "reviewer"):
         assert sum(n for c, s, n, k, r in rows if c == party) >= total
+
+
+def test_every_view_and_column_carries_its_description_as_a_comment(samples):
+    """What a BI tool shows: the database's own comments, from the view files' headers."""
+    from sqlalchemy import inspect
+
+    from imr_etl import warehouse
+
+    with warehouse.open_engine(samples) as engine:
+        found = inspect(engine)
+        for view in warehouse.views():
+            description, grain, columns = warehouse.view_header(view.sql)
+            assert found.get_table_comment(view.name)["text"].startswith(description), view.name
+            assert {c["name"]: c["comment"] for c in found.get_columns(view.name)} == columns, view.name
+    # one checked by reading the file
+    with warehouse.open_engine(samples) as engine:
+        rates = {c["name"]: c["comment"] for c in inspect(engine).get_columns("v_timeliness")}
+    assert rates["statutory_limit_days"] == "30 for Standard, 3 for Expedited (NULL: priority unknown)"

@@ -63,7 +63,7 @@ def test_a_view_header_reads_description_grain_and_wrapped_columns():
            "--   decisions  decisions of the thing,\n"
            "--              counted once each\n"
            "CREATE OR REPLACE VIEW v AS SELECT 1\n")
-    description, grain, columns = dictionary.view_header(sql)
+    description, grain, columns = warehouse.view_header(sql)
     assert description == "Overturn rate by thing."
     assert grain == "one thing; a decision counts once."
     assert columns == {"thing": "what it is", "decisions": "decisions of the thing, counted once each"}
