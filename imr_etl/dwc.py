@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from imr_etl import vocabulary
+from imr_etl import drugs, vocabulary
 
 UNCLASSIFIED = "Unclassified"
 # Regions whose imaging the DWC files as peripheral (vocab/regions.csv groups).
@@ -79,5 +79,6 @@ _COMPOUND = re.compile(r"\bcompound(?:ed)?\b|\bin (?:a )?(?:cream|gel|lotion) ba
 
 def _compounded(text: str) -> bool:
     """A compounded topical: named a compound, or two or more agents each
-    with its own percentage ("Flurbiprofen 20%, Baclofen 5% … in cream base")."""
-    return bool(_COMPOUND.search(text)) or len(_AGENT.findall(text)) > 1
+    with its own percentage ("Flurbiprofen 20%, Baclofen 5% … in cream base"),
+    or a compounded product of the drug table ("Terocin", "Cyclophene 5% cream")."""
+    return bool(_COMPOUND.search(text)) or len(_AGENT.findall(text)) > 1 or drugs.is_compound(text)
