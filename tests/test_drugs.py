@@ -47,7 +47,8 @@ LETTERS = [
      _drug("capsaicin/lidocaine/menthol/methyl salicylate", "Lidopro", "4%-27.5%-0.0325%", None,
            "Topical Compounds")),
     # CM17-0014438: a compounding kit of one agent is still a compound
-    ("Cyclophene 5% cream 111.2 grams", _drug("cyclobenzaprine", "Cyclophene", "5%", "cream", "Topical Compounds")),
+    # CM17-0014438: a one-agent kit is a topical analgesic (docs/dwc-taxonomy.md)
+    ("Cyclophene 5% cream 111.2 grams", _drug("cyclobenzaprine", "Cyclophene", "5%", "cream", "Topical Analgesics")),
     ("Compound Ketoprofen 20%, 240 grams", _drug("ketoprofen", None, "20%", None, "Topical Compounds")),
     # CM17-0013077: the brand in brackets; "tab" from the directions; "1/2 hour" no strength
     ("Diazepam (Valium) 5mg take 1 tab orally 1 hour before exam, may repeat dose 1/2 hour after first "
@@ -61,7 +62,7 @@ LETTERS = [
      _drug("gabapentin", "Fanatrex", "25mg/ml", "oral suspension", "Anti-epilepsy drugs")),
     # CM17-0014438
     ("Synapryn (10mg/1ml oral suspension) 500ml",
-     _drug("tramadol/glucosamine", "Synapryn", "10mg/1ml", "oral suspension", "Opioids")),
+     _drug("tramadol", "Synapryn", "10mg/1ml", "oral suspension", "Opioids")),  # the kit's glucosamine left out
     # CM17-0015790
     ("Norco 7.5-325mg #112", _drug("hydrocodone/acetaminophen", "Norco", "7.5-325mg", None, "Opioids")),
     # CM16-0245466: a diclofenac patch is a topical analgesic, not an NSAID by mouth
@@ -143,15 +144,19 @@ def test_a_date_or_a_fraction_of_a_dose_is_no_strength():
 
 def test_compounded_products_of_the_table():
     assert drugs.is_compound("Terocin lotion")
-    assert drugs.is_compound("Ketophene 20% cream, 167 grams")
+    assert drugs.is_compound("LidoPro lotion")
+    assert not drugs.is_compound("Ketophene 20% cream, 167 grams")  # one agent
     assert not drugs.is_compound("Lidocaine 5% patch #1")
     assert not drugs.is_compound("Flurbiprofen 20%, Baclofen 5% in cream base")  # compounded, but by its text
 
 
 def test_dwc_files_a_compounded_product_under_topical_compounds():
-    # CM17-0014438: "Cyclophene 5% cream 111.2 grams" — one agent, yet a compounding kit
-    assert dwc.classify("Cyclophene 5% cream 111.2 grams", "pharmaceuticals", "topical_analgesics", None) == (
+    # CM17-0009995: "Retrospective Lidopro 4%-27.5%-0.0325% 121gm" — a compounded product
+    assert dwc.classify("Lidopro 121gm #1", "pharmaceuticals", "topical_analgesics", None) == (
         "Pharmaceuticals", "Topical Compounds")
+    # CM17-0014438: "Cyclophene 5% cream 111.2 grams" — a one-agent kit
+    assert dwc.classify("Cyclophene 5% cream 111.2 grams", "pharmaceuticals", "topical_analgesics", None) == (
+        "Pharmaceuticals", None)
     assert dwc.classify("Lidocaine 5% patch #1", "pharmaceuticals", "topical_analgesics", None) == (
         "Pharmaceuticals", None)
 

@@ -3,7 +3,7 @@
 tests/expected/dwc_items.csv was written by reading each letter (not from the
 program's output), following docs/dwc-taxonomy.md: one row per item with its
 decision, the DWC's category and subcategory and, for a drug, its generic and
-DWC drug class.  The DWC's names are those of its IMR decision search
+DWC drug class (the drug's other fields: tests/test_drugs.py).  The DWC's names are those of its IMR decision search
 (docs/reference/dwc-imr-vocabulary.md).
 """
 
@@ -81,6 +81,10 @@ def test_items_match_the_hand_read_classification(path: Path):
         actual = (item["dwc_category"], item["dwc_subcategory"])
         if expected != actual:
             problems.append(f"item {w['ordinal']} {item['service']!r}: expected {expected}, got {actual}")
+        drug = item["drug"] or {}
+        expected = (w["drug_generic"] or None, w["drug_class"] or None)
+        if (drug.get("generic"), drug.get("drug_class")) != expected:
+            problems.append(f"item {w['ordinal']} {item['service']!r}: expected drug {expected}, got {drug}")
     assert not problems, "\n".join(problems)
 
 
