@@ -28,6 +28,8 @@ def differences(db: str) -> dict[str, tuple[int, int, int]]:
         for path in OLD_VIEWS:
             conn.exec_driver_sql(path.read_text(encoding="utf-8"))
         for view in warehouse.views():
+            if not any(path.stem.endswith(view.name) for path in OLD_VIEWS):
+                continue  # a view revision 0002 did not have
             new_only = conn.exec_driver_sql(
                 f"SELECT count(*) FROM (SELECT * FROM {view.name} EXCEPT ALL SELECT * FROM old_{view.name})").scalar()
             old_only = conn.exec_driver_sql(
@@ -95,6 +97,8 @@ def test_new_views_give_the_old_rows_through_replacements_reruns_and_quarantine(
 
 def test_the_old_views_are_the_0002_definitions():
     # what the comparison is against: the views as revision 0002 shipped them
-    assert [p.name for p in OLD_VIEWS] == [v.path.name for v in warehouse.views()]
+    # (views added after revision 0003 have no 0002 form)
+    assert {p.name for p in OLD_VIEWS} <= {v.path.name for v in warehouse.views()}
+    assert len(OLD_VIEWS) == 10
     text = (Path(__file__).parent / "views_0002" / "42_v_overturn_rate_by_guideline.sql").read_text()
     assert "SELECT DISTINCT decision_key, cited_by, source, document FROM old_stg_citations" in text
