@@ -46,7 +46,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import accumulate
@@ -512,7 +512,8 @@ class Composer:
         r = self.rng.random()
         if r >= 0.04 or (r >= 0.025 and not lower):
             return guide
-        return replace(guide, document=guide.document.upper() if r < 0.025 else guide.document.lower())
+        document = guide.document.upper() if r < 0.025 else guide.document.lower()
+        return Guide(document, guide.region, guide.implies, guide.gid)
 
     def acoem(self, kind: str, region: str | None) -> Guide:
         by_region = self.data.acoem_by_region[kind]
