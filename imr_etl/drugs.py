@@ -29,14 +29,14 @@ class _Name(NamedTuple):
     generic: str
     drug_class: str
     compound: bool
-    brand: bool
+    brand: str  # "" (a generic), "yes" (a brand, as the letter writes it), or the brand of a form ("Terocin")
 
 
 @cache
 def _names() -> tuple[re.Pattern, dict[str, _Name]]:
     rows = vocabulary.rows("drugs.csv")
     table = {row["name"].lower(): _Name(row["generic"], row["drug_class"], row["compound"] == "yes",
-                                        row["brand"] == "yes")
+                                        row["brand"])
              for row in rows}
     names = sorted((row["name"] for row in rows), key=len, reverse=True)
     return re.compile(r"\b(%s)\b" % alternation(names), re.I), table
@@ -130,7 +130,8 @@ def drug(service: str) -> dict | None:
     ingredients: list[str] = []
     for entry in named:
         ingredients += [i for i in entry.generic.split("/") if i not in ingredients]
-    brand = next((m.group(1) for m, entry in zip(matches, named) if entry.brand), None)
+    brand = next((m.group(1) if entry.brand == "yes" else entry.brand
+                  for m, entry in zip(matches, named) if entry.brand), None)
 
     # Each drug's strength follows its name ("Baclofen 5%, Menthol 2%"); a
     # strength before any name ("5% lidocaine patch") is the one left.

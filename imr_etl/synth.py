@@ -10,8 +10,9 @@ published header block (``Case Number: CMyy-nnnnnnn`` …), as the real
 letters do.  Services are drawn from ``vocab/synth_services.csv`` (every
 subcategory of ``vocab/taxonomy.csv``), regions from
 ``vocab/synth_regions.csv``, guideline documents from
-``vocab/synth_guidelines.csv``; states, specialties and number words come
-from the parser's own vocabularies.  Then the text gets the extraction noise
+``vocab/synth_guidelines.csv``, specialties from
+``vocab/synth_specialties.csv``; states and number words come from the
+parser's own vocabularies.  Then the text gets the extraction noise
 the normalizer undoes: wrapping at 40-120 columns, blank lines after every
 line or lone-space lines, the decision word alone on the next line, page
 furniture with form feeds, typographic quotes, no-break spaces, trailing
@@ -23,9 +24,16 @@ the file's bytes), ``format`` and exactly what ``imr-etl parse`` should
 produce for ``header``, ``reviewer``, ``patient``, ``diagnoses`` and
 ``items`` (``ordinal``, ``service``, ``decision``, ``treatment_category``,
 ``treatment_subcategory``, ``quantity``, ``quantity_unit``, ``body_region``,
-``citations``).  Not covered: ``source_path`` (the path as given to the
-parser), and each item's ``rationale`` and ``span`` (prose and line numbers
-the generator does not model).
+``citations``).  It also gives the conformed keys (docs/dwc-taxonomy.md) as
+the rule book decides them: each item's ``dwc_category``, ``dwc_subcategory``
+and ``drug``, each MTUS and ODG citation's ``guideline_id``, the reviewer's
+``board_specialties``; a key (or a drug's sub-key) the rule book leaves open
+is left out.  The truth is data: columns of ``vocab/synth_services.csv``,
+``vocab/synth_guidelines.csv`` and ``vocab/synth_regions.csv``, and
+``vocab/synth_specialties.csv`` (specialty as written → DWC name).  Not
+covered: ``source_path`` (the path as given to the parser), each item's
+``rationale`` and ``span`` (prose and line numbers the generator does not
+model) and each citation's ``topic_id``.
 
 The same seed gives the same corpus, byte for byte; letter *i*'s name and
 bytes depend only on the seed and *i*, so a smaller corpus holds the first
@@ -89,6 +97,9 @@ class Template:
     mtus_pages: str
     odg_topic: str
     hint: bool  # the service needs the reviewer's topic for its subcategory
+    dwc: tuple[str, str | None]  # the DWC's (category, subcategory) of the service
+    dwc_limb: str | None  # the DWC's subcategory when the text names a limb
+    drug: tuple[tuple[str, str | None], ...] | None  # the drug's keys the rule book decides
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ class Guide:
     document: str
     region: str | None  # what the document is about
     implies: str | None  # the region a citation of it gives a service; "?" = ambiguous
+    gid: str | None  # its guideline_id (an ODG chapter's for ODG); None = not decided
 
 
 @dataclass(frozen=True)
@@ -105,9 +117,12 @@ class Data:
     guides: dict[str, tuple[Guide, ...]]
     acoem_by_region: dict[str, dict[str, tuple[Guide, ...]]]  # acoem_old/new → region → docs
     chapters_by_region: dict[str, tuple[Guide, ...]]
+    chapters_by_id: dict[str, tuple[Guide, ...]]  # guideline_id → its ODG chapters' spellings
     states: tuple[str, ...]
     specialties: tuple[str, ...]
     simple_specialties: tuple[str, ...]  # no "and"/"&": safe to join with "and"
+    board: dict[str, str | None]  # specialty as written → DWC board specialty
+    limbs: frozenset[str]  # regions whose imaging the DWC files as peripheral
     number_words: dict[int, str]
 
 
@@ -126,22 +141,31 @@ def data() -> Data:
                        tuple(row["region"].split()) if placeholder else (),
                        None if placeholder else row["region"] or None,
                        row["quantity"], row["mtus"], row["mtus_topic"], row["mtus_pages"],
-                       row["odg_topic"], row["hint"] == "1")
+                       row["odg_topic"], row["hint"] == "1",
+                       (row["dwc_category"], row["dwc_subcategory"] or None),
+                       row["dwc_limb_subcategory"] or None, _drug_truth(row))
         templates.setdefault(key[0], {}).setdefault(key[1], []).append(tpl)
     phrases: dict[str, list[str]] = {}
     for row in vocabulary.rows("synth_regions.csv"):
         phrases.setdefault(row["region"], []).append(row["phrase"])
+    limbs = frozenset(r["region"] for r in vocabulary.rows("synth_regions.csv") if r["limb"] == "1")
     guides: dict[str, list[Guide]] = {}
     for row in vocabulary.rows("synth_guidelines.csv"):
         guides.setdefault(row["kind"], []).append(
-            Guide(row["document"], row["region"] or None, row["implies"] or None))
+            Guide(row["document"], row["region"] or None, row["implies"] or None,
+                  row["guideline_id"] or None))
     acoem = {kind: _by_region(guides[kind]) for kind in ("acoem_old", "acoem_new")}
     chapters = _by_region(guides["odg_chapter"])
+    chapters_by_id: dict[str, list[Guide]] = {}
+    for chapter in guides["odg_chapter"]:
+        chapters_by_id.setdefault(chapter.gid, []).append(chapter)
     # States whose names the narrative form can carry ("U.S. Virgin Islands"
     # has a full stop, which ends the sentence).
     states = tuple(r["name"] for r in vocabulary.rows("states.csv") if "." not in r["name"])
-    specialties = tuple(r["name"] for r in vocabulary.rows("specialties.csv"))
-    simple = tuple(s for s in specialties if not re.search(r"\band\b|&", s))
+    board = {r["written"]: r["board_specialty"] or None for r in vocabulary.rows("synth_specialties.csv")}
+    # "X and Y" splits in two only when the parser knows both fields.
+    known = {r["name"] for r in vocabulary.rows("specialties.csv")}
+    simple = tuple(s for s in board if s in known and not re.search(r"\band\b|&", s))
     words = {}
     for row in vocabulary.rows("number_words.csv"):
         if row["word"] not in ("once", "twice", "single") and "-" not in row["word"]:
@@ -150,8 +174,23 @@ def data() -> Data:
         {c: {s: tuple(rows) for s, rows in subs.items()} for c, subs in templates.items()},
         {r: tuple(p) for r, p in phrases.items()},
         {k: tuple(g) for k, g in guides.items()},
-        acoem, chapters, states, specialties, simple, words,
+        acoem, chapters, {k: tuple(c) for k, c in chapters_by_id.items()},
+        states, tuple(board), simple, board, limbs, words,
     )
+
+
+# The record's drug keys and their columns in synth_services.csv.
+_DRUG_COLUMNS = {"generic": "drug_generic", "brand": "drug_brand", "strength": "drug_strength",
+                 "dose_form": "drug_dose_form", "drug_class": "drug_class"}
+
+
+def _drug_truth(row: dict) -> tuple[tuple[str, str | None], ...] | None:
+    """The drug keys of a pharmaceutical row: a blank cell is null, "?" is a
+    key the rule book does not decide (left out of the manifest)."""
+    if row["dwc_category"] != "Pharmaceuticals":
+        return None
+    cells = ((key, row[_DRUG_COLUMNS[key]]) for key in _DRUG_COLUMNS)
+    return tuple((key, value or None) for key, value in cells if value != "?")
 
 
 def _by_region(guides) -> dict[str, tuple[Guide, ...]]:
@@ -184,6 +223,8 @@ class Item:
     quantity: int | None
     unit: str | None
     region: str | None
+    dwc: tuple[str, str | None]
+    drug: dict | None
     claims: str
     reviewer: str
     citations: list[dict]
@@ -203,6 +244,25 @@ def _int(rng: Random, a: int, b: int) -> int:
 def _lower_first(text: str) -> str:
     """'Physical therapy' → 'physical therapy'; 'MRI of …', 'TENS unit' stay."""
     return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _same(text: str) -> str:
+    return text
+
+
+_DOSE_WORD = re.compile(r"\b(tablet|capsule)s?\b")
+
+
+def _drug(tpl: Template, suffix: str) -> dict | None:
+    """The item's drug as the manifest states it: the row's keys, and the dose
+    form the quantity phrase names when the row has none ("#60 tablets")."""
+    if tpl.drug is None:
+        return None
+    drug = dict(tpl.drug)
+    if drug.get("dose_form", "") is None:
+        said = _DOSE_WORD.search(suffix)
+        drug["dose_form"] = said.group(1) if said else None
+    return drug
 
 
 def _date(ordinal: int, style: int) -> str:
@@ -336,7 +396,11 @@ class Composer:
             region = _pick(rng, tpl.regions)
             text = text.replace("{region}", _pick(rng, self.data.phrases[region]))
         prefix, suffix, quantity, unit, partial = self.quantity(tpl.quantity)
-        body = _lower_first(text) if prefix else text
+        # A drug's name keeps its capital, as in the letters ("Two refills of
+        # Ibuprofen"), so its brand is written one way.
+        drug = tpl.category == "pharmaceuticals"
+        lower = _same if drug else _lower_first
+        body = lower(text) if prefix else text
         service = prefix + body + suffix
         if tpl.quantity == "visits" and rng.random() < 0.08:
             # "Twelve physical therapy visits for the right shoulder"
@@ -347,20 +411,23 @@ class Composer:
                 word = self.data.number_words[quantity].capitalize()
                 service = f"{word} {_lower_first(head)} visits{joint}{tail}"
                 prefix = word
-        if rng.random() < 0.02 and not partial:  # "UNKNOWN MASSAGE THERAPY VISITS"
+        if rng.random() < 0.02 and not partial and not drug:  # "UNKNOWN MASSAGE THERAPY VISITS"
             service = service.upper()
             prefix = prefix or "upper"
         # A frame the classifier looks through; not before a leading count.
+        # (Not before a visit or consultation: framed, the DWC's rule book
+        # could file it as an adjunct surgical service or as the visit.)
         if not prefix and rng.random() < 0.06:
-            if tpl.category in ("dmepos", "rehabilitation", "evaluation_management") or (
+            if tpl.category in ("dmepos", "rehabilitation") or (
                     tpl.category == "surgery" and tpl.region is None):
                 service = "Associated surgical service: " + service
-            elif tpl.category == "pharmaceuticals" or tpl.subcategory == "laboratory":
-                service = "Retrospective request for " + _lower_first(service)
+            elif drug or tpl.subcategory == "laboratory":
+                service = "Retrospective request for " + lower(service)
         decision = "upheld" if rng.random() < UPHELD else "overturned"
         heading = service
         if partial and quantity and quantity >= 2 and rng.random() < 0.25:
-            heading, service, quantity = self.partial(body, partial, quantity)
+            heading, service, quantity = self.partial(body, partial, quantity, lower)
+        dwc = (tpl.dwc[0], tpl.dwc_limb) if tpl.dwc_limb and region in self.data.limbs else tpl.dwc
 
         claims_text, claims = self.guideline("claims", tpl, region, False)
         reviewer_text, reviewer = self.guideline("reviewer", tpl, region, tpl.hint)
@@ -374,10 +441,11 @@ class Composer:
         for cited in citations:
             cited.pop("_implies", None)
         return Item(service, heading, decision, tpl.category, tpl.subcategory, quantity, unit,
-                    region, claims_text, reviewer_text, citations,
+                    region, dwc, _drug(tpl, suffix), claims_text, reviewer_text, citations,
                     self.rationale(service, decision, sex_word))
 
-    def partial(self, body: str, form: tuple[str, str], original: int) -> tuple[str, str, int]:
+    def partial(self, body: str, form: tuple[str, str], original: int,
+                lower: Callable[[str], str]) -> tuple[str, str, int]:
         """A partial authorization heading and the part that was decided."""
         rng = self.rng
         authorized = _int(rng, 1, original - 1)
@@ -390,16 +458,16 @@ class Composer:
         if rng.random() < 0.6:
             decided = say(remaining)
             if rng.random() < 0.3:
-                decided = _lower_first(decided)
+                decided = lower(decided)
             heading = (f"{say(original)} was the original request. {say(authorized)} was "
                        "authorized by the Claims Administrator. The remaining IMR eligible portion "
                        f"of the original request, {decided}")
             return heading, decided, remaining
         decided = say(original)
         if rng.random() < 0.5:
-            decided = _lower_first(decided)
+            decided = lower(decided)
         heading = (f"{say(original)} was the original request. The Claims Administrator "
-                   f"authorized {_lower_first(say(authorized))}, leaving the original request IMR "
+                   f"authorized {lower(say(authorized))}, leaving the original request IMR "
                    f"eligible. The original request, {decided}")
         return heading, decided, original
 
@@ -437,6 +505,16 @@ class Composer:
             cited += refs
         return _pick(rng, ("  ", " ")).join(parts), cited
 
+    def cased(self, guide: Guide, lower: bool = True) -> Guide:
+        """A document or chapter as written: now and then in capitals or in
+        lower case ("CHRONIC PAIN MEDICAL TREATMENT GUIDELINES"), the same
+        guideline_id."""
+        r = self.rng.random()
+        if r >= 0.04 or (r >= 0.025 and not lower):
+            return guide
+        document = guide.document.upper() if r < 0.025 else guide.document.lower()
+        return Guide(document, guide.region, guide.implies, guide.gid)
+
     def acoem(self, kind: str, region: str | None) -> Guide:
         by_region = self.data.acoem_by_region[kind]
         if region is None:  # any chapter that names one region plainly
@@ -458,11 +536,11 @@ class Composer:
         old = f"{family}_old" in guides or family == "acoem"
         if old and r < 0.4:
             if family == "acoem":
-                guide = self.acoem("acoem_old", region)
+                guide = self.cased(self.acoem("acoem_old", region))
                 said_topic = None
                 pages = str(_int(rng, 160, 340))
             else:
-                guide = _pick(rng, guides[f"{family}_old"])
+                guide = self.cased(_pick(rng, guides[f"{family}_old"]))
                 said_topic = topic if (need_topic or rng.random() < 0.8) else None
             if (family in _REGULATION and said_topic and pages and rng.random() < 0.3):
                 text = (f"Decision based on MTUS {guide.document} {_REGULATION[family]}. "
@@ -473,18 +551,20 @@ class Composer:
             text += f" Page(s): {said_pages}." if said_pages else "."
             return "Decision based on MTUS " + text, [_cite("MTUS", guide, said_topic, said_pages)]
         if family == "acoem":
-            guide = self.acoem("acoem_new", region)
+            guide = self.cased(self.acoem("acoem_new", region))
             topic = _pick(rng, guides["acoem_section"]).document if tpl.mtus_topic == "Special Studies" \
                 and rng.random() < 0.3 else topic
         else:
             new = f"{family}_new" if f"{family}_new" in guides else "chronic_new"
-            guide = _pick(rng, guides[new])
+            # PARSER GAP (grammar): a second MTUS document in lower case
+            # (", and chronic pain medical treatment 2016") is not read.
+            guide = self.cased(_pick(rng, guides[new]), lower=r <= 0.85)
         refs = []
         texts = []
         if family != "acoem" and r > 0.85:
             # "Low Back Complaints 2004, Section(s): Summary, and Chronic Pain
             # Medical Treatment 2016, Section(s): …"
-            first = self.acoem("acoem_new", region)
+            first = self.cased(self.acoem("acoem_new", region))
             section = _pick(rng, guides["acoem_section"]).document
             texts.append(f"{first.document}, Section(s): {section}")
             refs.append(_cite("MTUS", first, section, None))
@@ -520,7 +600,7 @@ class Composer:
         else:
             url = f"http://www.ncbi.nlm.nih.gov/pubmed/{_int(rng, 10_000_000, 29_999_999)}"
             texts.append(url)
-            refs.append(_cite("OTHER", Guide(url, None, None), None, None))
+            refs.append(_cite("OTHER", Guide(url, None, None, None), None, None))
         if r < 0.7 and rng.random() < 0.12:
             # a second guideline in the same statement
             guide = guides["other"][0]
@@ -534,19 +614,27 @@ class Composer:
 
     def odg(self, tpl: Template, region: str | None, refs: list) -> str:
         rng, data = self.rng, self.data
-        document = _pick(rng, data.guides["odg_document"])
+        document = self.cased(_pick(rng, data.guides["odg_document"]))
         chapters = data.chapters_by_region
+        r = rng.random()
         if region is not None:
             key = region if region in chapters else _NEAREST.get(region, "")
-            chapter = _pick(rng, chapters[key] if key in chapters and rng.random() < 0.8 else chapters[""])
-        elif rng.random() < 0.3:
+            chapter = _pick(rng, chapters[key] if key in chapters and r < 0.8 else chapters[""])
+        elif r < 0.15:
+            # No chapter named ("ODG, Opioids"): the topic of a service
+            # without a region names none either.
+            cited = _cite("ODG", document, tpl.odg_topic, None, gid=_ODG_NO_CHAPTER)
+            refs.append(cited)
+            return f"{document.document}, {tpl.odg_topic}"
+        elif r < 0.45:
             chapter = _pick(rng, [c for k, cs in chapters.items() if k for c in cs if c.implies != "?"])
         else:
-            name = "Mental Illness & Stress" if tpl.category == "behavioral_health" else "Pain (Chronic)"
-            chapter = next(c for c in chapters[""] if c.document == name)
+            gid = "odg/mental-stress" if tpl.category == "behavioral_health" else "odg/pain"
+            chapter = _pick(rng, data.chapters_by_id[gid])
+        chapter = self.cased(chapter)
         topic = f"{chapter.document}, {tpl.odg_topic}"
         joint = " " if document.document.endswith(")") or rng.random() < 0.5 else ", "
-        cited = _cite("ODG", document, topic, None)
+        cited = _cite("ODG", document, topic, None, gid=chapter.gid)
         cited["_implies"] = {document.implies, chapter.implies}
         refs.append(cited)
         return f"{document.document}{joint}{topic}"
@@ -567,6 +655,7 @@ class Composer:
 _FOR_THE = re.compile(r"( (?:for|to) the )")
 _UNIT_WORD = re.compile(r"visit|session|treatment", re.I)
 _FRAMED = re.compile(r"^(?:Associated surgical service: |Retrospective request for )")
+_ODG_NO_CHAPTER = "odg"  # the guideline_id of an ODG citation that names no chapter
 _REGULATION = {"chronic": "9792.24.2", "acupuncture": "9792.24.1", "postsurgical": "9792.24.3"}
 _ACOEM_PRACTICE_TOPICS = (
     ("Chapter 7, Independent Medical Examinations and Consultations", "127"),
@@ -576,9 +665,15 @@ _ACOEM_PRACTICE_TOPICS = (
 
 
 def _cite(source: str, guide: Guide, topic: str | None, pages: str | None,
-          section: str | None = None) -> dict:
-    return {"cited_by": None, "source": source, "document": guide.document, "topic": topic,
-            "pages": pages, "section": section, "_implies": {guide.implies}}
+          section: str | None = None, gid: str | None = None) -> dict:
+    """A citation's truth; its guideline_id only where the scheme decides one."""
+    cited = {"cited_by": None, "source": source, "document": guide.document, "topic": topic,
+             "pages": pages, "section": section}
+    gid = gid or guide.gid
+    if gid:
+        cited["guideline_id"] = gid
+    cited["_implies"] = {guide.implies}
+    return cited
 
 
 def _implied_region(citations: list[dict]) -> str | None:
@@ -786,8 +881,8 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
                       "The Expert Reviewer has the following credentials:",
                       "State(s) of Licensure: " + comma.join(states),
                       "Certification(s)/Specialty: " + ", ".join(fields)]
-        return paragraphs, {"specialties": fields, "subspecialties": [], "board_certified": True,
-                            "licensure_states": [_state_code(s) for s in states]}
+        return paragraphs, _board({"specialties": fields, "subspecialties": [], "board_certified": True,
+                                   "licensure_states": [_state_code(s) for s in states]}, data)
     board = rng.random() < 0.8
     if rng.random() < 0.25:
         fields = rng.sample(data.simple_specialties, 2)
@@ -806,8 +901,17 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
         qualification += f", has a subspecialty in {subs[0]}"
     qualification += f" and is licensed to practice in {state}."
     paragraphs = [_HOW_AFFILIATION + " " + qualification + " " + _HOW_REST.format(what="services")]
-    return paragraphs, {"specialties": fields, "subspecialties": subs, "board_certified": board,
-                        "licensure_states": [_state_code(state)]}
+    return paragraphs, _board({"specialties": fields, "subspecialties": subs, "board_certified": board,
+                               "licensure_states": [_state_code(state)]}, data)
+
+
+def _board(reviewer: dict, data: Data) -> dict:
+    """The reviewer with the DWC's names for its specialties, in letter order,
+    each once; left out when the rule book gives one of them no DWC name."""
+    names = [data.board[field] for field in reviewer["specialties"]]
+    if None not in names:
+        reviewer["board_specialties"] = list(dict.fromkeys(names))
+    return reviewer
 
 
 @cache
@@ -989,6 +1093,7 @@ def _item_truth(ordinal: int, item: Item) -> dict:
     return {"ordinal": ordinal, "service": item.service, "decision": item.decision,
             "treatment_category": item.category, "treatment_subcategory": item.subcategory,
             "quantity": item.quantity, "quantity_unit": item.unit, "body_region": item.region,
+            "dwc_category": item.dwc[0], "dwc_subcategory": item.dwc[1], "drug": item.drug,
             "citations": item.citations}
 
 
