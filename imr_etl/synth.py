@@ -505,12 +505,12 @@ class Composer:
             cited += refs
         return _pick(rng, ("  ", " ")).join(parts), cited
 
-    def cased(self, guide: Guide, lower: bool = True) -> Guide:
+    def cased(self, guide: Guide) -> Guide:
         """A document or chapter as written: now and then in capitals or in
         lower case ("CHRONIC PAIN MEDICAL TREATMENT GUIDELINES"), the same
         guideline_id."""
         r = self.rng.random()
-        if r >= 0.04 or (r >= 0.025 and not lower):
+        if r >= 0.04:
             return guide
         document = guide.document.upper() if r < 0.025 else guide.document.lower()
         return Guide(document, guide.region, guide.implies, guide.gid)
@@ -556,9 +556,7 @@ class Composer:
                 and rng.random() < 0.3 else topic
         else:
             new = f"{family}_new" if f"{family}_new" in guides else "chronic_new"
-            # PARSER GAP (grammar): a second MTUS document in lower case
-            # (", and chronic pain medical treatment 2016") is not read.
-            guide = self.cased(_pick(rng, guides[new]), lower=r <= 0.85)
+            guide = self.cased(_pick(rng, guides[new]))
         refs = []
         texts = []
         if family != "acoem" and r > 0.85:
