@@ -72,6 +72,8 @@ def _report(ctx: click.Context, error: Exception, prefix: str = "") -> None:
 
 EXIT_QUARANTINED = 2  # load --strict: some letters were quarantined
 EXIT_BUSY = 75  # EX_TEMPFAIL: another process holds the warehouse; retry later
+EXIT_USAGE = 2  # as click's own usage errors
+EXIT_NO_LETTERS = 66  # EX_NOINPUT: the paths given hold no letter
 
 db_option = click.option(
     "--db", metavar="PATH_OR_URL", default=None,
@@ -132,7 +134,7 @@ def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @db_option
 @click.option("--strict", is_flag=True,
               help=f"Exit with status {EXIT_QUARANTINED} when any letter was quarantined (for cron alerting).")
@@ -175,6 +177,10 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
     """
     from imr_etl.load import load as run_load
 
+    for path in paths:  # one line naming it, not click's usage text
+        if not path.exists():
+            click.echo(f"error: {path}: no such file or directory", err=True)
+            sys.exit(EXIT_USAGE)
     bar = None
     if not quiet and sys.stderr.isatty():
         from imr_etl.load import DEFAULT_PATHS
@@ -199,6 +205,10 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
         _fail(ctx, error)
     if bar is not None:
         bar.close()
+    if paths and not summary.seen:
+        click.echo(f"error: no letters found in {', '.join(map(str, paths))} "
+                   f"(a letter is a .txt or .pdf file; directories are searched recursively)", err=True)
+        sys.exit(EXIT_NO_LETTERS)
     if summary.skipped and not quiet:
         click.echo(f"skipped {summary.skipped} PDF files: each has its letter's text beside it "
                    f"as a .txt file of the same name, loaded instead", err=True)

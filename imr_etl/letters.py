@@ -33,6 +33,8 @@ def letter_text(data: bytes, source: str = "", format: str = "text") -> bytes:
         if len(data) > MAX_BYTES:
             raise LetterParseError(f"too large for a letter: {len(data):,} bytes "
                                    f"(the limit is {MAX_BYTES:,})", source)
+        if not_text := _binary(data):
+            raise LetterParseError(f"not text: {not_text}", source)
         return data
     # Imported here: reading text files needs no PDFium (the load's fork server
     # imports it up front, see imr_etl.load.warm).
@@ -42,6 +44,26 @@ def letter_text(data: bytes, source: str = "", format: str = "text") -> bytes:
         raise PdfTextError(f"too large for a letter's PDF: {len(data):,} bytes "
                            f"(the limit is {MAX_PDF_BYTES:,})", source)
     return pdf_text(data, source).encode("utf-8")
+
+
+# Control bytes that text has (tab, line ends, form feed, vertical tab, escape
+# in some extractions); others in a "text" file mean it is not one.
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 and UTF-32 text has NUL bytes
+
+
+def _binary(data: bytes) -> str | None:
+    """Why ``data`` is not a letter's text, or None: a PDF named as text, or
+    bytes with NULs or many control characters (an image, an archive)."""
+    head = data[:8192]
+    if head.startswith(b"%PDF-"):
+        return "it is a PDF (name it .pdf to have its text extracted)"
+    if head.startswith(_WIDE_BOMS):
+        return None
+    controls = sum(1 for byte in head if byte < 32 and byte not in _TEXT_CONTROLS)
+    if b"\x00" in head or controls > len(head) // 20:
+        return "binary data (control bytes where a letter has text)"
+    return None
 
 
 def parse_text(text: bytes, data: bytes, source: str = "", format: str = "text") -> dict:

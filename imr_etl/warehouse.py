@@ -72,14 +72,16 @@ def is_postgresql(url: str) -> bool:
 
 
 def describe(url: str) -> str:
-    """How to name the warehouse to a user: its path, relative when it is near."""
+    """How to name the warehouse to a user: its path, relative when it is
+    under the working directory (not from ``/``, where a relative path reads
+    as if it were relative to somewhere else)."""
     path = database_path(url)
     if path is None:
         return make_url(url).render_as_string(hide_password=True)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
+    here = Path.cwd()
+    if here == Path(here.anchor) or not path.is_relative_to(here):
         return str(path)
+    return str(path.relative_to(here))
 
 
 # ----------------------------------------------------------------- opening
