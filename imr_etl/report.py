@@ -10,7 +10,6 @@ decisions stand behind it, with its data as a table underneath.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
@@ -190,11 +189,11 @@ def citation_sections(conn: Connection) -> list[Section]:
         FROM v_guideline_citations GROUP BY source ORDER BY sum(citations) DESC, source""")
     documents = _rows(conn, """
         SELECT * FROM (
-            SELECT guideline_id, source, document,
+            SELECT guideline_id, source, label,
                    coalesce(sum(citations) FILTER (WHERE cited_by = 'claims_administrator'), 0)::BIGINT AS ca,
                    coalesce(sum(citations) FILTER (WHERE cited_by = 'reviewer'), 0)::BIGINT AS rv,
                    max(both_cited_rate) FILTER (WHERE cited_by = 'claims_administrator') AS both_rate
-            FROM v_guideline_citations GROUP BY guideline_id, source, document) AS by_document
+            FROM v_guideline_citations GROUP BY guideline_id, source, label) AS by_document
         ORDER BY ca + rv DESC, guideline_id""")
     n = f"n = {_decisions(citing)} citing a guideline, {citations:,} citations"
     if not sources:
@@ -210,7 +209,6 @@ def citation_sections(conn: Connection) -> list[Section]:
                   [Bars(s, {"claims_administrator": ca, "reviewer": rv}) for s, ca, rv in sources],
                   CITERS, stacked=False))
     top = documents[:TOP_DOCUMENTS]
-    names = _document_names(documents)
     by_document = Section(
         "citation-documents", "Most-cited guideline documents",
         f"The {len(top)} documents cited most often (of {len(documents):,}), by who cites them; a "
@@ -218,23 +216,20 @@ def citation_sections(conn: Connection) -> list[Section]:
         "reviewer cites the same document the claims administrator cited.",
         n,
         bar_chart("citation-documents", "Most-cited guideline documents",
-                  [Bars(names[g], {"claims_administrator": ca, "reviewer": rv}) for g, _, _, ca, rv, _ in top],
+                  [Bars(_document_name(g, label, documents), {"claims_administrator": ca, "reviewer": rv})
+                   for g, _, label, ca, rv, _ in top],
                   CITERS, stacked=False),
         table(["Source", "Document", "Guideline id", "Claims administrator", "Expert reviewer",
                "Reviewer also cites (of the claims administrator's)"],
-              [(s, d, g, ca, rv, both) for g, s, d, ca, rv, both in documents]))
+              [(s, label, g, ca, rv, both) for g, s, label, ca, rv, both in documents]))
     return [by_source, by_document]
 
 
-def _document_names(documents: list) -> dict[str, str]:
-    """Each canonical document's label on a chart: 'source: name', with its
-    id where two documents (editions) share one."""
-    plain = Counter(f"{s}: {d}" if d else s for _, s, d, *_ in documents)
-    out = {}
-    for guideline_id, source, document, *_ in documents:
-        name = f"{source}: {document}" if document else source
-        out[guideline_id] = name if plain[name] == 1 else f"{name} ({guideline_id})"
-    return out
+def _document_name(guideline_id: str, label: str, documents: list) -> str:
+    """A canonical document's name on a chart: its label, with its id where
+    two documents share one."""
+    shared = sum(1 for _, _, other, *_ in documents if other == label) > 1
+    return f"{label} ({guideline_id})" if shared else label
 
 
 def specialty_section(conn: Connection, decisions: int) -> Section:

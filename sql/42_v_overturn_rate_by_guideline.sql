@@ -3,8 +3,9 @@
 -- Columns:
 --   cited_by       claims_administrator or reviewer
 --   source         the document's source: MTUS, ODG, ACOEM, AMA or OTHER
---   document       the canonical document's name (dim_guideline_document)
---   guideline_id   the canonical document and edition, 'mtus/chronic-pain/2016'
+--   document       the canonical document's name (dim_guideline_document; ODG's chapters share ODG's)
+--   guideline_id   the canonical document and edition, 'mtus/chronic-pain/2016', 'odg/low-back'
+--   label          how to show it: source, name, chapter and edition ('ODG Low Back - Lumbar & Thoracic (Acute & Chronic)', 'MTUS Low Back Complaints (ACOEM ch. 12, 2004)')
 --   decisions      decisions in the group
 --   overturned     of which overturned (the IMR reviewer reversed the utilization review denial)
 --   overturn_rate  overturned / decisions
@@ -14,13 +15,15 @@
 -- 0004; `imr-etl check` asserts they equal their recomputation from the citations).
 CREATE OR REPLACE VIEW v_overturn_rate_by_guideline AS
 WITH counts AS (
-    SELECT cited_by, source, document, guideline_id, decisions, overturned
-    FROM agg_guideline_document
+    SELECT a.cited_by, a.source, a.document, a.guideline_id, g.label, a.decisions, a.overturned
+    FROM agg_guideline_document AS a
+    JOIN dim_guideline_document AS g ON g.guideline_id = a.guideline_id
 )
 SELECT cited_by,
        source,
        document,
        guideline_id,
+       label,
        decisions,
        overturned,
        overturned::DOUBLE PRECISION / decisions AS overturn_rate,

@@ -5,6 +5,7 @@
 --   source         MTUS, ODG, ACOEM, AMA or OTHER
 --   document       the guideline document
 --   guideline_id   the canonical document
+--   label          its label
 --   decisions      decisions in the group
 --   overturned     of which overturned (the IMR reviewer reversed the utilization review denial)
 --   overturn_rate  overturned / decisions
@@ -16,16 +17,19 @@ WITH counts AS (
            c.source,
            c.document,
            c.guideline_id,
+           g.label,
            count(*) AS decisions,
            sum(d.overturned)::BIGINT AS overturned
     FROM (SELECT DISTINCT decision_key, cited_by, guideline_id, source, document FROM old_stg_citations) AS c
     JOIN fact_decision AS d ON d.decision_key = c.decision_key
-    GROUP BY c.cited_by, c.guideline_id, c.source, c.document
+    JOIN dim_guideline_document AS g ON g.guideline_id = c.guideline_id
+    GROUP BY c.cited_by, c.guideline_id, c.source, c.document, g.label
 )
 SELECT cited_by,
        source,
        document,
        guideline_id,
+       label,
        decisions,
        overturned,
        overturned::DOUBLE / decisions AS overturn_rate,

@@ -5,6 +5,7 @@
 --   source           MTUS, ODG, ACOEM, AMA or OTHER
 --   document         the guideline document
 --   guideline_id     the canonical document
+--   label            its label
 --   citations        citations (a decision may cite one document for several topics)
 --   decisions        decisions whose citer cites the document
 --   letters          letters with such a decision
@@ -32,6 +33,7 @@ SELECT cited_by,
        source,
        document,
        guideline_id,
+       (SELECT label FROM dim_guideline_document AS g WHERE g.guideline_id = by_citer.guideline_id) AS label,
        sum(citations)::BIGINT AS citations,
        count(*) AS decisions,
        count(DISTINCT letter_key) AS letters,
