@@ -224,6 +224,22 @@ def test_an_upgraded_warehouse_equals_a_clean_load(backend, databases, doubles):
     assert except_all(clean, upgraded) == {}
 
 
+def test_the_upgrade_by_the_command_line_equals_a_clean_load(tmp_path):
+    """`imr-etl migrate` in a process of its own, which maps every spelling
+    before anything else: the documents it names are those a load names (a
+    process's guidelines.documents() also lists what it met: not read)."""
+    from test_crash import imr_etl
+
+    clean, upgraded = str(tmp_path / "clean.duckdb"), str(tmp_path / "upgraded.duckdb")
+    for db in (clean, upgraded):
+        assert imr_etl("load", "--db", db, "--quiet", "--jobs", "2").returncode == 0
+    with warehouse.open_engine(upgraded) as engine:
+        warehouse.downgrade(engine, "0003")
+    migrated = imr_etl("migrate", "--db", upgraded)
+    assert migrated.returncode == 0, migrated.stderr
+    assert except_all(clean, upgraded) == {}
+
+
 def test_the_downgrade_regroups_the_aggregate_by_spelling(tmp_path, doubles):
     """At 0003 the guideline aggregate is by (cited_by, source, document) as
     written: a decision counts once per spelling its citer writes."""

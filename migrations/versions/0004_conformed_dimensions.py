@@ -404,6 +404,11 @@ def _aggregate(conformed: bool) -> None:
 # ------------------------------------------------------------- upgrade
 
 def upgrade() -> None:
+    # The catalogue as imr-etl ships it, read before this process maps a spelling
+    # (imr_etl.rows.catalogue: documents() also lists the documents a process met).
+    from imr_etl.rows import catalogue
+
+    catalogue()
     _drop_views()
     tables = _create_conformed_tables()
     _upgrade_guidelines(tables)
