@@ -257,7 +257,8 @@ def big_warehouse(base_db: Path, letters: int) -> Path:
              "letter_id": "t.letter_id || '~' || k", "case_number": "t.case_number || '~' || k",
              "source_path": "t.source_path || '~' || k", "sha256": "sha256(t.sha256 || '~' || k)"}
     for table, join in (("dim_letter", "USING (letter_key)"), ("fact_decision", "USING (letter_key)"),
-                        ("fact_citation", "USING (letter_key)"), ("etl_source_file", "USING (source_path)")):
+                        ("fact_citation", "USING (letter_key)"), ("fact_diagnosis", "USING (letter_key)"),
+                        ("etl_source_file", "USING (source_path)")):
         columns = [r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
             [table]).fetchall()]
@@ -267,7 +268,7 @@ def big_warehouse(base_db: Path, letters: int) -> Path:
     from imr_etl import aggregates
 
     con.execute("DELETE FROM agg_guideline_document")
-    con.execute(f"INSERT INTO agg_guideline_document {aggregates.contribution('fact_citation', 'fact_decision')}")
+    con.execute(f"INSERT INTO agg_guideline_document ({aggregates.COLUMNS}) {aggregates.recomputed()}")
     con.execute("CHECKPOINT")
     con.close()
     target.with_suffix(".tmp").rename(target)

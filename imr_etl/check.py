@@ -66,6 +66,22 @@ _CITATION_SUMMARY = _differs(
     "FROM fact_decision AS d LEFT JOIN fact_citation AS c ON c.decision_key = d.decision_key "
     "LEFT JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key GROUP BY d.decision_key")
 
+# Each profile's specialties and (sorted) board specialties, from dim_reviewer
+# and as the bridge rows spell them out.
+_BOARDS_SORTED = ("SELECT reviewer_key, string_agg(board, '; ' ORDER BY board) AS boards FROM "
+                  "(SELECT reviewer_key, unnest(string_to_array(board_specialties, '; ')) AS board "
+                  "FROM dim_reviewer WHERE board_specialties <> '') AS b GROUP BY reviewer_key")
+_SPECIALTY_BRIDGE = _differs(
+    "SELECT r.reviewer_key, r.specialties, coalesce(b.boards, '') FROM dim_reviewer AS r "
+    f"LEFT JOIN ({_BOARDS_SORTED}) AS b ON b.reviewer_key = r.reviewer_key WHERE r.specialties <> ''",
+    "SELECT s.reviewer_key, s.specialties, coalesce(b.boards, '') FROM "
+    "(SELECT reviewer_key, string_agg(specialty, '; ' ORDER BY position) AS specialties FROM "
+    " (SELECT DISTINCT reviewer_key, position, specialty FROM bridge_reviewer_specialty) AS p "
+    " GROUP BY reviewer_key) AS s "
+    "LEFT JOIN (SELECT reviewer_key, string_agg(DISTINCT board_specialty, '; ' ORDER BY board_specialty) AS boards "
+    " FROM bridge_reviewer_specialty WHERE board_specialty IS NOT NULL GROUP BY reviewer_key) AS b "
+    "ON b.reviewer_key = s.reviewer_key")
+
 CHECKS = (
     Check("decision_has_letter", "every decision belongs to a loaded letter",
           _orphans("fact_decision", "letter_key", "dim_letter")),
@@ -75,6 +91,8 @@ CHECKS = (
           _orphans("fact_decision", "reviewer_key", "dim_reviewer")),
     Check("decision_has_body_region", "every body region a decision names is in dim_body_region",
           _orphans("fact_decision", "body_region_key", "dim_body_region")),
+    Check("decision_has_drug", "every drug a decision names is in dim_drug",
+          _orphans("fact_decision", "drug_key", "dim_drug")),
     Check("decision_dates_in_dim_date", "every date a decision points at is in dim_date",
           " UNION ALL ".join(_orphans("fact_decision", c, "dim_date", "date_key")
                              for c in ("decision_date_key", "ur_denial_date_key", "injury_date_key"))),
@@ -85,6 +103,23 @@ CHECKS = (
           _orphans("fact_citation", "decision_key", "fact_decision")),
     Check("citation_has_guideline", "every citation names a guideline in dim_guideline",
           _orphans("fact_citation", "guideline_key", "dim_guideline")),
+    Check("guideline_has_document", "every spelling in dim_guideline maps to a document in dim_guideline_document",
+          _orphans("dim_guideline", "guideline_id", "dim_guideline_document")),
+    Check("diagnosis_has_letter", "every diagnosis belongs to a loaded letter",
+          _orphans("fact_diagnosis", "letter_key", "dim_letter")),
+    Check("diagnosis_has_condition", "every diagnosis names a condition in dim_condition",
+          _orphans("fact_diagnosis", "condition_key", "dim_condition")),
+    Check("diagnosis_key_unique", "no diagnosis is in fact_diagnosis twice",
+          _duplicates("fact_diagnosis", "letter_key, position")),
+    Check("letter_has_its_diagnoses", "each letter's diagnosis_count and diagnoses match its fact_diagnosis rows",
+          _differs("SELECT letter_key, diagnosis_count, diagnoses FROM dim_letter",
+                   "SELECT l.letter_key, count(f.letter_key), string_agg(f.diagnosis, '; ' ORDER BY f.position) "
+                   "FROM dim_letter AS l LEFT JOIN fact_diagnosis AS f ON f.letter_key = l.letter_key "
+                   "GROUP BY l.letter_key")),
+    Check("reviewer_specialty_bridge", "bridge_reviewer_specialty lists each profile's specialties and "
+          "exactly the board specialties of dim_reviewer.board_specialties", _SPECIALTY_BRIDGE),
+    Check("reviewer_specialty_unique", "no specialty mapping is in bridge_reviewer_specialty twice",
+          _duplicates("bridge_reviewer_specialty", "reviewer_key, position, board_specialty")),
     Check("letter_has_reviewer", "every letter has its reviewer profile",
           _orphans("dim_letter", "reviewer_key", "dim_reviewer")),
     Check("letter_has_its_decisions", "each letter's decision_count equals its rows in fact_decision",
@@ -100,9 +135,9 @@ CHECKS = (
           _duplicates("fact_citation", "decision_key, position")),
     Check("decision_citation_summary", "each decision's citation counts and sources match its fact_citation rows",
           _CITATION_SUMMARY),
-    Check("guideline_aggregate", "agg_guideline_document equals its recomputation from the citations",
-          _differs("SELECT * FROM agg_guideline_document",
-                   aggregates.contribution("fact_citation", "fact_decision"))),
+    Check("guideline_aggregate", "agg_guideline_document equals its recomputation from the citations, "
+          "by canonical document",
+          _differs(f"SELECT {aggregates.COLUMNS} FROM agg_guideline_document", aggregates.recomputed())),
     Check("letter_written_by_a_run", "every letter was written by a recorded load run",
           _orphans("dim_letter", "load_run_id", "etl_load_run", "run_id")),
     Check("load_runs_reconcile", "letters in the warehouse = new letters counted by the runs "
@@ -115,7 +150,8 @@ CHECKS = (
     *(Check(f"rates_in_range_{view}", f"{view}: rates and intervals lie in [0, 1], "
             "ci_low <= rate <= ci_high", _rates(view))
       for view in ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
-                   "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region")),
+                   "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region",
+                   "v_overturn_rate_by_dwc_category", "v_overturn_rate_by_drug")),
     Check("views_agree_with_facts", "v_decisions has one row per decision",
           "SELECT 'v_decisions' WHERE (SELECT count(*) FROM v_decisions) <> "
           "(SELECT count(*) FROM fact_decision)"),

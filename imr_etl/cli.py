@@ -356,7 +356,7 @@ def report(ctx: click.Context, out: Path, db: str | None) -> None:
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["parquet"]), default="parquet", show_default=True,
               help="The file format.")
-@click.option("--tables", is_flag=True, help="Also export the star schema's tables (dim_*, fact_*).")
+@click.option("--tables", is_flag=True, help="Also export the star schema's tables (dim_*, bridge_*, fact_*).")
 @click.pass_context
 def export(ctx: click.Context, out_dir: Path, db: str | None, fmt: str, tables: bool) -> None:
     """Write each curated view (and with --tables each star schema table) to

@@ -70,6 +70,20 @@ def execute(conn: Connection, statement: str, params: Sequence = ()):
 
 # ------------------------------------------------------------- bulk writes
 
+def insert_rows(conn: Connection, table: Table, table_rows: Sequence[tuple], on_conflict: str = "") -> None:
+    """Insert ``table_rows`` (tuples in column order) in one statement: each
+    column goes as one array parameter and the database unnests them side by
+    side (DuckDB and PostgreSQL alike).  For a few thousand rows; a batch of
+    letters goes as CSV (:func:`insert_csv`)."""
+    if not table_rows:
+        return
+    columns = list(table.columns)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    values = ", ".join(f"unnest(?::{c.type.compile(dialect=conn.dialect)}[])" for c in columns)
+    execute(conn, f'INSERT INTO "{table.name}" ({names}) SELECT {values} {on_conflict}',
+            tuple(list(column) for column in zip(*table_rows)))
+
+
 def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
                on_conflict: str = "") -> None:
     """Insert rows given as CSV lines (in ``table``'s column order) in one

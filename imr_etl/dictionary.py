@@ -36,15 +36,17 @@ class Field:
 class Entry:
     name: str
     kind: str  # table, view
-    group: str  # facts, dimensions, bookkeeping, views, staging
+    group: str  # facts, dimensions, bridges, aggregates, bookkeeping, views, staging
     description: str
     grain: str
     fields: tuple[Field, ...]
     defined_in: str  # where to change it, relative to the package
 
 
-# Tables in the order an analyst meets them: facts, their dimensions, kept aggregates, the load's books.
-_GROUPS = (("facts", "fact_"), ("dimensions", "dim_"), ("aggregates", "agg_"), ("bookkeeping", "etl_"))
+# Tables in the order an analyst meets them: facts, their dimensions and the
+# bridges between dimensions, kept aggregates, the load's books.
+_GROUPS = (("facts", "fact_"), ("dimensions", "dim_"), ("bridges", "bridge_"), ("aggregates", "agg_"),
+           ("bookkeeping", "etl_"))
 
 
 def _group(name: str) -> str:
@@ -106,6 +108,7 @@ _HEADINGS = {
     "staging": "Staging views (feed the curated views)",
     "facts": "Fact tables",
     "dimensions": "Dimension tables",
+    "bridges": "Bridge tables (a dimension's mapping, row by row)",
     "aggregates": "Aggregates the load keeps",
     "bookkeeping": "Load bookkeeping",
 }

@@ -24,8 +24,8 @@ from sqlalchemy import (BigInteger, Boolean, Connection, Date, DateTime, Float, 
 from imr_etl import dialect, schema, warehouse
 
 FORMATS = ("parquet",)
-# The star schema: the dimensions and the letter tables (not the load's bookkeeping).
-STAR_TABLES = tuple(t.name for t in (*schema.DIMENSIONS, *schema.LETTER_TABLES))
+# The star schema: the dimensions, their bridge and the letter tables (not the load's bookkeeping).
+STAR_TABLES = tuple(t.name for t in schema.STAR)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,10 @@
    quarantined file is tried again by the next run;
 6. ``etl_load_run`` records the run: started ``running``, ended
    ``succeeded`` / ``failed``; a run found ``running`` by the next one died
-   mid-way and is marked ``aborted``.
+   mid-way and is marked ``aborted``.  It counts the decisions the DWC's
+   taxonomy leaves Unclassified, and records the digest of the vocabularies
+   it mapped with: a run by a release whose digest differs first re-maps the
+   conformed dimensions (:mod:`imr_etl.conformed`).
 
 The writer holds the warehouse's lock (:func:`imr_etl.warehouse.lock`) for the
 whole run, so two loads never interleave.  Only the main process touches the
@@ -62,7 +65,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, aggregates, dialect, rows, schema, warehouse
+from imr_etl import __version__, aggregates, conformed, dialect, rows, schema, warehouse
 from imr_etl.letters import FORMATS, LetterParseError, file_format, letter_text, parse_bytes, parse_text
 from imr_etl.normalize import decode
 
@@ -156,12 +159,14 @@ class Parsed:
     lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
     data: bytes
     guideline_share: list[tuple]  # the letter's agg_guideline_document rows
+    documents: list[tuple]  # dim_guideline_document rows of the documents it cites
+    unclassified: int  # its decisions the DWC's taxonomy leaves 'Unclassified'
 
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
                    {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
-                   letter.guideline_share)
+                   letter.guideline_share, letter.documents, letter.unclassified)
 
 
 Outcome = Unchanged | Parsed | Quarantined
@@ -177,6 +182,7 @@ class Summary:
     unchanged: int = 0
     quarantined: int = 0
     decisions: int = 0
+    unclassified: int = 0  # of the decisions written, those the DWC's taxonomy leaves 'Unclassified'
     seconds: float = 0.0
     skipped: int = 0  # PDFs not read: a text file of the same name beside them is loaded instead
     pending: int = 0  # letters read and parsed, waiting for their batch to be written
@@ -190,7 +196,7 @@ class Summary:
     def line(self) -> str:
         return (f"{self.db}: {self.seen} letters seen, {self.new} new, {self.updated} updated, "
                 f"{self.unchanged} unchanged, {self.quarantined} quarantined; "
-                f"{self.decisions} decisions written; {self.seconds:.1f} s")
+                f"{self.decisions} decisions written, {self.unclassified} Unclassified; {self.seconds:.1f} s")
 
 
 # ---------------------------------------------------------------- discovery
@@ -553,19 +559,6 @@ def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
 
 # ------------------------------------------------------------------ writing
 
-def insert(conn: Connection, table: Table, table_rows: Sequence[tuple], on_conflict: str = "") -> None:
-    """Insert ``table_rows`` (tuples in column order) in one statement: each
-    column goes as one array parameter and the database unnests them side by
-    side (DuckDB and PostgreSQL alike)."""
-    if not table_rows:
-        return
-    columns = list(table.columns)
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    values = ", ".join(f"unnest(?::{c.type.compile(dialect=conn.dialect)}[])" for c in columns)
-    dialect.execute(conn, f'INSERT INTO "{table.name}" ({names}) SELECT {values} {on_conflict}',
-                    tuple(list(column) for column in zip(*table_rows)))
-
-
 def _in(column: str, sql_type: str) -> str:
     return f"{column} IN (SELECT unnest(?::{sql_type}[]))"
 
@@ -587,6 +580,10 @@ def _unique_runs(letters: list[Parsed]) -> Iterator[list[Parsed]]:
 
 _UPSERT_FILES = ("ON CONFLICT (source_path) DO UPDATE SET size_bytes = excluded.size_bytes, "
                  "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, run_id = excluded.run_id")
+_UPSERT_DOCUMENTS = "ON CONFLICT (guideline_id) DO UPDATE SET " + ", ".join(
+    f"{c.name} = excluded.{c.name}" for c in schema.dim_guideline_document.columns if not c.primary_key)
+# Rows written with a dimension's new keys only: a reviewer profile's specialties.
+_WITH_DIMENSION = {schema.dim_reviewer.name: schema.bridge_reviewer_specialty}
 
 
 class Loader:
@@ -616,6 +613,10 @@ class Loader:
                 table.name: set(conn.exec_driver_sql(
                     f'SELECT "{table.primary_key.columns[0].name}" FROM {table.name}').scalars())
                 for table in schema.DIMENSIONS}
+            # the documents as named now: a batch writes only those it names better (rows.first_document)
+            documents = schema.dim_guideline_document
+            self.documents: dict[str, tuple] = {r[0]: tuple(r) for r in conn.exec_driver_sql(
+                f"SELECT {', '.join(c.name for c in documents.columns)} FROM {documents.name}")}
 
     def run(self, files: Iterable[str]) -> None:
         tasks = _chunks(self._triage(files), TASK_SIZE)
@@ -725,10 +726,10 @@ class Loader:
     def _write(self, letters: list[Parsed]) -> list[Quarantined]:
         """Write letters in one transaction; if that fails, each half in its
         own, down to single letters, quarantining those that still fail."""
-        new_keys: dict[str, Iterable[int]] = {}
+        committed: list[Callable[[], None]] = []
         try:
             with self.conn.begin():
-                counts = self._write_letters(letters, new_keys)
+                counts = self._write_letters(letters, committed)
         except Exception as error:
             if len(letters) == 1:
                 letter = letters[0]
@@ -737,18 +738,20 @@ class Loader:
                 return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])
-        for table, keys in new_keys.items():
-            self.dimension_keys[table].update(keys)
-        new, updated, unchanged, decisions = counts
+        for remember in committed:
+            remember()
+        new, updated, unchanged, decisions, unclassified = counts
         self.summary.new += new
         self.summary.updated += updated
         self.summary.unchanged += unchanged
         self.summary.decisions += decisions
+        self.summary.unclassified += unclassified
         return []
 
-    def _write_letters(self, letters: list[Parsed], new_keys: dict[str, Iterable[int]]) -> tuple[int, int, int, int]:
-        """Write letters (in the caller's transaction); ``new_keys`` receives the
-        dimension keys inserted, to be known once the transaction commits."""
+    def _write_letters(self, letters: list[Parsed], committed: list[Callable[[], None]]) -> tuple[int, ...]:
+        """Write letters (in the caller's transaction); ``committed`` receives
+        what to remember of the dimension rows written (their keys), once the
+        transaction commits."""
         conn = self.conn
         existing = dict(dialect.execute(conn,
             f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
@@ -763,7 +766,7 @@ class Loader:
                                   "SELECT unnest(?::BIGINT[]) AS letter_key", (replaced,))
             mine = "(SELECT * FROM {} WHERE letter_key IN (SELECT letter_key FROM replaced_letter))"
             aggregates.apply(conn, mine.format("fact_citation"), mine.format("fact_decision"), -1)
-            for table in ("fact_citation", "fact_decision", "dim_letter"):
+            for table in ("fact_citation", "fact_decision", "fact_diagnosis", "dim_letter"):
                 conn.exec_driver_sql(f"DELETE FROM {table} WHERE letter_key IN "
                                      "(SELECT letter_key FROM replaced_letter)")
             conn.exec_driver_sql("DROP TABLE replaced_letter")
@@ -771,16 +774,50 @@ class Loader:
             known = self.dimension_keys[table.name]
             unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
             dialect.insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
-            new_keys[table.name] = unique.keys()
+            if table.name in _WITH_DIMENSION:
+                self._write_with_keys(_WITH_DIMENSION[table.name], write, unique.keys())
+            committed.append(lambda keys=unique.keys(), known=known: known.update(keys))
+        renamed = self._write_documents(write, committed)
         for table in schema.LETTER_TABLES:
             dialect.insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
                                self.folder)
         self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
+        if renamed:
+            aggregates.rename(conn)
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])
         return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
-                sum(l.decisions for l in write))
+                sum(l.decisions for l in write), sum(l.unclassified for l in write))
+
+    def _write_with_keys(self, table: Table, letters: list[Parsed], keys: Iterable[int]) -> None:
+        """``table``'s rows for the dimension keys just written, each key's
+        from the first letter that has them (every letter has all of them)."""
+        found: dict[int, list[str]] = {}
+        for letter in letters:
+            mine: dict[int, list[str]] = {}
+            for key, line in letter.lines.get(table.name, ()):
+                mine.setdefault(key, []).append(line)
+            for key, lines in mine.items():
+                found.setdefault(key, lines)
+        wanted = set(keys)
+        dialect.insert_csv(self.conn, table, (line for key, lines in found.items() if key in wanted
+                                              for line in lines), self.folder)
+
+    def _write_documents(self, letters: list[Parsed], committed: list[Callable[[], None]]) -> bool:
+        """Write the ``dim_guideline_document`` rows the letters name first
+        (rows.first_document); True when a document already in the warehouse
+        was renamed (the aggregate copies its names)."""
+        candidates = [d for l in letters for d in l.documents if self.documents.get(d[0]) != d]
+        if not candidates:
+            return False
+        known = [self.documents[d[0]] for d in candidates if d[0] in self.documents]
+        changed = {i: d for i, d in rows.first_document([*known, *candidates]).items() if self.documents.get(i) != d}
+        if not changed:
+            return False
+        dialect.insert_rows(self.conn, schema.dim_guideline_document, list(changed.values()), _UPSERT_DOCUMENTS)
+        committed.append(lambda: self.documents.update(changed))
+        return any(i in self.documents for i in changed)
 
     def _add_shares(self, share: list[tuple]) -> None:
         """Add the written letters' summed shares to agg_guideline_document."""
@@ -800,7 +837,7 @@ class Loader:
                 "DELETE FROM etl_quarantine WHERE (source_path, sha256) IN "
                 "(SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))",
                 ([p for p, _ in unique], [s for _, s in unique]))
-            insert(self.conn, schema.etl_quarantine, [q.row(self.run_id, when) for q in unique.values()])
+            dialect.insert_rows(self.conn, schema.etl_quarantine, [q.row(self.run_id, when) for q in unique.values()])
         self.any_quarantined = True
         self.summary.quarantined += len(quarantined)
         for q in quarantined:
@@ -809,17 +846,17 @@ class Loader:
 
 # ---------------------------------------------------------------- the run
 
-def _start_run(conn: Connection, paths: Sequence[str]) -> int:
+def _start_run(conn: Connection, paths: Sequence[str], digest: str | None = None) -> int:
     with conn.begin():
         conn.exec_driver_sql(
             "UPDATE etl_load_run SET status = 'aborted', "
             "message = 'the process ended before the run finished' WHERE status = 'running'")
         run_id = conn.exec_driver_sql("SELECT coalesce(max(run_id), 0) + 1 FROM etl_load_run").scalar()
-        insert(conn, schema.etl_load_run, [rows.row(
+        dialect.insert_rows(conn, schema.etl_load_run, [rows.row(
             schema.etl_load_run, run_id=run_id, started_at=utcnow(), finished_at=None, status="running",
             paths="; ".join(paths), letters_seen=0, letters_new=0, letters_updated=0, letters_unchanged=0,
             letters_quarantined=0, decisions_written=0, seconds=None, imr_etl_version=__version__,
-            message=None)])
+            message=None, decisions_unclassified=0, vocabulary_sha256=digest)])
     return run_id
 
 
@@ -830,9 +867,10 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
         dialect.execute(conn,
             "UPDATE etl_load_run SET finished_at = ?, status = ?, letters_seen = ?, letters_new = ?, "
             "letters_updated = ?, letters_unchanged = ?, letters_quarantined = ?, decisions_written = ?, "
-            "seconds = ?, message = ? WHERE run_id = ?",
+            "decisions_unclassified = ?, seconds = ?, message = ? WHERE run_id = ?",
             (utcnow(), status, summary.seen, summary.new, summary.updated, summary.unchanged,
-             summary.quarantined, summary.decisions, summary.seconds, message, summary.run_id))
+             summary.quarantined, summary.decisions, summary.unclassified, summary.seconds, message,
+             summary.run_id))
 
 
 class MemoryCap:
@@ -914,9 +952,13 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
         warehouse.migrate(engine)
         with engine.connect() as conn:
             memory = MemoryCap(conn)
-            summary.run_id = _start_run(conn, [str(p) for p in paths])
+            digest = conformed.vocabulary_digest()
+            with conn.begin():  # a new release's vocabularies: the dimensions' mappings first
+                if conformed.last_digest(conn) != digest:
+                    conformed.remap(conn)
+            summary.run_id = _start_run(conn, [str(p) for p in paths], digest)
             with conn.begin():  # the whole body-region vocabulary, labels as the vocabulary has them now
-                insert(conn, schema.dim_body_region, rows.body_region_rows(),
+                dialect.insert_rows(conn, schema.dim_body_region, rows.body_region_rows(),
                        "ON CONFLICT (body_region_key) DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
             _remove_abandoned_folders()
             folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))

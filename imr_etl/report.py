@@ -29,6 +29,7 @@ RUN_SERIES = [Series("new", "New", "#15803d"), Series("updated", "Updated", "#25
               Series("unchanged", "Unchanged", "#cbd5e1"), Series("quarantined", "Quarantined", "#dc2626")]
 TOP_DOCUMENTS = 12  # guideline documents charted; the table lists them all
 TOP_SPECIALTIES = 30  # specialties charted, most decisions first; the table lists them all
+NO_BOARD_SPECIALTY = "No DWC board specialty"  # the NULL group of v_overturn_rate_by_reviewer_specialty
 LAST_RUNS = 10
 QUARANTINE_ROWS = 50
 
@@ -117,6 +118,30 @@ def treatment_section(conn: Connection) -> Section:
                "95% low", "95% high"], detail))
 
 
+def dwc_section(conn: Connection) -> Section:
+    categories = _rows(conn, """
+        SELECT dwc_category, sum(decisions)::BIGINT AS n, sum(overturned)::BIGINT AS k,
+               wilson_low(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION),
+               wilson_high(sum(overturned)::DOUBLE PRECISION, sum(decisions)::DOUBLE PRECISION)
+        FROM v_overturn_rate_by_dwc_category
+        GROUP BY dwc_category ORDER BY n DESC, dwc_category""")
+    detail = _rows(conn, """
+        SELECT dwc_category, dwc_subcategory, decisions, overturned, overturn_rate, ci_low, ci_high
+        FROM v_overturn_rate_by_dwc_category ORDER BY dwc_category, decisions DESC, dwc_subcategory""")
+    unclassified = sum(n for c, n, *_ in categories if c == "Unclassified")
+    note = (f" {_decisions(unclassified)} fit none of its categories (Unclassified)." if unclassified
+            else " Every decision fits one of its categories.")
+    return Section(
+        "dwc", "Overturn rate by DWC category",
+        "The same share by the categories of the DWC's own IMR decision search and annual reports, to "
+        "compare with their figures, with its 95% Wilson interval." + escape(note),
+        f"n = {_decisions(sum(r[1] for r in categories))} in {len(categories)} categories",
+        interval_chart("dwc", "Overturn rate by DWC category",
+                       [Interval(c, k, n, lo, hi) for c, n, k, lo, hi in categories]),
+        table(["DWC category", "Subcategory", "Decisions", "Overturned", "Overturn rate",
+               "95% low", "95% high"], detail))
+
+
 def year_sections(conn: Connection) -> list[Section]:
     years = _rows(conn, """
         SELECT CAST(extract(year FROM decision_date) AS INTEGER) AS year, count(*) AS letters, sum(decisions)::BIGINT AS n,
@@ -155,6 +180,8 @@ def citation_sections(conn: Connection) -> list[Section]:
     citing, citations = _rows(conn, """
         SELECT count(*) FILTER (WHERE citations > 0), coalesce(sum(citations), 0)::BIGINT
         FROM v_decisions""")[0]
+    # by the canonical documents (revision 0004): one row per document and
+    # edition, however the letters spell it
     sources = _rows(conn, """
         SELECT source,
                coalesce(sum(citations) FILTER (WHERE cited_by = 'claims_administrator'), 0)::BIGINT,
@@ -162,12 +189,12 @@ def citation_sections(conn: Connection) -> list[Section]:
         FROM v_guideline_citations GROUP BY source ORDER BY sum(citations) DESC, source""")
     documents = _rows(conn, """
         SELECT * FROM (
-            SELECT source, document,
+            SELECT guideline_id, source, label,
                    coalesce(sum(citations) FILTER (WHERE cited_by = 'claims_administrator'), 0)::BIGINT AS ca,
                    coalesce(sum(citations) FILTER (WHERE cited_by = 'reviewer'), 0)::BIGINT AS rv,
                    max(both_cited_rate) FILTER (WHERE cited_by = 'claims_administrator') AS both_rate
-            FROM v_guideline_citations GROUP BY source, document) AS by_document
-        ORDER BY ca + rv DESC, source, document""")
+            FROM v_guideline_citations GROUP BY guideline_id, source, label) AS by_document
+        ORDER BY ca + rv DESC, guideline_id""")
     n = f"n = {_decisions(citing)} citing a guideline, {citations:,} citations"
     if not sources:
         empty = '<p class="empty">No decision cites a guideline.</p>'
@@ -184,37 +211,49 @@ def citation_sections(conn: Connection) -> list[Section]:
     top = documents[:TOP_DOCUMENTS]
     by_document = Section(
         "citation-documents", "Most-cited guideline documents",
-        f"The {len(top)} documents cited most often (of {len(documents):,}), by who cites them.",
+        f"The {len(top)} documents cited most often (of {len(documents):,}), by who cites them; a "
+        "document is counted however a letter spells it, and “reviewer also cites” is how often the "
+        "reviewer cites the same document the claims administrator cited.",
         n,
         bar_chart("citation-documents", "Most-cited guideline documents",
-                  [Bars(f"{s}: {d}", {"claims_administrator": ca, "reviewer": rv}) for s, d, ca, rv, _ in top],
+                  [Bars(_document_name(g, label, documents), {"claims_administrator": ca, "reviewer": rv})
+                   for g, _, label, ca, rv, _ in top],
                   CITERS, stacked=False),
-        table(["Source", "Document", "Claims administrator", "Expert reviewer",
-               "Reviewer also cites (of the claims administrator's)"], documents))
+        table(["Source", "Document", "Guideline id", "Claims administrator", "Expert reviewer",
+               "Reviewer also cites (of the claims administrator's)"],
+              [(s, label, g, ca, rv, both) for g, s, label, ca, rv, both in documents]))
     return [by_source, by_document]
 
 
+def _document_name(guideline_id: str, label: str, documents: list) -> str:
+    """A canonical document's name on a chart: its label, with its id where
+    two documents share one."""
+    shared = sum(1 for _, _, other, *_ in documents if other == label) > 1
+    return f"{label} ({guideline_id})" if shared else label
+
+
 def specialty_section(conn: Connection, decisions: int) -> Section:
-    found = _rows(conn, """
-        SELECT coalesce(specialty, 'Not stated'), decisions, overturned, overturn_rate, ci_low, ci_high
+    found = _rows(conn, f"""
+        SELECT coalesce(specialty, '{NO_BOARD_SPECIALTY}'), decisions, overturned, overturn_rate, ci_low, ci_high
         FROM v_overturn_rate_by_reviewer_specialty ORDER BY decisions DESC, specialty NULLS LAST""")
     more = (f" The {TOP_SPECIALTIES} with most decisions are drawn; the table lists all {len(found)}."
             if len(found) > TOP_SPECIALTIES else "")
     return Section(
         "specialties", "Overturn rate by reviewer specialty",
-        "For each specialty of the expert reviewers, the share of their decisions that were "
-        "overturned, with its 95% Wilson interval; a reviewer with several specialties counts "
-        "under each, most decisions first." + more,
+        "For each DWC board specialty of the expert reviewers (however a letter words it), the share "
+        "of their decisions that were overturned, with its 95% Wilson interval; a reviewer with several "
+        f"counts under each, most decisions first; “{NO_BOARD_SPECIALTY}”: the letter states none, or "
+        "none the DWC lists." + more,
         f"n = {_decisions(decisions)} by reviewers of {len(found)} specialties",
         interval_chart("specialties", "Overturn rate by reviewer specialty",
                        [Interval(s, k, n, lo, hi) for s, n, k, _, lo, hi in found[:TOP_SPECIALTIES]]),
-        table(["Specialty", "Decisions", "Overturned", "Overturn rate", "95% low", "95% high"], found))
+        table(["Board specialty", "Decisions", "Overturned", "Overturn rate", "95% low", "95% high"], found))
 
 
 def health_section(conn: Connection) -> Section:
     runs = _rows(conn, f"""
         SELECT run_id, status, started_at, seconds, letters_seen, letters_new, letters_updated,
-               letters_unchanged, letters_quarantined, decisions_written, message
+               letters_unchanged, letters_quarantined, decisions_written, decisions_unclassified, message
         FROM v_load_runs LIMIT {LAST_RUNS}""")
     quarantined = _rows(conn, f"""
         SELECT source_path, stage, reason, line_number, column_number, quarantined_at
@@ -237,7 +276,7 @@ def health_section(conn: Connection) -> Section:
     else:
         quarantine = '<p class="ok">No letter is quarantined.</p>'
     run_table = table(["Run", "Status", "Started (UTC)", "Seconds", "Seen", "New", "Updated",
-                       "Unchanged", "Quarantined", "Decisions written", "Message"],
+                       "Unchanged", "Quarantined", "Decisions written", "DWC Unclassified", "Message"],
                       [(*r[:3], f"{r.seconds:.1f}" if r.seconds is not None else None, *r[4:])
                        for r in runs])
     return Section(
@@ -263,7 +302,7 @@ def render(conn: Connection, warehouse: str, now: datetime | None = None) -> str
     if decisions:
         (low, high), = _rows(conn, f"SELECT wilson_low({overturned}.0, {decisions}.0), "
                                    f"wilson_high({overturned}.0, {decisions}.0)")
-        sections = [treatment_section(conn), *year_sections(conn), *citation_sections(conn),
+        sections = [treatment_section(conn), dwc_section(conn), *year_sections(conn), *citation_sections(conn),
                     specialty_section(conn, decisions)]
         summary = _template("summary.html").substitute(
             letters=f"{letters:,}", decisions=f"{decisions:,}", overturned=f"{overturned:,}",

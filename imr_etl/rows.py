@@ -18,10 +18,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
+from typing import Iterable
 
 from sqlalchemy import Table
 
-from imr_etl import aggregates, schema
+from imr_etl import aggregates, classify, conditions, dwc, guidelines, schema
 from imr_etl.vocabulary import rows as vocab
 
 _SEP = "\x1f"
@@ -48,10 +49,18 @@ class LetterRows:
     source_path: str
     tables: dict[str, list[tuple]] = field(default_factory=dict)
     guideline_share: list[tuple] = field(default_factory=list)  # its agg_guideline_document rows
+    # dim_guideline_document rows for the documents it cites, as this letter
+    # alone would name them (the writer keeps the first by document_order)
+    documents: list[tuple] = field(default_factory=list)
 
     @property
     def decisions(self) -> int:
         return len(self.tables.get(schema.fact_decision.name, ()))
+
+    @property
+    def unclassified(self) -> int:
+        """Its decisions the DWC's taxonomy leaves 'Unclassified'."""
+        return sum(d[_DWC_CATEGORY] == dwc.UNCLASSIFIED for d in self.tables.get(schema.fact_decision.name, ()))
 
 
 # ------------------------------------------------------------ small derivations
@@ -140,17 +149,101 @@ def reviewer_row(reviewer: dict) -> tuple:
                specialties=specialties, subspecialties=subspecialties, board_certified=certified,
                licensure_states=", ".join(states), licensed_in_california="CA" in states,
                primary_specialty=(reviewer.get("specialties") or [None])[0],
-               specialty_count=len(reviewer.get("specialties") or []))
+               specialty_count=len(reviewer.get("specialties") or []),
+               board_specialties="; ".join(reviewer["board_specialties"]))
+
+
+def specialty_rows(reviewer_key: int, specialties: str) -> list[tuple]:
+    """``bridge_reviewer_specialty``: each specialty of a profile (its
+    '; '-joined ``specialties``) with the DWC board specialty it names."""
+    return [row(schema.bridge_reviewer_specialty, reviewer_key=reviewer_key, position=position,
+                specialty=specialty, board_specialty=board)
+            for position, specialty, board in _specialty_mapping(specialties)]
+
+
+@lru_cache(maxsize=1 << 14)
+def _specialty_mapping(specialties: str) -> tuple[tuple[int, str, str | None], ...]:
+    return tuple((position, specialty, board)
+                 for position, specialty in enumerate(specialties.split("; ") if specialties else [], 1)
+                 for board in classify.board_specialties([specialty]) or [None])
 
 
 def guideline_row(citation: dict) -> tuple:
-    return _guideline_row(citation["source"], citation.get("document"), citation.get("topic"))
+    return _guideline_row(citation["source"], citation.get("document"), citation.get("topic"),
+                          citation["guideline_id"], citation.get("topic_id"))
 
 
 @lru_cache(maxsize=1 << 16)
-def _guideline_row(source: str, document: str | None, topic: str | None) -> tuple:
+def _guideline_row(source: str, document: str | None, topic: str | None,
+                   guideline_id: str, topic_id: str | None) -> tuple:
     return row(schema.dim_guideline, guideline_key=key("guideline", source, document, topic),
-               source=source, document=document, topic=topic)
+               source=source, document=document, topic=topic, guideline_id=guideline_id, topic_id=topic_id)
+
+
+@cache
+def catalogue() -> dict[str, dict]:
+    """The canonical documents imr-etl knows (:func:`imr_etl.guidelines.documents`),
+    by guideline_id — read once per process, when this module is imported,
+    before the process parses anything: documents() also lists the documents
+    outside the catalogue that its process has met, named by the spelling it
+    met first, which would make a row depend on which process parsed which
+    letter.  Every process sees the same catalogue; a document outside it is
+    named by the warehouse's own rule (:func:`guideline_document_row`)."""
+    return {d["guideline_id"]: d for d in guidelines.documents()}
+
+
+@lru_cache(maxsize=1 << 14)
+def guideline_document_row(guideline_id: str, source: str, document: str | None) -> tuple:
+    """The ``dim_guideline_document`` row of a canonical document, as a
+    citation spelled (source, document) names it: the catalogue's row, else
+    one named by the spelling — of which the warehouse keeps the first in
+    :func:`document_order`, whichever letter came first."""
+    known = catalogue().get(guideline_id)
+    if known is not None:
+        return row(schema.dim_guideline_document, **{c.name: known.get(c.name)
+                                                     for c in schema.dim_guideline_document.columns})
+    return row(schema.dim_guideline_document, guideline_id=guideline_id, source=source, document=document,
+               edition=None, chapter=None, acoem_chapter=None, label=document_label(source, document))
+
+
+def document_label(source: str, document: str | None) -> str:
+    """A document's label as the catalogue writes them: 'ODG Low Back', the
+    name alone for OTHER sources or a name that starts with its source."""
+    if not document:
+        return source
+    return document if source == "OTHER" or document.startswith(source) else f"{source} {document}"
+
+
+def document_order(document_row: tuple) -> tuple:
+    """Sort key among the rows several spellings give one document: the
+    warehouse keeps the first — named rather than not, then alphabetically —
+    so its name does not depend on which letter came first (the catalogue's
+    row is the same from every spelling)."""
+    return tuple((value is None, value or "") for value in document_row)
+
+
+def first_document(rows_: Iterable[tuple]) -> dict[str, tuple]:
+    """One ``dim_guideline_document`` row per guideline_id: the first by
+    :func:`document_order` of those given."""
+    out: dict[str, tuple] = {}
+    for candidate in rows_:
+        kept = out.get(candidate[0])
+        if kept is None or document_order(candidate) < document_order(kept):
+            out[candidate[0]] = candidate
+    return out
+
+
+@lru_cache(maxsize=1 << 12)
+def drug_row(generic: str | None, drug_class: str | None) -> tuple:
+    return row(schema.dim_drug, drug_key=key("drug", generic, drug_class), generic=generic,
+               drug_class=drug_class)
+
+
+@lru_cache(maxsize=1 << 16)
+def condition_row(diagnosis: str) -> tuple:
+    condition, region = conditions.condition(diagnosis)
+    return row(schema.dim_condition, condition_key=key("condition", condition, region),
+               condition=condition, body_region=region)
 
 
 def citation_summary(citations: list[dict]) -> dict[str, object]:
@@ -166,6 +259,7 @@ def citation_summary(citations: list[dict]) -> dict[str, object]:
 
 
 _OVERTURNED = [c.name for c in schema.fact_decision.columns].index("overturned")
+_DWC_CATEGORY = [c.name for c in schema.fact_decision.columns].index("dwc_category")
 
 
 # ------------------------------------------------------------------ the letter
@@ -188,11 +282,12 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
     injury_date = _date(patient.get("injury_date"))
     dims: dict[str, dict[int, tuple]] = {t.name: {} for t in schema.DIMENSIONS}
     dims["dim_reviewer"][reviewer_key] = reviewer
+    specialties = specialty_rows(reviewer_key, reviewer[1])
     for value in (*dates.values(), injury_date):
         if value:
             dims["dim_date"][date_key(value)] = date_row(value)
 
-    decisions, citations = [], []
+    decisions, citations, documents = [], [], []
     for item in record["items"]:
         decision_key = key("decision", letter_id, item["ordinal"])
         service = service_row(item["treatment_category"], item["treatment_subcategory"],
@@ -206,10 +301,18 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
         for position, citation in enumerate(item["citations"], 1):
             guideline = guideline_row(citation)
             dims["dim_guideline"][guideline[0]] = guideline
+            documents.append(guideline_document_row(citation["guideline_id"], citation["source"],
+                                                    citation.get("document")))
             citations.append(row(schema.fact_citation, decision_key=decision_key, position=position,
                                  letter_key=letter_key, guideline_key=guideline[0],
                                  cited_by=citation["cited_by"], pages=citation.get("pages"),
                                  section=citation.get("section")))
+        drug = item.get("drug") or {}
+        drug_key = None
+        if drug:
+            found = drug_row(drug.get("generic"), drug.get("drug_class"))
+            drug_key = found[0]
+            dims["dim_drug"][drug_key] = found
         span = item.get("span") or {}
         decisions.append(row(
             schema.fact_decision, decision_key=decision_key, letter_key=letter_key,
@@ -220,7 +323,17 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
             quantity=item.get("quantity"), quantity_unit=item.get("quantity_unit"),
             service=item["service"], rationale=item.get("rationale"),
             start_line=span.get("start_line"), end_line=span.get("end_line"),
-            citation_count=len(item["citations"]), **citation_summary(item["citations"])))
+            citation_count=len(item["citations"]), **citation_summary(item["citations"]),
+            dwc_category=item["dwc_category"], dwc_subcategory=item.get("dwc_subcategory"),
+            drug_key=drug_key, drug_brand=drug.get("brand"), drug_strength=drug.get("strength"),
+            drug_dose_form=drug.get("dose_form")))
+
+    diagnoses = []
+    for position, diagnosis in enumerate(record.get("diagnoses") or [], 1):
+        condition = condition_row(diagnosis)
+        dims["dim_condition"][condition[0]] = condition
+        diagnoses.append(row(schema.fact_diagnosis, letter_key=letter_key, position=position,
+                             condition_key=condition[0], diagnosis=diagnosis))
 
     letter = row(
         schema.dim_letter, letter_key=letter_key, letter_id=letter_id,
@@ -238,7 +351,12 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
         reviewer_key=reviewer_key, load_run_id=run_id, loaded_at=loaded_at)
 
     tables = {name: list(found.values()) for name, found in dims.items()}
-    tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations})
+    tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations,
+                   "fact_diagnosis": diagnoses, "bridge_reviewer_specialty": specialties})
     share = aggregates.letter_share([(int(item["decision"] == "overturned"), item["citations"])
                                      for item in record["items"]])
-    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables, share)
+    return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables, share,
+                      list(first_document(documents).values()))
+
+
+catalogue()  # now, before this process parses a letter (see catalogue)

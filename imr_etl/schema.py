@@ -14,6 +14,15 @@ Grain and keys
 * ``dim_letter``, ``dim_reviewer`` (a qualification profile: reviewers are
   anonymous), ``dim_service``, ``dim_guideline``, ``dim_body_region``,
   ``dim_date`` (key ``yyyymmdd``).
+* The conformed dimensions (revision 0004), the names the DWC and the
+  guidelines' publishers use, however a letter spells them:
+  ``dim_guideline`` maps each spelling to ``dim_guideline_document`` (one
+  canonical document and edition); ``dim_reviewer.board_specialties`` and the
+  bridge ``bridge_reviewer_specialty`` map each specialty as written to a DWC
+  board specialty; ``fact_decision`` carries the DWC's category and
+  subcategory and the drug (``dim_drug``, generic and class; brand, strength
+  and dose form as written on the fact); ``fact_diagnosis`` holds each
+  diagnosis of a letter as a row, pointing at ``dim_condition``.
 * ``etl_load_run``, ``etl_quarantine`` — bookkeeping of the loads;
   ``etl_source_file`` — each source file as last read (path, size, mtime,
   sha256), so a re-run skips an unchanged file after a ``stat``, unread.
@@ -30,7 +39,10 @@ rows are shared: ``ON CONFLICT DO NOTHING``).
 ``agg_guideline_document`` is an aggregate the load keeps up to date (it adds
 the contribution of each letter it writes and subtracts that of each letter
 it replaces), so the guideline views read a few thousand rows instead of
-every citation; ``imr-etl check`` asserts it equals its recomputation.
+every citation; ``imr-etl check`` asserts it equals its recomputation.  It is
+grouped by canonical document (``guideline_id``, revision 0004), so when a new
+release maps a spelling to another document the load recomputes it
+(:mod:`imr_etl.conformed`).
 
 Relationships (``fact_decision.letter_key`` → ``dim_letter.letter_key`` …) are
 documented here, not declared as FOREIGN KEYs: DuckDB refuses to delete and
@@ -67,6 +79,12 @@ etl_load_run = Table(
     Column("seconds", Double, doc="wall time"),
     Column("imr_etl_version", String, doc="the imr-etl version that ran"),
     Column("message", String, doc="why the run failed or was aborted"),
+    Column("decisions_unclassified", Integer,
+           doc="of decisions_written, how many the DWC's taxonomy leaves 'Unclassified' (dwc_category): "
+               "the vocabulary's gaps (NULL: a run before revision 0004)"),
+    Column("vocabulary_sha256", String,
+           doc="digest of the imr-etl code and vocabularies the run mapped spellings with; a run whose "
+               "digest differs from the last run's first re-maps the conformed dimensions (NULL: before 0004)"),
     info={"grain": "one run of `imr-etl load`",
           "description": "Bookkeeping of the loads: when each ran, how it ended, what it did (view: v_load_runs)."},
 )
@@ -152,18 +170,82 @@ dim_reviewer = Table(
     Column("licensed_in_california", Boolean, nullable=False, doc="licensed to practice in California"),
     Column("primary_specialty", String, doc="the first specialty listed"),
     Column("specialty_count", SmallInteger, nullable=False, doc="how many specialties are listed"),
+    Column("board_specialties", String, nullable=False,
+           doc="the DWC board specialties the specialties name, '; '-separated, in letter order, each once "
+               "('': none stated, or none that maps; imr_etl.classify.board_specialties; "
+               "bridge_reviewer_specialty shows each mapping)"),
     info={"grain": "one qualification profile (reviewers are anonymous)",
-          "description": "The expert reviewer's qualifications as the letter states them."},
+          "description": "The expert reviewer's qualifications as the letter states them, and the DWC "
+                         "board specialties they name."},
+)
+
+bridge_reviewer_specialty = Table(
+    "bridge_reviewer_specialty", metadata,
+    Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
+    Column("position", SmallInteger, nullable=False,
+           doc="the specialty's place in dim_reviewer.specialties (1, 2, …)"),
+    Column("specialty", String, nullable=False, doc="the specialty as the letter writes it"),
+    Column("board_specialty", String,
+           doc="the DWC board specialty it names (NULL: none — a gap in the vocabulary, or not a specialty "
+               "the DWC lists); a specialty naming two has a row for each"),
+    info={"grain": "one specialty as written of one reviewer profile, with the DWC board specialty it names",
+          "description": "The audit trail of dim_reviewer.board_specialties: how each specialty a letter "
+                         "states was mapped. Written with its reviewer profile; re-mapped when imr-etl's "
+                         "vocabularies change."},
 )
 
 dim_guideline = Table(
     "dim_guideline", metadata,
     Column("guideline_key", BigInteger, primary_key=True, autoincrement=False,
            doc="hash of source, document and topic"),
-    Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER"),
-    Column("document", String, doc="the guideline document (vocab/guidelines.csv)"),
-    Column("topic", String, doc="what in the document (NULL: none given)"),
-    info={"grain": "one (source, document, topic)", "description": "The guidelines decisions cite."},
+    Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER, as the letter names it"),
+    Column("document", String, doc="the guideline document as the letter names it (vocab/guidelines.csv)"),
+    Column("topic", String, doc="what in the document, as written (NULL: none given)"),
+    Column("guideline_id", String, nullable=False,
+           doc="→ dim_guideline_document: the canonical document and edition this spelling names "
+               "(imr_etl.guidelines.canonical), 'mtus/chronic-pain/2016'"),
+    Column("topic_id", String, doc="the canonical topic within it (NULL: none given)"),
+    info={"grain": "one (source, document, topic) as letters spell it",
+          "description": "The guidelines decisions cite, each spelling mapped to its canonical document "
+                         "and topic: the audit trail of the guideline views' grouping. Re-mapped when "
+                         "imr-etl's vocabularies change."},
+)
+
+dim_guideline_document = Table(
+    "dim_guideline_document", metadata,
+    Column("guideline_id", String, primary_key=True, doc="the canonical document and edition"),
+    Column("source", String, nullable=False, doc="its publisher's name: MTUS, ODG, ACOEM, AMA or OTHER"),
+    Column("document", String, doc="its name"),
+    Column("edition", String, doc="its edition or year (NULL: one edition, or not known)"),
+    Column("chapter", String, doc="the chapter, for a document that is a chapter of a guideline"),
+    Column("acoem_chapter", SmallInteger, doc="the number of the ACOEM chapter the MTUS adopted it from (NULL: none)"),
+    Column("label", String, nullable=False, doc="how to show it: source, name and edition"),
+    info={"grain": "one canonical guideline document and edition that some spelling in dim_guideline names",
+          "description": "From imr_etl.guidelines.documents(); a document the catalogue lacks (another "
+                         "source's page, a new document) is named by the alphabetically first of its "
+                         "spellings, so the name does not depend on the order letters were loaded in, "
+                         "with no edition or chapter."},
+)
+
+dim_drug = Table(
+    "dim_drug", metadata,
+    Column("drug_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of generic and class"),
+    Column("generic", String, doc="the generic ingredient(s), lower case, '/'-joined: "
+                                  "'hydrocodone/acetaminophen' (NULL: the item names none)"),
+    Column("drug_class", String, doc="the DWC drug class: Opioids, NSAID, Muscle Relaxant, …"),
+    info={"grain": "one (generic, DWC drug class)",
+          "description": "The drugs Pharmaceuticals decisions name (imr_etl.drugs, docs/dwc-taxonomy.md); "
+                         "brand, strength and dose form are on fact_decision, as written."},
+)
+
+dim_condition = Table(
+    "dim_condition", metadata,
+    Column("condition_key", BigInteger, primary_key=True, autoincrement=False,
+           doc="hash of condition and body region"),
+    Column("condition", String, nullable=False, doc="the diagnosis normalized: one spelling per condition"),
+    Column("body_region", String, doc="the body region it names (vocab/regions.csv; NULL: none)"),
+    info={"grain": "one normalized condition (with its body region)",
+          "description": "What fact_diagnosis's diagnoses mean, however written (imr_etl.conditions)."},
 )
 
 dim_letter = Table(
@@ -186,7 +268,7 @@ dim_letter = Table(
     Column("patient_sex", String, doc="male, female or NULL"),
     Column("injury_date", Date, doc="date of injury: the case summary's, else the header's"),
     Column("diagnoses", String, doc="diagnoses named in the case summary, '; '-separated"),
-    Column("diagnosis_count", SmallInteger, nullable=False, doc="how many diagnoses"),
+    Column("diagnosis_count", SmallInteger, nullable=False, doc="how many diagnoses (rows in fact_diagnosis)"),
     Column("decision_count", SmallInteger, nullable=False, doc="disputed items decided"),
     Column("overturned_count", SmallInteger, nullable=False, doc="of those, overturned (kept since revision 0003)"),
     Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
@@ -225,6 +307,15 @@ fact_decision = Table(
     Column("claims_administrator_sources", String,
            doc="distinct sources the claims administrator cites, sorted: 'MTUS, ODG' (NULL: none)"),
     Column("reviewer_sources", String, doc="distinct sources the reviewer cites, sorted (NULL: none)"),
+    # The DWC's classification and the drug (revision 0004).
+    Column("dwc_category", String, nullable=False,
+           doc="the DWC's treatment request category (docs/dwc-taxonomy.md): Pharmaceuticals, Surgery, … "
+               "'Unclassified' when nothing fits"),
+    Column("dwc_subcategory", String, doc="the DWC's subcategory (NULL: the category has none)"),
+    Column("drug_key", BigInteger, doc="→ dim_drug (NULL: not a drug the vocabulary knows)"),
+    Column("drug_brand", String, doc="the drug's brand as the letter gives it, 'Norco' (NULL: none)"),
+    Column("drug_strength", String, doc="its strength as written, '10/325mg' (NULL: none)"),
+    Column("drug_dose_form", String, doc="tablet, capsule, cream, patch, … (NULL: not stated)"),
     info={"grain": "one disputed item of one letter",
           "description": "Each decision: Upheld (the denial stands) or Overturned (the treatment is necessary)."},
 )
@@ -243,23 +334,42 @@ fact_citation = Table(
           "description": "Bridge from decisions to the guidelines each party cited (view: stg_citations)."},
 )
 
+fact_diagnosis = Table(
+    "fact_diagnosis", metadata,
+    Column("letter_key", BigInteger, nullable=False,
+           doc="→ dim_letter; with position unique by construction (imr-etl check asserts it)"),
+    Column("position", SmallInteger, nullable=False, doc="1, 2, … in the letter's order"),
+    Column("condition_key", BigInteger, nullable=False, doc="→ dim_condition"),
+    Column("diagnosis", String, nullable=False, doc="the diagnosis as the letter writes it"),
+    info={"grain": "one diagnosis of one letter",
+          "description": "The diagnoses of dim_letter.diagnoses as rows, each normalized to a condition "
+                         "(imr_etl.conditions); replaced with its letter."},
+)
+
 # ------------------------------------------------------------------- aggregates
 
 agg_guideline_document = Table(
     "agg_guideline_document", metadata,
     Column("cited_by", String, nullable=False, doc="claims_administrator or reviewer"),
-    Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER"),
-    Column("document", String, doc="the guideline document (NULL: none named)"),
+    Column("guideline_id", String, nullable=False, doc="→ dim_guideline_document: the canonical document"),
+    Column("source", String, nullable=False, doc="its source (dim_guideline_document.source)"),
+    Column("document", String, doc="its name (dim_guideline_document.document; NULL: none named)"),
     Column("citations", BigInteger, nullable=False, doc="citations of the document by cited_by"),
     Column("decisions", BigInteger, nullable=False, doc="decisions whose cited_by cites it"),
     Column("overturned", BigInteger, nullable=False, doc="of those, overturned"),
     Column("letters", BigInteger, nullable=False, doc="letters with such a decision"),
-    Column("both_cited", BigInteger, nullable=False, doc="of those decisions, how many the other party cites it for too"),
-    info={"grain": "one (cited_by, source, document) that some decision cites",
+    Column("both_cited", BigInteger, nullable=False,
+           doc="of those decisions, how many the other party cites the same canonical document for too, "
+               "however each spells it"),
+    info={"grain": "one (cited_by, guideline_id): a canonical document some decision cites",
           "description": "Kept by every load (imr_etl.aggregates): what v_guideline_citations and "
                          "v_overturn_rate_by_guideline would otherwise compute from every citation."},
 )
 
-# Write order: dimensions before the facts that point at them.
-DIMENSIONS = (dim_date, dim_body_region, dim_service, dim_reviewer, dim_guideline)
-LETTER_TABLES = (dim_letter, fact_decision, fact_citation)
+# Write order: dimensions before the facts that point at them.  DIMENSIONS are
+# keyed by their first column and written once per key; the conformed tables
+# that depend on them (dim_guideline_document, bridge_reviewer_specialty) the
+# writer keeps itself (imr_etl.load, imr_etl.conformed).
+DIMENSIONS = (dim_date, dim_body_region, dim_service, dim_reviewer, dim_guideline, dim_drug, dim_condition)
+LETTER_TABLES = (dim_letter, fact_decision, fact_citation, fact_diagnosis)
+STAR = (*DIMENSIONS, dim_guideline_document, bridge_reviewer_specialty, *LETTER_TABLES)

@@ -12,6 +12,13 @@
 --   treatment_category               taxonomy category (vocab/taxonomy.csv)
 --   treatment_subcategory            taxonomy subcategory
 --   treatment_label                  the subcategory's label
+--   dwc_category                     the DWC's category of the item (docs/dwc-taxonomy.md; 'Unclassified': no rule fits)
+--   dwc_subcategory                  the DWC's subcategory (NULL: the category has none)
+--   drug_generic                     the drug's generic ingredient(s), 'hydrocodone/acetaminophen' (NULL: no drug)
+--   drug_class                       its DWC drug class: Opioids, NSAID, … (NULL: no drug)
+--   drug_brand                       the brand as the letter gives it, 'Norco' (NULL: none)
+--   drug_strength                    the strength as written, '10/325mg' (NULL: none)
+--   drug_dose_form                   tablet, capsule, cream, patch, … (NULL: not stated)
 --   decision                         'upheld' or 'overturned'
 --   overturned                       1 if overturned, else 0
 --   quantity                         amount requested (NULL: none stated)
@@ -22,7 +29,8 @@
 --   age_band                         under 30, 30-39, …, 70 and over
 --   patient_sex                      male, female or NULL
 --   injury_date                      the patient's date of injury
---   reviewer_specialties             the reviewer's specialties, '; '-separated
+--   reviewer_specialties             the reviewer's specialties, '; '-separated, as the letter writes them
+--   reviewer_board_specialties       the DWC board specialties they name, '; '-separated ('': none)
 --   reviewer_subspecialties          the reviewer's subspecialties, '; '-separated
 --   reviewer_board_certified         board certified (true/false; NULL: not stated)
 --   reviewer_licensure_states        states of licensure, 'TX, NY, CA'
@@ -36,7 +44,8 @@
 --   start_line                       first line of the item in the source file
 --   end_line                         last line of the item in the source file
 -- The citation counts and sources are fact_decision's own columns, kept by the
--- load (revision 0003): the view reads no citation.
+-- load (revision 0003): the view reads no citation.  The DWC classification and
+-- the drug's brand, strength and form are fact_decision's too (revision 0004).
 CREATE OR REPLACE VIEW v_decisions AS
 SELECT d.decision_key,
        l.letter_id,
@@ -49,6 +58,13 @@ SELECT d.decision_key,
        s.treatment_category,
        s.treatment_subcategory,
        s.subcategory_label AS treatment_label,
+       d.dwc_category,
+       d.dwc_subcategory,
+       g.generic AS drug_generic,
+       g.drug_class,
+       d.drug_brand,
+       d.drug_strength,
+       d.drug_dose_form,
        d.decision,
        d.overturned,
        d.quantity,
@@ -60,6 +76,7 @@ SELECT d.decision_key,
        l.patient_sex,
        l.injury_date,
        r.specialties AS reviewer_specialties,
+       r.board_specialties AS reviewer_board_specialties,
        r.subspecialties AS reviewer_subspecialties,
        r.board_certified AS reviewer_board_certified,
        r.licensure_states AS reviewer_licensure_states,
@@ -76,4 +93,5 @@ FROM fact_decision AS d
 JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key
 JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key
-LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key;
+LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
+LEFT JOIN dim_drug AS g ON g.drug_key = d.drug_key;

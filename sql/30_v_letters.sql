@@ -1,30 +1,31 @@
 -- One row per letter: its header, patient, reviewer and how its decisions went.
 -- Grain: one letter (dim_letter).
 -- Columns:
---   letter_id                  the letter: its case number, else its source path
---   case_number                IMR case number (NULL for letters without a header)
---   source_path                the file the letter was loaded from
---   sha256                     hex digest of the file's bytes
---   format                     text or pdf
---   date_assigned              header: Date Assigned
---   decision_date              header: Decision Date
---   ur_denial_date             header: UR Denial Date
---   application_received       header: Application Received
---   priority                   header: Standard or Expedited
---   patient_age                age in years
---   age_band                   under 30, 30-39, …, 70 and over
---   patient_sex                male, female or NULL
---   injury_date                the patient's date of injury
---   diagnoses                  diagnoses named in the summary, '; '-separated
---   reviewer_specialties       the reviewer's specialties, '; '-separated
---   reviewer_subspecialties    the reviewer's subspecialties, '; '-separated
---   reviewer_board_certified   board certified (true/false; NULL: not stated)
---   reviewer_licensure_states  states of licensure, 'TX, NY, CA'
---   decisions                  disputed items decided
---   overturned                 of which overturned
---   upheld                     of which upheld
---   load_run_id                the load run that last wrote the letter (v_load_runs)
---   loaded_at                  when it was written (UTC)
+--   letter_id                   the letter: its case number, else its source path
+--   case_number                 IMR case number (NULL for letters without a header)
+--   source_path                 the file the letter was loaded from
+--   sha256                      hex digest of the file's bytes
+--   format                      text or pdf
+--   date_assigned               header: Date Assigned
+--   decision_date               header: Decision Date
+--   ur_denial_date              header: UR Denial Date
+--   application_received        header: Application Received
+--   priority                    header: Standard or Expedited
+--   patient_age                 age in years
+--   age_band                    under 30, 30-39, …, 70 and over
+--   patient_sex                 male, female or NULL
+--   injury_date                 the patient's date of injury
+--   diagnoses                   diagnoses named in the summary, '; '-separated
+--   reviewer_specialties        the reviewer's specialties, '; '-separated, as the letter writes them
+--   reviewer_board_specialties  the DWC board specialties they name, '; '-separated ('': none)
+--   reviewer_subspecialties     the reviewer's subspecialties, '; '-separated
+--   reviewer_board_certified    board certified (true/false; NULL: not stated)
+--   reviewer_licensure_states   states of licensure, 'TX, NY, CA'
+--   decisions                   disputed items decided
+--   overturned                  of which overturned
+--   upheld                      of which upheld
+--   load_run_id                 the load run that last wrote the letter (v_load_runs)
+--   loaded_at                   when it was written (UTC)
 -- decisions and overturned are dim_letter's own counts (revision 0003;
 -- `imr-etl check` asserts they match fact_decision): no decision is read.
 CREATE OR REPLACE VIEW v_letters AS
@@ -44,6 +45,7 @@ SELECT l.letter_id,
        l.injury_date,
        l.diagnoses,
        r.specialties AS reviewer_specialties,
+       r.board_specialties AS reviewer_board_specialties,
        r.subspecialties AS reviewer_subspecialties,
        r.board_certified AS reviewer_board_certified,
        r.licensure_states AS reviewer_licensure_states,

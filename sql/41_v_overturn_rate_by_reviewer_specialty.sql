@@ -1,14 +1,14 @@
--- Overturn rate with its 95% Wilson interval for each specialty of the reviewers.
--- Grain: one reviewer specialty; a decision by a reviewer with several specialties counts once under each (NULL: none stated).
+-- Overturn rate with its 95% Wilson interval for each DWC board specialty of the reviewers.
+-- Grain: one DWC board specialty (dim_reviewer.board_specialties); a decision by a reviewer with several counts once under each.  NULL: reviewers whose letter states no specialty, or none that names a DWC board specialty (bridge_reviewer_specialty shows which specialty as written mapped to none).
 -- Columns:
---   specialty      a specialty of the reviewer, as the letters name it
+--   specialty      a DWC board specialty of the reviewer, as the DWC names it ('Physical Medicine & Rehabilitation')
 --   decisions      decisions in the group
 --   overturned     of which overturned (the IMR reviewer reversed the utilization review denial)
 --   overturn_rate  overturned / decisions
 --   ci_low         lower bound of the 95% Wilson score interval of overturn_rate (z = 1.96)
 --   ci_high        upper bound of that interval
 CREATE OR REPLACE VIEW v_overturn_rate_by_reviewer_specialty AS
--- Counted per reviewer profile first (a few thousand groups), then split into specialties.
+-- Counted per reviewer profile first (a few thousand groups), then split into board specialties.
 WITH by_reviewer AS (
     SELECT reviewer_key, count(*) AS decisions, sum(overturned) AS overturned
     FROM fact_decision
@@ -18,8 +18,8 @@ counts AS (
     SELECT specialty,
            CAST(sum(decisions) AS BIGINT) AS decisions,
            CAST(sum(overturned) AS BIGINT) AS overturned
-    FROM (SELECT unnest(CASE WHEN r.specialties = '' THEN ARRAY[NULL::VARCHAR]
-                             ELSE string_to_array(r.specialties, '; ') END) AS specialty,
+    FROM (SELECT unnest(CASE WHEN r.board_specialties = '' THEN ARRAY[NULL::VARCHAR]
+                             ELSE string_to_array(r.board_specialties, '; ') END) AS specialty,
                  d.decisions,
                  d.overturned
           FROM by_reviewer AS d

@@ -44,10 +44,11 @@ def test_a_clean_load_passes_every_check(db):
 
 @pytest.mark.parametrize("damage, failed", [
     ("DELETE FROM dim_letter WHERE letter_key = (SELECT min(letter_key) FROM dim_letter)",
-     {"decision_has_letter", "load_runs_reconcile", "views_agree_with_facts"}),
+     {"decision_has_letter", "diagnosis_has_letter", "load_runs_reconcile", "views_agree_with_facts"}),
     ("DELETE FROM dim_service WHERE service_key = (SELECT min(service_key) FROM fact_decision)",
      {"decision_has_service", "views_agree_with_facts"}),
-    ("DELETE FROM dim_reviewer", {"decision_has_reviewer", "letter_has_reviewer", "views_agree_with_facts"}),
+    ("DELETE FROM dim_reviewer", {"decision_has_reviewer", "letter_has_reviewer", "views_agree_with_facts",
+                                  "reviewer_specialty_bridge"}),
     # the kept counts (dim_letter.overturned_count, agg_guideline_document) no longer add up
     ("UPDATE fact_decision SET overturned = 1 - overturned WHERE ordinal = 1",
      {"decision_word_matches_measure", "letter_overturned_count", "guideline_aggregate"}),
@@ -67,6 +68,26 @@ def test_a_clean_load_passes_every_check(db):
     ("UPDATE dim_letter SET overturned_count = overturned_count + 1 WHERE overturned_count = 0",
      {"letter_overturned_count"}),
     ("DELETE FROM dim_date WHERE year < 2013", {"decision_dates_in_dim_date"}),
+    # the conformed dimensions (revision 0004)
+    ("UPDATE fact_decision SET drug_key = 42 WHERE ordinal = 1", {"decision_has_drug"}),
+    ("DELETE FROM dim_condition WHERE condition_key = (SELECT min(condition_key) FROM fact_diagnosis)",
+     {"diagnosis_has_condition"}),
+    ("DELETE FROM fact_diagnosis WHERE position = 2", {"letter_has_its_diagnoses"}),
+    ("UPDATE fact_diagnosis SET diagnosis = upper(diagnosis) WHERE position = 1", {"letter_has_its_diagnoses"}),
+    ("INSERT INTO fact_diagnosis SELECT * FROM fact_diagnosis LIMIT 1",
+     {"diagnosis_key_unique", "letter_has_its_diagnoses"}),
+    # a spelling moved to a document the aggregate does not count it under, or to none at all
+    ("UPDATE dim_guideline SET guideline_id = 'mtus/elsewhere' WHERE guideline_key = "
+     "(SELECT min(guideline_key) FROM dim_guideline WHERE source = 'MTUS')",
+     {"guideline_has_document", "guideline_aggregate"}),
+    ("DELETE FROM dim_guideline_document WHERE source = 'ODG'", {"guideline_has_document", "guideline_aggregate"}),
+    ("UPDATE agg_guideline_document SET document = 'renamed' WHERE source = 'MTUS'", {"guideline_aggregate"}),
+    # a profile's board specialties that its bridge rows do not give, and the other way round
+    ("UPDATE dim_reviewer SET board_specialties = 'Dermatology' WHERE specialties <> ''", {"reviewer_specialty_bridge"}),
+    ("UPDATE bridge_reviewer_specialty SET board_specialty = NULL", {"reviewer_specialty_bridge"}),
+    ("DELETE FROM bridge_reviewer_specialty WHERE position = 1", {"reviewer_specialty_bridge"}),
+    ("INSERT INTO bridge_reviewer_specialty SELECT * FROM bridge_reviewer_specialty LIMIT 1",
+     {"reviewer_specialty_unique"}),
     ("INSERT INTO etl_quarantine (source_path, sha256, run_id, quarantined_at, stage, reason) "
      "SELECT source_path, sha256, load_run_id, now(), 'parse', 'test' FROM dim_letter LIMIT 1",
      {"not_loaded_and_quarantined"}),

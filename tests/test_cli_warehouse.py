@@ -17,7 +17,7 @@ from imr_etl import warehouse
 from imr_etl.cli import EXIT_BUSY, EXIT_QUARANTINED, main
 
 SUMMARY = re.compile(r"^\S+: (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) unchanged, "
-                     r"(\d+) quarantined; (\d+) decisions written; \d+\.\d s$")
+                     r"(\d+) quarantined; (\d+) decisions written, \d+ Unclassified; \d+\.\d s$")
 
 
 def run(*args, env=None):

@@ -133,24 +133,28 @@ def expected_marks(db: Path) -> dict[str, Counter]:
                           "JOIN dim_service s ON s.service_key = d.service_key")
     years = base(db, "SELECT year(l.decision_date), count(*), sum(d.overturned) FROM fact_decision d "
                      "JOIN dim_letter l ON l.letter_key = d.letter_key GROUP BY 1")
-    specialties = {s for (text,) in base(db, "SELECT r.specialties FROM fact_decision d "
+    dwc = base(db, "SELECT DISTINCT dwc_category FROM fact_decision")
+    specialties = {s for (text,) in base(db, "SELECT r.board_specialties FROM fact_decision d "
                                              "JOIN dim_reviewer r ON r.reviewer_key = d.reviewer_key")
                    for s in (text.split("; ") if text else [None])}
-    cited = base(db, "SELECT g.source, g.document, c.cited_by, count(*) FROM fact_citation c "
-                     "JOIN dim_guideline g ON g.guideline_key = c.guideline_key GROUP BY 1, 2, 3")
+    # by canonical document: the canonical source, and one bar pair per guideline_id
+    cited = base(db, "SELECT g.guideline_id, d.source, c.cited_by, count(*) FROM fact_citation c "
+                     "JOIN dim_guideline g ON g.guideline_key = c.guideline_key "
+                     "JOIN dim_guideline_document d ON d.guideline_id = g.guideline_id GROUP BY 1, 2, 3")
     by_document = defaultdict(int)
-    for source, document, _, n in cited:
-        by_document[source, document] += n
+    for guideline_id, _, _, n in cited:
+        by_document[guideline_id] += n
     top = sorted(by_document, key=lambda d: (-by_document[d], d))[:12]
     runs = base(db, "SELECT count(*) FROM etl_load_run")[0][0]
     return {
         "treatment": Counter(point=len(categories), errorbar=len(categories)),
+        "dwc": Counter(point=len(dwc), errorbar=len(dwc)),
         "year-rates": Counter(point=len(years), errorbar=len(years)),
         "years": Counter(bar=sum((n - k > 0) + (k > 0) for _, n, k in years)),
         "specialties": Counter(point=min(len(specialties), report.TOP_SPECIALTIES),
                                errorbar=min(len(specialties), report.TOP_SPECIALTIES)),
-        "citation-sources": Counter(bar=len({(s, who) for s, _, who, _ in cited})),
-        "citation-documents": Counter(bar=sum(1 for s, d, _, _ in cited if (s, d) in top)),
+        "citation-sources": Counter(bar=len({(s, who) for _, s, who, _ in cited})),
+        "citation-documents": Counter(bar=sum(1 for g, _, _, _ in cited if g in top)),
         "load-runs": Counter(bar=runs),  # every run found new letters only
     }
 
@@ -172,13 +176,13 @@ def test_every_chart_has_its_marks_title_sentence_and_n(page, warehouse):
     _, html = page
     parsed = Page(html)
     check_marks(parsed, warehouse)
-    assert parsed.sections == ["treatment", "years", "year-rates", "citation-sources",
+    assert parsed.sections == ["treatment", "dwc", "years", "year-rates", "citation-sources",
                                "citation-documents", "specialties", "load-health"]
     decisions = base(warehouse, "SELECT count(*) FROM fact_decision")[0][0]
     for section in re.findall(r'<section id="[^"]+">.*?</section>', html, re.S):
         assert re.search(r"<h2>[^<]+</h2>", section) and '<p class="caption">' in section
         assert re.search(r'<p class="n">(n = [\d,]+ decisions|\d+ runs? shown)', section), section[:200]
-    assert html.count(f"n = {decisions:,} decisions") >= 4  # treatment, years, year rates, specialties
+    assert html.count(f"n = {decisions:,} decisions") >= 5  # treatment, DWC, years, year rates, specialties
 
 
 def test_letters_and_decisions_per_year_match_the_letters(page, warehouse):
@@ -219,6 +223,41 @@ def test_treatment_rates_and_intervals_match_an_independent_computation(page, wa
            f"{low * 100:.0f}%–{high * 100:.0f}%)")
     assert tip in page[1], tip
     assert category == "diagnostic_tests" and "Diagnostic tests: " + tip in page[1]
+
+
+def test_dwc_categories_and_their_rates_match_an_independent_computation(page, warehouse):
+    """The DWC section: one point per DWC category, most decisions first,
+    with each category's count and interval computed here from the decisions;
+    its table has every (category, subcategory)."""
+    counts = base(warehouse, "SELECT dwc_category, count(*), sum(overturned) FROM fact_decision GROUP BY 1")
+    parsed = Page(page[1])
+    shown = [t for t in parsed.texts["dwc"] if "n = " in t]
+    assert [int(t.split("n = ")[1].replace(",", "")) for t in shown] == sorted((n for _, n, _ in counts), reverse=True)
+    category, n, k = max(counts, key=lambda c: c[1])
+    low, high = wilson(k, n)
+    assert (f"{category}: {k} of {n} overturned ({k / n * 100:.0f}%; 95% interval "
+            f"{low * 100:.0f}%–{high * 100:.0f}%)") in page[1]
+    (rows,) = parsed.tables["dwc"]
+    assert rows[0][:3] == ["DWC category", "Subcategory", "Decisions"]
+    pairs = base(warehouse, "SELECT dwc_category, coalesce(dwc_subcategory, '—'), count(*) FROM fact_decision "
+                            "GROUP BY 1, 2")
+    assert sorted((r[0], r[1], int(r[2])) for r in rows[1:]) == sorted(pairs)
+    # the samples: the bundled letters fit a DWC category each ("Every decision fits")
+    assert "Every decision fits one of its categories." in page[1]
+
+
+def test_guideline_documents_are_grouped_by_their_canonical_id(page, warehouse):
+    """The documents table: one row per canonical document, its citations by
+    each party summed over every spelling that names it."""
+    rows = Page(page[1]).tables["citation-documents"][0]
+    assert rows[0][:5] == ["Source", "Document", "Guideline id", "Claims administrator", "Expert reviewer"]
+    got = {r[2]: (int(r[3].replace(",", "")), int(r[4].replace(",", ""))) for r in rows[1:]}
+    expected = defaultdict(lambda: [0, 0])
+    for guideline_id, cited_by, n in base(
+            warehouse, "SELECT g.guideline_id, c.cited_by, count(*) FROM fact_citation c "
+                       "JOIN dim_guideline g ON g.guideline_key = c.guideline_key GROUP BY 1, 2"):
+        expected[guideline_id][cited_by == "reviewer"] += n
+    assert got == {g: tuple(v) for g, v in expected.items()}
 
 
 def test_the_page_references_nothing_outside_itself(page):
@@ -325,17 +364,17 @@ def test_the_report_renders_in_headless_chromium(page, warehouse, tmp_path):
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: nothing could load even if referenced
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,4000",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,5000",
          "--dump-dom", out.resolve().as_uri()],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
 
     dom = Page(result.stdout)
-    assert len(dom.marks) == 7 and dom.sections == Page(html).sections
+    assert len(dom.marks) == 8 and dom.sections == Page(html).sections
     check_marks(dom, warehouse)
 
     rows = png_rows(shot)
-    assert len(rows) == 4000 and len(set(rows)) > 100, "the screenshot is blank"
+    assert len(rows) == 5000 and len(set(rows)) > 100, "the screenshot is blank"
     bpp = len(rows[0]) // 1280
 
     # The marks are on screen, found by their colours: bars as runs of 16

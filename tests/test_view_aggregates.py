@@ -1,8 +1,11 @@
 """The views of revision 0003 read counts the load keeps (fact_decision's
 citation summary, dim_letter.overturned_count, agg_guideline_document): they
-must give exactly the rows the views of revision 0002 computed from the
-facts (tests/views_0002/, created as old_*), after first loads, replaced
-letters, forced re-runs, no-op re-runs and quarantined letters alike."""
+must give exactly the rows the same views computed from the facts alone give
+(tests/views_plain/, created as old_*: revision 0002's definitions, brought to
+0004's columns and canonical documents), after first loads, replaced
+letters, forced re-runs, no-op re-runs and quarantined letters alike — with
+the library's mappings and with doubles that merge spellings into documents
+(test_conformed)."""
 
 from __future__ import annotations
 
@@ -15,13 +18,14 @@ import pytest
 from conftest import REAL, SEEDS
 from imr_etl import check, warehouse
 from imr_etl.load import load
+from test_conformed import doubles  # noqa: F401 - a fixture
 from test_load import query
 
-OLD_VIEWS = sorted((Path(__file__).parent / "views_0002").glob("*.sql"))
+OLD_VIEWS = sorted((Path(__file__).parent / "views_plain").glob("*.sql"))
 
 
 def differences(db: str) -> dict[str, tuple[int, int, int]]:
-    """Per view whose rows differ from its 0002 definition: (rows, rows only
+    """Per view whose rows differ from its plain definition: (rows, rows only
     in the new view, rows only in the old one)."""
     out = {}
     with warehouse.open_engine(db) as engine, engine.begin() as conn:
@@ -29,7 +33,7 @@ def differences(db: str) -> dict[str, tuple[int, int, int]]:
             conn.exec_driver_sql(path.read_text(encoding="utf-8"))
         for view in warehouse.views():
             if not any(path.stem.endswith(view.name) for path in OLD_VIEWS):
-                continue  # a view revision 0002 did not have
+                continue  # a view with no plain form (it reads no kept count)
             new_only = conn.exec_driver_sql(
                 f"SELECT count(*) FROM (SELECT * FROM {view.name} EXCEPT ALL SELECT * FROM old_{view.name})").scalar()
             old_only = conn.exec_driver_sql(
@@ -57,7 +61,10 @@ def letters(tmp_path) -> Path:
     return folder
 
 
-def test_new_views_give_the_old_rows_through_replacements_reruns_and_quarantine(letters, tmp_path):
+@pytest.mark.parametrize("mappings", ["library", "doubles"])
+def test_new_views_give_the_old_rows_through_replacements_reruns_and_quarantine(mappings, letters, tmp_path, request):
+    if mappings == "doubles":
+        request.getfixturevalue("doubles")
     db = str(tmp_path / "w.duckdb")
     first = load([letters], db, jobs=1)
     assert first.new == len(SEEDS) + 6 and first.quarantined == 0
@@ -95,10 +102,13 @@ def test_new_views_give_the_old_rows_through_replacements_reruns_and_quarantine(
     assert differences(db) == {} and failed_checks(db) == []
 
 
-def test_the_old_views_are_the_0002_definitions():
-    # what the comparison is against: the views as revision 0002 shipped them
-    # (views added after revision 0003 have no 0002 form)
+def test_the_old_views_are_the_plain_definitions():
+    # what the comparison is against: the views computed from the citations and decisions —
+    # among them those of the views that read a count the load keeps
     assert {p.name for p in OLD_VIEWS} <= {v.path.name for v in warehouse.views()}
-    assert len(OLD_VIEWS) == 10
-    text = (Path(__file__).parent / "views_0002" / "42_v_overturn_rate_by_guideline.sql").read_text()
-    assert "SELECT DISTINCT decision_key, cited_by, source, document FROM old_stg_citations" in text
+    assert {"20_v_decisions.sql", "30_v_letters.sql", "42_v_overturn_rate_by_guideline.sql",
+            "50_v_guideline_citations.sql"} <= {p.name for p in OLD_VIEWS}
+    text = (Path(__file__).parent / "views_plain" / "42_v_overturn_rate_by_guideline.sql").read_text()
+    assert "SELECT DISTINCT decision_key, cited_by, guideline_id, source, document FROM old_stg_citations" in text
+    text = (Path(__file__).parent / "views_plain" / "41_v_overturn_rate_by_reviewer_specialty.sql").read_text()
+    assert "FROM bridge_reviewer_specialty" in text

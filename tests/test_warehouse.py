@@ -121,7 +121,7 @@ def test_required_views_exist():
     assert {"v_decisions", "v_letters", "v_overturn_rate_by_treatment",
             "v_overturn_rate_by_reviewer_specialty", "v_overturn_rate_by_guideline",
             "v_overturn_rate_by_body_region", "v_guideline_citations", "v_quarantine",
-            "v_load_runs"} <= names
+            "v_load_runs", "v_overturn_rate_by_dwc_category", "v_overturn_rate_by_drug"} <= names
 
 
 def test_views_reflect_through_sqlalchemy_with_their_documented_columns(seeds_db):
@@ -141,12 +141,17 @@ def test_rate_views_have_the_measures_in_order(seeds_db):
     with warehouse.open_engine(seeds_db) as engine:
         found = inspect(engine)
         for name in ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
-                     "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region"):
+                     "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region",
+                     "v_overturn_rate_by_dwc_category", "v_overturn_rate_by_drug"):
             columns = [c["name"] for c in found.get_columns(name)]
             start = columns.index("decisions")
             assert columns[start:start + 5] == measures, name
         treatment = [c["name"] for c in found.get_columns("v_overturn_rate_by_treatment")]
         assert treatment[:2] == ["treatment_category", "treatment_subcategory"]
+        dwc = [c["name"] for c in found.get_columns("v_overturn_rate_by_dwc_category")]
+        assert dwc[:2] == ["dwc_category", "dwc_subcategory"]
+        drug = [c["name"] for c in found.get_columns("v_overturn_rate_by_drug")]
+        assert drug[:2] == ["drug_class", "drug_generic"]
 
 
 # ------------------------------------------------------------------- rows

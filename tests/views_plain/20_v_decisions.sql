@@ -46,7 +46,9 @@ WITH citation_summary AS (
                AS claims_administrator_sources,
            nullif(array_to_string(list_sort(list_distinct(list(source) FILTER (WHERE cited_by = 'reviewer'))), ', '), '')
                AS reviewer_sources
-    FROM old_stg_citations
+    -- the sources as the letters name them (dim_guideline), not the canonical documents'
+    FROM (SELECT c.decision_key, c.cited_by, g.source FROM fact_citation AS c
+          JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key) AS cited
     GROUP BY decision_key
 )
 SELECT d.decision_key,
@@ -60,6 +62,13 @@ SELECT d.decision_key,
        s.treatment_category,
        s.treatment_subcategory,
        s.subcategory_label AS treatment_label,
+       d.dwc_category,
+       d.dwc_subcategory,
+       g.generic AS drug_generic,
+       g.drug_class,
+       d.drug_brand,
+       d.drug_strength,
+       d.drug_dose_form,
        d.decision,
        d.overturned,
        d.quantity,
@@ -71,6 +80,7 @@ SELECT d.decision_key,
        l.patient_sex,
        l.injury_date,
        r.specialties AS reviewer_specialties,
+       r.board_specialties AS reviewer_board_specialties,
        r.subspecialties AS reviewer_subspecialties,
        r.board_certified AS reviewer_board_certified,
        r.licensure_states AS reviewer_licensure_states,
@@ -88,4 +98,5 @@ JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key
 JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key
 LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
-LEFT JOIN citation_summary AS c ON c.decision_key = d.decision_key;
+LEFT JOIN citation_summary AS c ON c.decision_key = d.decision_key
+LEFT JOIN dim_drug AS g ON g.drug_key = d.drug_key;

@@ -1,0 +1,29 @@
+-- Staging: each guideline citation of a decision, with its canonical document spelled out (feeds the citation views).
+-- Grain: one citation (fact_citation joined to dim_guideline and dim_guideline_document).
+-- Columns:
+--   decision_key  the decision that cites (fact_decision)
+--   letter_key    its letter (dim_letter)
+--   position      1, 2, … in the letter's order
+--   cited_by      claims_administrator or reviewer
+--   source        the canonical document's source: MTUS, ODG, ACOEM, AMA or OTHER
+--   document      the canonical document's name, however the letter spells it (dim_guideline has the spelling)
+--   topic         what in the document, as written (NULL: none given)
+--   pages         pages as written (NULL: none given)
+--   section       a regulation section such as 9792.24.1 (NULL: none)
+--   guideline_id  the canonical document and edition (dim_guideline_document)
+--   topic_id      the canonical topic (NULL: none given)
+CREATE OR REPLACE VIEW old_stg_citations AS
+SELECT c.decision_key,
+       c.letter_key,
+       c.position,
+       c.cited_by,
+       d.source,
+       d.document,
+       g.topic,
+       c.pages,
+       c.section,
+       g.guideline_id,
+       g.topic_id
+FROM fact_citation AS c
+JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key
+JOIN dim_guideline_document AS d ON d.guideline_id = g.guideline_id;
