@@ -96,6 +96,32 @@ def recompute(conn: Connection) -> None:
 PARTIES = ("claims_administrator", "reviewer")
 
 
+# ``fact_decision.shared_guidelines`` (revision 0005): the canonical documents
+# both parties cite for a decision.  The load computes it with the letter's
+# rows (imr_etl.rows.shared_guidelines); these are its SQL forms, for
+# ``imr-etl check`` and for a re-mapping that moves a spelling to another document.
+SHARED_DOCUMENTS = """
+SELECT decision_key, count(*) AS documents
+FROM (SELECT c.decision_key, g.guideline_id
+      FROM fact_citation AS c JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key
+      GROUP BY c.decision_key, g.guideline_id
+      HAVING count(DISTINCT c.cited_by) = 2) AS both_cite
+GROUP BY decision_key"""
+
+
+def shared_guidelines() -> str:
+    """Each decision's shared_guidelines as the facts give it."""
+    return ("SELECT d.decision_key, CAST(coalesce(s.documents, 0) AS SMALLINT) AS shared_guidelines "
+            f"FROM fact_decision AS d LEFT JOIN ({SHARED_DOCUMENTS}) AS s ON s.decision_key = d.decision_key")
+
+
+def recompute_shared_guidelines(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        "UPDATE fact_decision AS d SET shared_guidelines = s.shared_guidelines "
+        f"FROM ({shared_guidelines()}) AS s WHERE s.decision_key = d.decision_key "
+        "AND s.shared_guidelines <> d.shared_guidelines")
+
+
 def letter_share(items: list[tuple[int, list[dict]]]) -> list[tuple]:
     """One letter's share, from its decisions as ``(overturned, citations)``
     pairs — :func:`contribution` for one letter, in Python, so a worker

@@ -135,6 +135,14 @@ CHECKS = (
           _duplicates("fact_citation", "decision_key, position")),
     Check("decision_citation_summary", "each decision's citation counts and sources match its fact_citation rows",
           _CITATION_SUMMARY),
+    Check("decision_shared_guidelines", "each decision's shared_guidelines is the number of canonical documents "
+          "both parties cite for it",
+          _differs("SELECT decision_key, shared_guidelines FROM fact_decision", aggregates.shared_guidelines())),
+    Check("partial_authorization_parts", "a partial authorization has its original request and what was "
+          "authorized; any other decision has neither",
+          "SELECT decision_key FROM fact_decision WHERE partial_authorization "
+          "AND (original_request IS NULL OR authorized IS NULL) OR NOT partial_authorization "
+          "AND (original_request IS NOT NULL OR authorized IS NOT NULL)"),
     Check("guideline_aggregate", "agg_guideline_document equals its recomputation from the citations, "
           "by canonical document",
           _differs(f"SELECT {aggregates.COLUMNS} FROM agg_guideline_document", aggregates.recomputed())),

@@ -15,7 +15,8 @@ imr-etl may change:
 
 :func:`remap` recomputes them from the rows' own spellings and rewrites what
 changed; a spelling that moved to another document makes it recompute
-``agg_guideline_document`` from the facts (it is grouped by document).  A
+``agg_guideline_document`` and ``fact_decision.shared_guidelines`` from the
+facts (both count by document).  A
 load calls it first whenever the code and vocabularies differ from the last
 run's (:func:`vocabulary_digest`, kept in ``etl_load_run``), so old rows and
 the rows its workers map with the new vocabularies agree.  A fact's own
@@ -79,6 +80,7 @@ def remap(conn: Connection) -> Remapped:
     reviewers, bridge = _remap_reviewers(conn)
     if spellings:
         aggregates.recompute(conn)
+        aggregates.recompute_shared_guidelines(conn)
     elif documents:
         aggregates.rename(conn)
     return Remapped(spellings, documents, reviewers, bridge)

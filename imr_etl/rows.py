@@ -258,6 +258,20 @@ def citation_summary(citations: list[dict]) -> dict[str, object]:
     return out
 
 
+def partial_authorization(item: dict) -> dict[str, object]:
+    """fact_decision's columns of the item's partial authorization."""
+    partial = item.get("partial_authorization") or {}
+    return {"partial_authorization": bool(partial), **{name: partial.get(name) for name in (
+        "original_request", "original_quantity", "authorized", "authorized_quantity")}}
+
+
+def shared_guidelines(citations: list[dict]) -> int:
+    """How many canonical documents both parties cite (however each spells them)."""
+    by_party = {party: {c["guideline_id"] for c in citations if c["cited_by"] == party}
+                for party in aggregates.PARTIES}
+    return len(set.intersection(*by_party.values()))
+
+
 _OVERTURNED = [c.name for c in schema.fact_decision.columns].index("overturned")
 _DWC_CATEGORY = [c.name for c in schema.fact_decision.columns].index("dwc_category")
 
@@ -326,7 +340,8 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
             citation_count=len(item["citations"]), **citation_summary(item["citations"]),
             dwc_category=item["dwc_category"], dwc_subcategory=item.get("dwc_subcategory"),
             drug_key=drug_key, drug_brand=drug.get("brand"), drug_strength=drug.get("strength"),
-            drug_dose_form=drug.get("dose_form")))
+            drug_dose_form=drug.get("dose_form"), **partial_authorization(item),
+            shared_guidelines=shared_guidelines(item["citations"])))
 
     diagnoses = []
     for position, diagnosis in enumerate(record.get("diagnoses") or [], 1):

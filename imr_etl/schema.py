@@ -316,6 +316,16 @@ fact_decision = Table(
     Column("drug_brand", String, doc="the drug's brand as the letter gives it, 'Norco' (NULL: none)"),
     Column("drug_strength", String, doc="its strength as written, '10/325mg' (NULL: none)"),
     Column("drug_dose_form", String, doc="tablet, capsule, cream, patch, … (NULL: not stated)"),
+    # Revision 0005: a partial authorization's parts, and the parties' agreement on guidelines.
+    Column("partial_authorization", Boolean,
+           doc="the heading states what the claims administrator authorized of the request "
+               "(NULL: written before revision 0005, not known)"),
+    Column("original_request", String, doc="a partial authorization's original request as written (NULL: none)"),
+    Column("original_quantity", Double, doc="its quantity (NULL: none stated)"),
+    Column("authorized", String, doc="what the claims administrator authorized of it, as written (NULL: none)"),
+    Column("authorized_quantity", Double, doc="its quantity (NULL: none stated)"),
+    Column("shared_guidelines", SmallInteger,
+           doc="canonical guideline documents both parties cite for the decision (v_citer_agreement)"),
     info={"grain": "one disputed item of one letter",
           "description": "Each decision: Upheld (the denial stands) or Overturned (the treatment is necessary)."},
 )

@@ -26,6 +26,7 @@
 --   upheld                      of which upheld
 --   load_run_id                 the load run that last wrote the letter (v_load_runs)
 --   loaded_at                   when it was written (UTC)
+--   outcome                     the case outcome as the DWC reports it: upheld, overturned (every item) or partially_overturned
 -- decisions and overturned are dim_letter's own counts (revision 0003;
 -- `imr-etl check` asserts they match fact_decision): no decision is read.
 CREATE OR REPLACE VIEW v_letters AS
@@ -53,6 +54,9 @@ SELECT l.letter_id,
        CAST(l.overturned_count AS BIGINT) AS overturned,
        CAST(l.decision_count - l.overturned_count AS BIGINT) AS upheld,
        l.load_run_id,
-       l.loaded_at
+       l.loaded_at,
+       CASE WHEN l.overturned_count = 0 THEN 'upheld'
+            WHEN l.overturned_count = l.decision_count THEN 'overturned'
+            ELSE 'partially_overturned' END AS outcome
 FROM dim_letter AS l
 JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key;

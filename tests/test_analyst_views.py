@@ -159,3 +159,87 @@ def test_every_view_and_column_carries_its_description_as_a_comment(samples):
     with warehouse.open_engine(samples) as engine:
         rates = {c["name"]: c["comment"] for c in inspect(engine).get_columns("v_timeliness")}
     assert rates["statutory_limit_days"] == "30 for Standard, 3 for Expedited (NULL: priority unknown)"
+
+
+# ------------------------------------------- outcomes, partial authorizations, agreement
+
+import csv  # noqa: E402
+
+EXPECTED_ITEMS = Path(__file__).resolve().parent / "expected" / "dwc_items.csv"
+
+
+def hand_read() -> list[dict]:
+    """Every item of the sample letters as a person read it (tests/expected/dwc_items.csv)."""
+    with open(EXPECTED_ITEMS, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_each_letters_outcome_is_the_hand_read_one(samples):
+    decisions = defaultdict(set)
+    for row in hand_read():
+        decisions[row["letter_id"]].add(row["decision"])
+    expected = {letter: (kinds.pop() if len(kinds) == 1 else "partially_overturned")
+                for letter, kinds in decisions.items()}
+    got = dict(query(samples, "SELECT coalesce(case_number, regexp_replace(source_path, '^.*/|[.]txt$', '', 'g')),"
+                              " outcome FROM v_letters"))
+    assert got == expected
+    assert set(got.values()) == {"upheld", "overturned", "partially_overturned"}
+
+
+def test_partial_authorizations_are_the_hand_read_ones(samples):
+    expected = sorted((row["letter_id"], int(row["ordinal"]), row["original_request"], row["authorized"])
+                      for row in hand_read() if row["partial_authorization"] == "yes")
+    got = sorted(query(samples, "SELECT letter_id, ordinal, original_request, authorized FROM v_partial_authorizations"))
+    assert got == expected
+    # CM16-0233904: "Baclofen 100mg #30 was the original request. Baclofen 100mg #27 was authorized …
+    # The remaining IMR eligible portion of the original request, Baclofen 100mg #3 is: Upheld"
+    assert query(samples, "SELECT original_quantity, authorized_quantity, decided_quantity, service, decision"
+                          " FROM v_partial_authorizations WHERE letter_id = 'CM16-0233904'") == \
+        [(30.0, 27.0, 3.0, "Baclofen 100mg #3", "upheld")]
+    [(flagged, unknown)] = query(samples, "SELECT count(*) FILTER (WHERE partial_authorization),"
+                                          " count(*) FILTER (WHERE partial_authorization IS NULL) FROM v_decisions")
+    assert (flagged, unknown) == (len(expected), 0)
+
+
+def test_citer_agreement_counts_shared_canonical_documents(samples):
+    expected = defaultdict(Counter)
+    for path in SEEDS + REAL:
+        for item in parse_file(path)["items"]:
+            ca = {c["guideline_id"] for c in item["citations"] if c["cited_by"] == "claims_administrator"}
+            rv = {c["guideline_id"] for c in item["citations"] if c["cited_by"] == "reviewer"}
+            kind = "agreeing" if ca & rv else "disagreeing" if ca and rv else "one_sided"
+            group = expected[item["dwc_category"]]
+            group["decisions"] += 1
+            group[kind] += 1
+            group[kind + "_overturned"] += item["decision"] == "overturned"
+    rows = query(samples, "SELECT dwc_category, decisions, agreeing, agreeing_overturned, agreeing_overturn_rate,"
+                          " disagreeing, disagreeing_overturned, one_sided FROM v_citer_agreement")
+    assert {r[0] for r in rows} == set(expected)
+    for category, n, agree, agree_k, agree_rate, disagree, disagree_k, one_sided in rows:
+        want = expected[category]
+        assert (n, agree, agree_k, disagree, disagree_k, one_sided) == (
+            want["decisions"], want["agreeing"], want["agreeing_overturned"], want["disagreeing"],
+            want["disagreeing_overturned"], want["one_sided"]), category
+        assert agree_rate == (agree_k / agree if agree else None)
+    assert sum(r[2] for r in rows) > 0 and sum(r[5] for r in rows) > 0
+
+
+def test_revision_0005_fills_what_it_can_and_leaves_the_rest_unknown(tmp_path):
+    """Down to 0004 and up again: the documents both parties cite are counted
+    again from the citations; a partial authorization's parts, never kept
+    before, are NULL (not false) until the letter is read again."""
+    from imr_etl import warehouse
+    from imr_etl.load import load
+
+    db = str(tmp_path / "w.duckdb")
+    load([], db, jobs=1)
+    before = query(db, "SELECT decision_key, shared_guidelines FROM fact_decision ORDER BY 1")
+    with warehouse.open_engine(db) as engine:
+        warehouse.downgrade(engine, "0004")
+        warehouse.migrate(engine)
+    assert query(db, "SELECT decision_key, shared_guidelines FROM fact_decision ORDER BY 1") == before
+    assert query(db, "SELECT count(*) FROM fact_decision WHERE partial_authorization IS NOT NULL") == [(0,)]
+    again = load([], db, jobs=1, force=True)
+    assert again.updated == len(REAL) + len(SEEDS)
+    assert query(db, "SELECT count(*) FROM v_partial_authorizations") == [
+        (sum(r["partial_authorization"] == "yes" for r in hand_read()),)]

@@ -55,10 +55,14 @@ def test_a_clean_load_passes_every_check(db):
     ("DELETE FROM fact_decision WHERE ordinal = 1",
      {"citation_has_decision", "letter_has_its_decisions", "letter_overturned_count", "guideline_aggregate"}),
     ("DELETE FROM dim_guideline WHERE source = 'ODG'",
-     {"citation_has_guideline", "decision_citation_summary", "guideline_aggregate"}),
+     {"citation_has_guideline", "decision_citation_summary", "guideline_aggregate", "decision_shared_guidelines"}),
     # the fact tables declare no key: a row written twice is caught here
     ("INSERT INTO fact_decision SELECT * FROM fact_decision LIMIT 1",
      {"decision_key_unique", "letter_has_its_decisions", "decision_citation_summary", "guideline_aggregate"}),
+    ("UPDATE fact_decision SET shared_guidelines = shared_guidelines + 1 WHERE ordinal = 1",
+     {"decision_shared_guidelines"}),
+    ("UPDATE fact_decision SET original_request = 'X' WHERE NOT partial_authorization",
+     {"partial_authorization_parts"}),
     ("INSERT INTO fact_citation SELECT * FROM fact_citation LIMIT 1",
      {"citation_key_unique", "decision_citation_summary", "guideline_aggregate"}),
     # a kept aggregate or summary edited by hand

@@ -137,12 +137,21 @@ def items(paths=SEEDS + REAL) -> list[tuple[Path, dict, dict]]:
     return found
 
 
-def relations() -> list[tuple[str, tuple[str, ...]]]:
+# What a warehouse upgraded from before revision 0005 cannot know: the wording
+# of a partial authorization's heading was never kept (NULL until re-read).
+UNKNOWN_BEFORE_0005 = ("partial_authorization", "original_request", "original_quantity", "authorized",
+                       "authorized_quantity")
+
+
+def relations(upgraded: bool = False) -> list[tuple[str, tuple[str, ...]]]:
     """Every table and view that holds letters' data, with the columns that
-    differ between two loads of the same letters (when, by which run)."""
-    tables = [(t.name, RUN_COLUMNS) for t in schema.metadata.sorted_tables
+    differ between two loads of the same letters (when, by which run) and,
+    for a warehouse ``upgraded`` from before revision 0005, what it cannot know."""
+    unknown = UNKNOWN_BEFORE_0005 if upgraded else ()
+    tables = [(t.name, RUN_COLUMNS + unknown) for t in schema.metadata.sorted_tables
               if t.name not in ("etl_load_run", "etl_source_file")]
-    views = [(v.name, VOLATILE.get(v.name, ())) for v in warehouse.views() if VOLATILE.get(v.name, ()) is not None]
+    views = [(v.name, VOLATILE.get(v.name, ()) + unknown) for v in warehouse.views()
+             if VOLATILE.get(v.name, ()) is not None and not (upgraded and v.name == "v_partial_authorizations")]
     return tables + views
 
 
@@ -153,12 +162,12 @@ def bag(db: str, relation: str, skip: tuple[str, ...]) -> Counter:
         return Counter(tuple(row[i] for i in keep) for row in result)
 
 
-def except_all(a: str, b: str) -> dict[str, tuple[int, int]]:
+def except_all(a: str, b: str, upgraded: bool = False) -> dict[str, tuple[int, int]]:
     """Per relation whose rows differ: (rows of ``a`` EXCEPT ALL ``b``, rows of
     ``b`` EXCEPT ALL ``a``) — multiset differences, counted in Python because
     two PostgreSQL databases cannot be queried together."""
     out = {}
-    for relation, skip in relations():
+    for relation, skip in relations(upgraded):
         left, right = bag(a, relation, skip), bag(b, relation, skip)
         if left != right:
             out[relation] = (sum((left - right).values()), sum((right - left).values()))
@@ -207,7 +216,8 @@ def test_an_upgraded_warehouse_equals_a_clean_load(backend, databases, doubles):
 
     with warehouse.open_engine(upgraded) as engine:
         warehouse.migrate(engine)
-    assert except_all(clean, upgraded) == {}
+    assert except_all(clean, upgraded, upgraded=True) == {}
+    assert query(upgraded, "SELECT count(*) FROM fact_decision WHERE partial_authorization IS NOT NULL") == [(0,)]
     assert failed_checks(upgraded) == []
     # not a comparison of empty tables: each conformed table has rows, the doubles' mappings among them
     for table in ("dim_guideline_document", "bridge_reviewer_specialty", "dim_drug", "dim_condition",
@@ -221,7 +231,7 @@ def test_an_upgraded_warehouse_equals_a_clean_load(backend, databases, doubles):
 
     again = load([], upgraded, jobs=1)  # first load after the upgrade: re-maps (no digest yet), finds it done
     assert (again.new, again.updated, again.decisions) == (0, 0, 0)
-    assert except_all(clean, upgraded) == {}
+    assert except_all(clean, upgraded, upgraded=True) == {}
 
 
 def test_the_upgrade_by_the_command_line_equals_a_clean_load(tmp_path):
@@ -237,7 +247,7 @@ def test_the_upgrade_by_the_command_line_equals_a_clean_load(tmp_path):
         warehouse.downgrade(engine, "0003")
     migrated = imr_etl("migrate", "--db", upgraded)
     assert migrated.returncode == 0, migrated.stderr
-    assert except_all(clean, upgraded) == {}
+    assert except_all(clean, upgraded, upgraded=True) == {}
 
 
 def test_the_downgrade_regroups_the_aggregate_by_spelling(tmp_path, doubles):

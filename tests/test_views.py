@@ -24,7 +24,7 @@ RATE_VIEWS = ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_speci
               "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region",
               "v_overturn_rate_by_dwc_category", "v_overturn_rate_by_drug")
 # Views the seed letters leave empty (no seed disputes a drug).
-EMPTY_FOR_SEEDS = ("v_overturn_rate_by_drug",)
+EMPTY_FOR_SEEDS = ("v_overturn_rate_by_drug", "v_partial_authorizations")  # the seeds name no drug class, no partial authorization
 # What may differ between two loads of the same letters: when and by which run.
 VOLATILE = {"v_letters": ("load_run_id", "loaded_at"), "v_load_runs": None, "v_quarantine": ("run_id", "quarantined_at")}
 

@@ -92,7 +92,10 @@ SELECT d.decision_key,
        c.reviewer_sources,
        d.rationale,
        d.start_line,
-       d.end_line
+       d.end_line,
+       d.partial_authorization,
+       d.original_quantity,
+       d.authorized_quantity
 FROM fact_decision AS d
 JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key

@@ -57,7 +57,10 @@ SELECT l.letter_id,
        coalesce(o.overturned, 0) AS overturned,
        coalesce(o.decisions - o.overturned, 0) AS upheld,
        l.load_run_id,
-       l.loaded_at
+       l.loaded_at,
+       CASE WHEN coalesce(o.overturned, 0) = 0 THEN 'upheld'
+            WHEN o.overturned = o.decisions THEN 'overturned'
+            ELSE 'partially_overturned' END AS outcome
 FROM dim_letter AS l
 JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key
 LEFT JOIN outcome AS o ON o.letter_key = l.letter_key;
