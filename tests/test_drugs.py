@@ -187,12 +187,8 @@ def test_drug_class_and_dwc_agree_on_topical_compounds_in_every_sample_letter():
 
 
 def _reference() -> Path:
-    """The DWC's vocabulary (docs/dwc-taxonomy.md): shared/reference beside the checkout."""
-    for folder in Path(__file__).resolve().parents:
-        path = folder / "shared" / "reference" / "dwc-imr-vocabulary.md"
-        if path.exists():
-            return path
-    pytest.skip("shared/reference/dwc-imr-vocabulary.md is not beside this checkout")
+    """The DWC's vocabulary (a copy ships in docs/reference)."""
+    return Path(__file__).resolve().parent.parent / "docs" / "reference" / "dwc-imr-vocabulary.md"
 
 
 def _dwc_drug_classes() -> set[str]:
