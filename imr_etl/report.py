@@ -25,6 +25,8 @@ UPHELD = Series("upheld", "Upheld", "#94a3b8")
 OVERTURNED = Series("overturned", "Overturned", "#c2410c")
 CITERS = [Series("claims_administrator", "Claims administrator", "#0f766e"),
           Series("reviewer", "Expert reviewer", "#6d28d9")]
+OUTCOMES = [Series("upheld", "Upheld", "#94a3b8"), Series("partially_overturned", "Partial overturn", "#f59e0b"),
+            Series("overturned", "Overturned", "#c2410c")]
 RUN_SERIES = [Series("new", "New", "#15803d"), Series("updated", "Updated", "#2563eb"),
               Series("unchanged", "Unchanged", "#cbd5e1"), Series("quarantined", "Quarantined", "#dc2626")]
 TOP_DOCUMENTS = 12  # guideline documents charted; the table lists them all
@@ -250,6 +252,85 @@ def specialty_section(conn: Connection, decisions: int) -> Section:
         table(["Board specialty", "Decisions", "Overturned", "Overturn rate", "95% low", "95% high"], found))
 
 
+def _month(value) -> str:
+    return f"{value:%Y-%m}" if value else "No date"
+
+
+def outcome_section(conn: Connection) -> Section:
+    months = _rows(conn, """
+        SELECT month, letters, decisions, overturned, overturn_rate, ci_low, ci_high,
+               letters_upheld, letters_partially_overturned, letters_overturned
+        FROM v_outcomes_by_month ORDER BY month NULLS LAST""")
+    return Section(
+        "outcomes", "Case outcomes by month",
+        "Letters by the month of their decision and their outcome as the DWC reports a case: Upheld "
+        "(every item upheld), Partial Overturn (some items overturned) or Overturned (every item).",
+        f"n = {_decisions(sum(r.decisions for r in months))} in {sum(r.letters for r in months):,} letters",
+        bar_chart("outcomes", "Letters by outcome and month",
+                  [Bars(_month(r.month), {"upheld": r.letters_upheld, "partially_overturned":
+                                          r.letters_partially_overturned, "overturned": r.letters_overturned})
+                   for r in months], OUTCOMES),
+        table(["Month", "Letters", "Decisions", "Overturned", "Overturn rate", "95% low", "95% high",
+               "Upheld letters", "Partial overturns", "Overturned letters"],
+              [(_month(r.month), *r[1:]) for r in months]))
+
+
+def timeliness_section(conn: Connection) -> Section:
+    groups = _rows(conn, """
+        SELECT month, priority, letters, median_days_from_application, median_days_from_assignment,
+               p90_days_from_assignment, median_days_from_ur_denial, statutory_limit_days, letters_timed,
+               decided_within_limit, share_within_limit,
+               wilson_low(decided_within_limit::DOUBLE PRECISION, letters_timed::DOUBLE PRECISION) AS low,
+               wilson_high(decided_within_limit::DOUBLE PRECISION, letters_timed::DOUBLE PRECISION) AS high
+        FROM v_timeliness ORDER BY month NULLS LAST, priority""")
+    timed = [g for g in groups if g.letters_timed]
+    (decisions,), = _rows(conn, "SELECT count(*) FROM fact_decision AS d JOIN dim_letter AS l "
+                                "ON l.letter_key = d.letter_key WHERE l.date_assigned IS NOT NULL "
+                                "AND l.decision_date IS NOT NULL")
+    return Section(
+        "timeliness", "Decided within the statutory limit",
+        "The share of letters decided within 30 days (Standard) or 3 days (Expedited) of the case's "
+        "assignment to the review organisation, by month and priority, with its 95% Wilson interval. "
+        "The law counts from the receipt of the documents, which the letters do not state.",
+        f"n = {_decisions(decisions)} in {sum(g.letters_timed for g in timed):,} letters with both dates",
+        interval_chart("timeliness", "Share decided within the statutory limit",
+                       [Interval(f"{_month(g.month)} · {g.priority}", g.decided_within_limit, g.letters_timed,
+                                 g.low, g.high) for g in timed]),
+        table(["Month", "Priority", "Letters", "Median days from application", "Median days from assignment",
+               "90th percentile from assignment", "Median days from UR denial", "Limit (days)", "Timed",
+               "Within limit", "Share within"],
+              [(_month(g.month), *g[1:11]) for g in groups]))
+
+
+def agreement_section(conn: Connection) -> Section:
+    found = _rows(conn, """
+        SELECT dwc_category, decisions, agreeing, agreeing_overturned, agreeing_overturn_rate,
+               agreeing_ci_low, agreeing_ci_high, disagreeing, disagreeing_overturned,
+               disagreeing_overturn_rate, disagreeing_ci_low, disagreeing_ci_high, one_sided
+        FROM v_citer_agreement ORDER BY decisions DESC, dwc_category""")
+    totals = _rows(conn, """
+        SELECT 'Cite a document in common', sum(agreeing_overturned)::BIGINT AS k, sum(agreeing)::BIGINT AS n
+        FROM v_citer_agreement
+        UNION ALL
+        SELECT 'Cite none in common', sum(disagreeing_overturned)::BIGINT, sum(disagreeing)::BIGINT
+        FROM v_citer_agreement""")
+    rows = []
+    for label, k, n in totals:
+        if n:
+            (low, high), = _rows(conn, f"SELECT wilson_low({k}.0, {n}.0), wilson_high({k}.0, {n}.0)")
+            rows.append(Interval(label, k, n, low, high))
+    return Section(
+        "agreement", "Overturn rate when the parties agree on a guideline",
+        "Decisions where the expert reviewer cites a guideline document the claims administrator cited "
+        "(however each spells it), against those where both cite guidelines but none in common, with "
+        "the overturn rate of each and its 95% Wilson interval; the table splits them by DWC category.",
+        f"n = {_decisions(sum(r.decisions for r in found))}, of which {sum(r.one_sided for r in found):,} "
+        "where a party cites no guideline are left out of the chart",
+        interval_chart("agreement", "Overturn rate by the parties' agreement on guidelines", rows),
+        table(["DWC category", "Decisions", "Agreeing", "Overturned", "Overturn rate", "95% low", "95% high",
+               "Disagreeing", "Overturned", "Overturn rate", "95% low", "95% high", "One-sided"], found))
+
+
 def health_section(conn: Connection) -> Section:
     runs = _rows(conn, f"""
         SELECT run_id, status, started_at, seconds, letters_seen, letters_new, letters_updated,
@@ -302,7 +383,8 @@ def render(conn: Connection, warehouse: str, now: datetime | None = None) -> str
     if decisions:
         (low, high), = _rows(conn, f"SELECT wilson_low({overturned}.0, {decisions}.0), "
                                    f"wilson_high({overturned}.0, {decisions}.0)")
-        sections = [treatment_section(conn), dwc_section(conn), *year_sections(conn), *citation_sections(conn),
+        sections = [treatment_section(conn), dwc_section(conn), *year_sections(conn), outcome_section(conn),
+                    timeliness_section(conn), *citation_sections(conn), agreement_section(conn),
                     specialty_section(conn, decisions)]
         summary = _template("summary.html").substitute(
             letters=f"{letters:,}", decisions=f"{decisions:,}", overturned=f"{overturned:,}",

@@ -146,7 +146,16 @@ def expected_marks(db: Path) -> dict[str, Counter]:
         by_document[guideline_id] += n
     top = sorted(by_document, key=lambda d: (-by_document[d], d))[:12]
     runs = base(db, "SELECT count(*) FROM etl_load_run")[0][0]
+    # one bar per (month, outcome) with letters; one point per (month, priority) with timed letters
+    outcomes = base(db, "SELECT count(*) FROM (SELECT DISTINCT date_trunc('month', decision_date), "
+                        "CASE WHEN overturned_count = 0 THEN 0 WHEN overturned_count = decision_count THEN 2 "
+                        "ELSE 1 END FROM dim_letter) AS t")[0][0]
+    timed = base(db, "SELECT count(DISTINCT (date_trunc('month', decision_date), priority)) FROM dim_letter "
+                     "WHERE date_assigned IS NOT NULL AND decision_date IS NOT NULL AND priority IS NOT NULL")[0][0]
     return {
+        "outcomes": Counter(bar=outcomes),
+        "timeliness": Counter(point=timed, errorbar=timed),
+        "agreement": Counter(point=2, errorbar=2),
         "treatment": Counter(point=len(categories), errorbar=len(categories)),
         "dwc": Counter(point=len(dwc), errorbar=len(dwc)),
         "year-rates": Counter(point=len(years), errorbar=len(years)),
@@ -176,8 +185,9 @@ def test_every_chart_has_its_marks_title_sentence_and_n(page, warehouse):
     _, html = page
     parsed = Page(html)
     check_marks(parsed, warehouse)
-    assert parsed.sections == ["treatment", "dwc", "years", "year-rates", "citation-sources",
-                               "citation-documents", "specialties", "load-health"]
+    assert parsed.sections == ["treatment", "dwc", "years", "year-rates", "outcomes", "timeliness",
+                               "citation-sources", "citation-documents", "agreement", "specialties",
+                               "load-health"]
     decisions = base(warehouse, "SELECT count(*) FROM fact_decision")[0][0]
     for section in re.findall(r'<section id="[^"]+">.*?</section>', html, re.S):
         assert re.search(r"<h2>[^<]+</h2>", section) and '<p class="caption">' in section
@@ -244,6 +254,47 @@ def test_dwc_categories_and_their_rates_match_an_independent_computation(page, w
     assert sorted((r[0], r[1], int(r[2])) for r in rows[1:]) == sorted(pairs)
     # the samples: the bundled letters fit a DWC category each ("Every decision fits")
     assert "Every decision fits one of its categories." in page[1]
+
+
+def test_case_outcomes_by_month_match_the_letters(page, warehouse):
+    """Letters per month and outcome, read from each real letter's 'Decision
+    Date:' line and its decision lines (the seeds: no date)."""
+    from test_load import decision_lines
+
+    expected = Counter()
+    for path in REAL + SEEDS:
+        found = re.search(r"Decision Date:\s*(\d\d)/\d\d/(\d{4})", path.read_text(encoding="utf-8"))
+        month = f"{found.group(2)}-{found.group(1)}" if found else "No date"
+        words = decision_lines(path)
+        kind = {0: "upheld", len(words): "overturned"}.get(words.count("Overturned"), "partial")
+        expected[month, kind] += 1
+    (rows,) = Page(page[1]).tables["outcomes"]
+    assert rows[0][0] == "Month" and rows[0][-3:] == ["Upheld letters", "Partial overturns", "Overturned letters"]
+    got = Counter()
+    for row in rows[1:]:
+        for kind, cell in zip(("upheld", "partial", "overturned"), row[-3:]):
+            if int(cell):
+                got[row[0], kind] = int(cell)
+    assert got == expected
+
+
+def test_agreement_on_guidelines_matches_an_independent_computation(page, warehouse):
+    """The two points: decisions whose parties cite a canonical document in
+    common, and those citing guidelines with none in common, counted here
+    from the citations and their spellings' ids."""
+    cited = defaultdict(lambda: (set(), set()))
+    for decision, cited_by, guideline_id in base(
+            warehouse, "SELECT c.decision_key, c.cited_by, g.guideline_id FROM fact_citation c "
+                       "JOIN dim_guideline g ON g.guideline_key = c.guideline_key"):
+        cited[decision][cited_by == "reviewer"].add(guideline_id)
+    overturned = dict(base(warehouse, "SELECT decision_key, overturned FROM fact_decision"))
+    agree = [overturned[d] for d, (ca, rv) in cited.items() if ca & rv]
+    disagree = [overturned[d] for d, (ca, rv) in cited.items() if ca and rv and not ca & rv]
+    texts = [t for t in Page(page[1]).texts["agreement"] if "n = " in t]
+    assert [int(t.split("n = ")[1].replace(",", "")) for t in texts] == [len(agree), len(disagree)]
+    low, high = wilson(sum(agree), len(agree))
+    assert (f"Cite a document in common: {sum(agree)} of {len(agree)} overturned ({sum(agree) / len(agree) * 100:.0f}%; "
+            f"95% interval {low * 100:.0f}%–{high * 100:.0f}%)") in page[1]
 
 
 def test_guideline_documents_are_grouped_by_their_canonical_id(page, warehouse):
@@ -364,17 +415,17 @@ def test_the_report_renders_in_headless_chromium(page, warehouse, tmp_path):
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: nothing could load even if referenced
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,5000",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,8000",
          "--dump-dom", out.resolve().as_uri()],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
 
     dom = Page(result.stdout)
-    assert len(dom.marks) == 8 and dom.sections == Page(html).sections
+    assert len(dom.marks) == 11 and dom.sections == Page(html).sections
     check_marks(dom, warehouse)
 
     rows = png_rows(shot)
-    assert len(rows) == 5000 and len(set(rows)) > 100, "the screenshot is blank"
+    assert len(rows) == 8000 and len(set(rows)) > 100, "the screenshot is blank"
     bpp = len(rows[0]) // 1280
 
     # The marks are on screen, found by their colours: bars as runs of 16
