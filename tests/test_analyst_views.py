@@ -243,3 +243,21 @@ def test_revision_0005_fills_what_it_can_and_leaves_the_rest_unknown(tmp_path):
     assert again.updated == len(REAL) + len(SEEDS)
     assert query(db, "SELECT count(*) FROM v_partial_authorizations") == [
         (sum(r["partial_authorization"] == "yes" for r in hand_read()),)]
+
+
+def test_the_dwc_roll_up_sums_its_subcategories_and_shares_the_caseload(samples):
+    detail = defaultdict(lambda: [0, 0])
+    for category, n, k in query(samples, "SELECT dwc_category, decisions, overturned FROM v_overturn_rate_by_dwc_category"):
+        detail[category][0] += n
+        detail[category][1] += k
+    total = sum(n for n, _ in detail.values())
+    assert total == sum(len(decision_lines(p)) for p in SEEDS + REAL)
+    rows = query(samples, "SELECT dwc_category, decisions, overturned, share_of_decisions, ci_low, ci_high"
+                          " FROM v_overturn_rate_by_dwc_category_total")
+    assert {c: [n, k] for c, n, k, *_ in rows} == dict(detail)
+    for category, n, k, share, low, high in rows:
+        assert share == pytest.approx(n / total)
+        assert (low, high) == pytest.approx(tuple(min(max(b, 0.0), 1.0) for b in wilson_by_quadratic(k, n)))
+    # the hand-read fixture agrees on the largest category (Diagnostic Testing in the samples)
+    hand = Counter(row["dwc_category"] for row in hand_read())
+    assert max(rows, key=lambda r: r[1])[0] == hand.most_common(1)[0][0]
