@@ -46,9 +46,10 @@ def letter_text(data: bytes, source: str = "", format: str = "text") -> bytes:
     return pdf_text(data, source).encode("utf-8")
 
 
-# Control bytes that text has (tab, line ends, form feed, vertical tab, escape
-# in some extractions); others in a "text" file mean it is not one.
-_TEXT_CONTROLS = frozenset(b"\t\n\r\f\v\x1b")
+# The control bytes text does not have: all but tab, the line ends, form feed,
+# vertical tab and escape (some extractions write them).  Many of these in a
+# "text" file mean it is not one.
+_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b")
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 and UTF-32 text has NUL bytes
 
 
@@ -60,7 +61,7 @@ def _binary(data: bytes) -> str | None:
         return "it is a PDF (name it .pdf to have its text extracted)"
     if head.startswith(_WIDE_BOMS):
         return None
-    controls = sum(1 for byte in head if byte < 32 and byte not in _TEXT_CONTROLS)
+    controls = len(head) - len(head.translate(None, _CONTROLS))  # counted in C: this runs on every letter
     if b"\x00" in head or controls > len(head) // 20:
         return "binary data (control bytes where a letter has text)"
     return None
