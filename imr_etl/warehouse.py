@@ -34,6 +34,10 @@ MIGRATIONS = PACKAGE / "migrations"  # -> ../migrations
 SQL_DIR = PACKAGE / "sql"  # -> ../sql
 DEFAULT_DB = Path("warehouse") / "imr.duckdb"
 ENV_VAR = "IMR_ETL_DB"
+# A DuckDB file is written in the running DuckDB's storage format, which older
+# readers (a BI tool's duckdb 1.x) cannot open; a file created with this set
+# to a release ("v1.0.0") keeps that release's format for good.
+STORAGE_VAR = "IMR_ETL_DUCKDB_STORAGE_VERSION"
 
 
 class WarehouseError(Exception):
@@ -116,7 +120,7 @@ def _create_engine(url: str, read_only: bool = False, application_name: str = "i
     asked, giving up on an unreachable server after 10 s (unless the URL's
     ``connect_timeout`` says otherwise)."""
     if not is_postgresql(url):
-        return create_engine(url, connect_args={"read_only": True} if read_only and database_path(url) else {})
+        return create_engine(url, connect_args=_duckdb_args(url, read_only))
     connect_args: dict = {"application_name": application_name}
     if "connect_timeout" not in make_url(url).query:
         connect_args["connect_timeout"] = 10
@@ -127,6 +131,13 @@ def _create_engine(url: str, read_only: bool = False, application_name: str = "i
     except ModuleNotFoundError as error:  # psycopg is an optional dependency
         raise WarehouseError(f"{describe(url)}: PostgreSQL needs the psycopg driver: "
                              f"pip install 'imr-etl[postgres]' ({error})") from None
+
+
+def _duckdb_args(url: str, read_only: bool) -> dict:
+    if read_only and database_path(url):
+        return {"read_only": True}
+    version = os.environ.get(STORAGE_VAR)
+    return {"config": {"storage_compatibility_version": version}} if version else {}
 
 
 @contextmanager

@@ -80,3 +80,42 @@ def test_the_summary_names_the_warehouse_by_its_absolute_path_when_run_from_the_
     monkeypatch.chdir(tmp_path)
     assert warehouse.describe(warehouse.resolve_url("w.duckdb")) == "w.duckdb"
     assert os.path.isabs(warehouse.describe(warehouse.resolve_url(str(tmp_path.parent / "elsewhere.duckdb"))))
+
+
+# ------------------------------------------------ older DuckDB readers (issue 13)
+
+import struct  # noqa: E402
+
+from imr_etl.load import load  # noqa: E402
+
+# A DuckDB file's header: a checksum, "DUCK", then its storage version number.
+# 64 is what DuckDB 1.0 to 1.1 write (read off a file duckdb 1.1.3 created);
+# DuckDB 2.0 writes a newer one, which duckdb 1.x refuses to open.
+DUCKDB_1_STORAGE = 64
+
+
+def storage_number(path: Path) -> int:
+    head = path.read_bytes()[:20]
+    assert head[8:12] == b"DUCK"
+    return struct.unpack("<Q", head[12:20])[0]
+
+
+def test_a_warehouse_for_duckdb_1_readers(tmp_path, monkeypatch):
+    default, compatible = tmp_path / "default.duckdb", tmp_path / "v1.duckdb"
+    load([SEEDS[0]], str(default), jobs=1)
+    monkeypatch.setenv(warehouse.STORAGE_VAR, "v1.1.0")
+    load([SEEDS[0]], str(compatible), jobs=1)
+    assert storage_number(compatible) == DUCKDB_1_STORAGE
+    assert storage_number(default) > DUCKDB_1_STORAGE
+    # the setting is read when a file is created: the file keeps its format after
+    monkeypatch.delenv(warehouse.STORAGE_VAR)
+    load([SEEDS[1]], str(compatible), jobs=1)
+    assert storage_number(compatible) == DUCKDB_1_STORAGE
+
+
+def test_an_unknown_storage_version_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv(warehouse.STORAGE_VAR, "v9")
+    result = run("load", str(SEEDS[0]), "--db", str(tmp_path / "w.duckdb"))
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert "'v9' is not a known DuckDB version" in line
