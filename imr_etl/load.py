@@ -78,6 +78,10 @@ STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 TASK_SIZE = 16  # letters per task sent to a worker
 IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
 MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
+# A fault-injection point for the crash tests (tests/test_crash.py): seconds a
+# load waits inside each batch's transaction, its rows written, before the
+# commit, so a test can kill it there without racing the clock.  Unset: none.
+PAUSE_BEFORE_COMMIT_VAR = "IMR_ETL_TEST_PAUSE_BEFORE_COMMIT"
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # DuckDB's memory during a load: left alone it caches every block it writes
 # (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
@@ -604,6 +608,7 @@ class Loader:
         self.batch_size = batch_size
         self.on_quarantine = on_quarantine or (lambda q: None)
         self.progress = progress or (lambda s: None)
+        self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
             self.any_quarantined = bool(conn.exec_driver_sql(
                 "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
@@ -787,6 +792,8 @@ class Loader:
         self._record_files([l.file for l in letters])
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])
+        if self.pause_before_commit:
+            time.sleep(self.pause_before_commit)
         return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
                 sum(l.decisions for l in write), sum(l.unclassified for l in write))
 

@@ -92,6 +92,10 @@ LETTERS = 300
 def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus, clean, tmp_path):
     db = str(tmp_path / "w.duckdb")
     env = dict(os.environ, TMPDIR=str(tmp_path))  # the killed run's CSV folder lands here
+    if when == "mid-transaction":
+        # the load waits before its commit (a fault-injection point), so the kill
+        # lands inside the transaction however slowly this test polls
+        env[load_module.PAUSE_BEFORE_COMMIT_VAR] = "60"
     condition = None if isinstance(KILL_AT[when], float) else KILL_AT[when](db, tmp_path)
     finished = load_killed(corpus, db, condition, 30 if condition else KILL_AT[when], env)
     if condition:
