@@ -253,7 +253,11 @@ def test_data_written_at_the_first_revision_survives_upgrade_and_downgrade(lette
     with warehouse.open_engine(db) as engine:
         warehouse.migrate(engine)
         assert warehouse.current_revision(engine) == warehouse.head_revision()
-    assert snapshot(db) == expected and query(db, f"SELECT {', '.join(RUN_LOG_0001)} FROM etl_load_run") == runs
+    # a partial authorization's wording was never kept before revision 0005: unknown (NULL) after the upgrade
+    unknown = ("partial_authorization", "original_request", "original_quantity", "authorized", "authorized_quantity")
+    assert snapshot(db, ignore=unknown) == snapshot(source, ignore=unknown)
+    assert query(db, "SELECT count(*) FROM fact_decision WHERE partial_authorization IS NOT NULL") == [(0,)]
+    assert query(db, f"SELECT {', '.join(RUN_LOG_0001)} FROM etl_load_run") == runs
     assert query(db, "SELECT count(*) FROM etl_load_run WHERE decisions_unclassified IS NULL "
                      "AND vocabulary_sha256 IS NULL") == [(len(runs),)]
     assert query(db, "SELECT source_path, sha256 FROM etl_source_file ORDER BY 1") == \
