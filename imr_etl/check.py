@@ -138,6 +138,10 @@ CHECKS = (
     Check("decision_shared_guidelines", "each decision's shared_guidelines is the number of canonical documents "
           "both parties cite for it",
           _differs("SELECT decision_key, shared_guidelines FROM fact_decision", aggregates.shared_guidelines())),
+    Check("body_region_has_its_source", "a decision's body_region_source is service or guideline when it "
+          "names a region, and NULL when it names none",
+          "SELECT decision_key FROM fact_decision WHERE (body_region_key IS NULL) <> (body_region_source IS NULL) "
+          "OR body_region_source NOT IN ('service', 'guideline')"),
     Check("partial_authorization_parts", "a partial authorization has its original request and what was "
           "authorized; any other decision has neither",
           "SELECT decision_key FROM fact_decision WHERE partial_authorization "

@@ -268,6 +268,48 @@ def body_region(text: str) -> str | None:
     return found.pop() if found else None
 
 
+@cache
+def _regional() -> frozenset[tuple[str, str]]:
+    return frozenset((row["category"], row["subcategory"]) for row in vocabulary.rows("taxonomy.csv")
+                     if row["region_from_guideline"] == "yes")
+
+
+def treats_a_region(category: str, subcategory: str) -> bool:
+    """Is a treatment of this subcategory given to a body region, so that the
+    guideline chapter it is judged by names that region?  (A drug, a lab test
+    or a consultation is judged by a chapter without being given to its
+    region: ``region_from_guideline`` in vocab/taxonomy.csv.)"""
+    return (category, subcategory) in _regional()
+
+
+@cache
+def _general_topics() -> re.Pattern:
+    return re.compile("|".join(row["pattern"] for row in vocabulary.rows("general_topics.csv")), re.I)
+
+
+def general_topic(text: str | None) -> bool:
+    """Does a cited topic apply to any region of its chapter ("Preoperative
+    lab testing" in the Low Back chapter is for any operation)?"""
+    return bool(text) and bool(_general_topics().search(text))
+
+
+def cited_region(citations: list[dict]) -> str | None:
+    """The one region the chapters of the cited guidelines agree on.  A
+    chapter that spans regions ("Low Back - Lumbar & Thoracic") says nothing
+    here, nor does a topic for any region ("Preoperative lab testing")."""
+    citations = [c for c in citations if not general_topic(c["topic"])]
+    regions = {body_region(_chapter(c["document"])) for c in citations}
+    regions |= {body_region(_chapter(c["topic"])) for c in citations if c["source"] == "ODG"}
+    regions -= {None, "multiple"}
+    return regions.pop() if len(regions) == 1 else None
+
+
+def _chapter(text: str | None) -> str:
+    """'Low Back - Lumbar & Thoracic (Acute & Chronic), Chiropractic' → 'Low Back':
+    an ODG chapter is named first; what follows narrows it."""
+    return re.split(r" - |,|;", text or "", maxsplit=1)[0]
+
+
 def names_region(text: str) -> bool:
     """Is ``text`` just the name of a body part ('shoulder', 'upper extremity')?"""
     text = text.strip()

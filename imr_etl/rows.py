@@ -341,7 +341,8 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
             dwc_category=item["dwc_category"], dwc_subcategory=item.get("dwc_subcategory"),
             drug_key=drug_key, drug_brand=drug.get("brand"), drug_strength=drug.get("strength"),
             drug_dose_form=drug.get("dose_form"), **partial_authorization(item),
-            shared_guidelines=shared_guidelines(item["citations"])))
+            shared_guidelines=shared_guidelines(item["citations"]),
+            body_region_source=item.get("body_region_source")))
 
     diagnoses = []
     for position, diagnosis in enumerate(record.get("diagnoses") or [], 1):

@@ -326,6 +326,10 @@ fact_decision = Table(
     Column("authorized_quantity", Double, doc="its quantity (NULL: none stated)"),
     Column("shared_guidelines", SmallInteger,
            doc="canonical guideline documents both parties cite for the decision (v_citer_agreement)"),
+    # Revision 0006.
+    Column("body_region_source", String,
+           doc="where body_region_key comes from: service (the service names it), guideline (the cited "
+               "guidelines' chapters agree on it) or NULL (no region)"),
     info={"grain": "one disputed item of one letter",
           "description": "Each decision: Upheld (the denial stands) or Overturned (the treatment is necessary)."},
 )

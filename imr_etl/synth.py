@@ -223,6 +223,7 @@ class Item:
     quantity: int | None
     unit: str | None
     region: str | None
+    region_source: str | None  # "service", "guideline" or None
     dwc: tuple[str, str | None]
     drug: dict | None
     claims: str
@@ -436,12 +437,16 @@ class Composer:
         for cited in reviewer:
             cited["cited_by"] = "reviewer"
         citations = claims + reviewer
-        if region is None:
+        source = "service" if region else None
+        # a service that names no region takes the one its guidelines' chapters
+        # agree on, if it is a treatment given to a region (docs/record.md)
+        if region is None and (tpl.category, tpl.subcategory) in _regional():
             region = _implied_region(citations)
+            source = "guideline" if region else None
         for cited in citations:
             cited.pop("_implies", None)
         return Item(service, heading, decision, tpl.category, tpl.subcategory, quantity, unit,
-                    region, dwc, _drug(tpl, suffix), claims_text, reviewer_text, citations,
+                    region, source, dwc, _drug(tpl, suffix), claims_text, reviewer_text, citations,
                     self.rationale(service, decision, sex_word))
 
     def partial(self, body: str, form: tuple[str, str], original: int,
@@ -672,6 +677,13 @@ def _cite(source: str, guide: Guide, topic: str | None, pages: str | None,
         cited["guideline_id"] = gid
     cited["_implies"] = {guide.implies}
     return cited
+
+
+@cache
+def _regional() -> frozenset[tuple[str, str]]:
+    """Subcategories given to a body region (``region_from_guideline``)."""
+    return frozenset((r["category"], r["subcategory"]) for r in vocabulary.rows("taxonomy.csv")
+                     if r["region_from_guideline"] == "yes")
 
 
 def _implied_region(citations: list[dict]) -> str | None:
@@ -1091,7 +1103,7 @@ def _item_truth(ordinal: int, item: Item) -> dict:
     return {"ordinal": ordinal, "service": item.service, "decision": item.decision,
             "treatment_category": item.category, "treatment_subcategory": item.subcategory,
             "quantity": item.quantity, "quantity_unit": item.unit, "body_region": item.region,
-            "dwc_category": item.dwc[0], "dwc_subcategory": item.dwc[1], "drug": item.drug,
+            "body_region_source": item.region_source, "dwc_category": item.dwc[0], "dwc_subcategory": item.dwc[1], "drug": item.drug,
             "citations": item.citations}
 
 

@@ -223,8 +223,10 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
     topics = " ".join(c["topic"] or "" for c in item["citations"] if c["cited_by"] == "reviewer")
     category, subcategory = classify.treatment(service, topics)
     quantity, unit = classify.quantity(service)
-    region = classify.body_region(service) or _cited_region(item["citations"])
-    dwc_category, dwc_subcategory = dwc.classify(service, category, subcategory, classify.body_region(service))
+    named = classify.body_region(service)
+    cited = (classify.cited_region(item["citations"])
+             if named is None and classify.treats_a_region(category, subcategory) else None)
+    dwc_category, dwc_subcategory = dwc.classify(service, category, subcategory, named)
     drug = drugs.drug(service) if dwc_category == "Pharmaceuticals" else None
     return {
         "ordinal": ordinal,
@@ -234,7 +236,8 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
         "treatment_subcategory": subcategory,
         "quantity": quantity,
         "quantity_unit": unit,
-        "body_region": region,
+        "body_region": named or cited,
+        "body_region_source": "service" if named else "guideline" if cited else None,
         "dwc_category": dwc_category,
         "dwc_subcategory": dwc_subcategory,
         "drug": dict(drug) if drug else None,
@@ -251,21 +254,6 @@ def _canonical(citation: dict) -> dict:
     citation["guideline_id"], citation["topic_id"] = guidelines.canonical(
         citation["source"], citation["document"], citation["topic"])
     return citation
-
-
-def _cited_region(citations: list[dict]) -> str | None:
-    """The one region the cited guidelines agree on.  A guideline chapter
-    that spans regions ("Low Back - Lumbar & Thoracic") says nothing here."""
-    regions = {classify.body_region(_chapter(c["document"])) for c in citations}
-    regions |= {classify.body_region(_chapter(c["topic"])) for c in citations if c["source"] == "ODG"}
-    regions -= {None, "multiple"}
-    return regions.pop() if len(regions) == 1 else None
-
-
-def _chapter(text: str | None) -> str:
-    """'Low Back - Lumbar & Thoracic (Acute & Chronic), Chiropractic' → 'Low Back':
-    an ODG chapter is named first; what follows narrows it."""
-    return re.split(r" - |,|;", text or "", maxsplit=1)[0]
 
 
 def _iso(value: date | None) -> str | None:

@@ -46,6 +46,7 @@
 --   partial_authorization            the claims administrator authorized part of the request, IMR decided the rest (NULL: not known, written before revision 0005)
 --   original_quantity                a partial authorization's original quantity (NULL: none)
 --   authorized_quantity              the quantity the claims administrator authorized (NULL: none)
+--   body_region_source               service (the service names the region), guideline (the cited chapters agree on it) or NULL
 -- The citation counts and sources are fact_decision's own columns, kept by the
 -- load (revision 0003): the view reads no citation.  The DWC classification and
 -- the drug's brand, strength and form are fact_decision's too (revision 0004).
@@ -94,7 +95,8 @@ SELECT d.decision_key,
        d.end_line,
        d.partial_authorization,
        d.original_quantity,
-       d.authorized_quantity
+       d.authorized_quantity,
+       d.body_region_source
 FROM fact_decision AS d
 JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key

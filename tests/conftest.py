@@ -50,7 +50,7 @@ HEADER_KEYS = ("case_number", "date_assigned", "injury_date", "decision_date", "
 REVIEWER_KEYS = ("specialties", "subspecialties", "board_certified", "licensure_states")
 PATIENT_KEYS = ("age", "sex", "injury_date")
 ITEM_KEYS = ("ordinal", "service", "decision", "treatment_category", "treatment_subcategory",
-             "quantity", "quantity_unit", "body_region")
+             "quantity", "quantity_unit", "body_region", "body_region_source")
 CITATION_KEYS = ("cited_by", "source", "document", "topic", "pages", "section")
 
 

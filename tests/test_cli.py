@@ -11,7 +11,7 @@ from imr_etl.cli import main
 
 KEYS = {"source_path", "sha256", "format", "header", "reviewer", "patient", "diagnoses", "outcome", "items"}
 ITEM_KEYS = {"ordinal", "service", "decision", "treatment_category", "treatment_subcategory",
-             "quantity", "quantity_unit", "body_region", "dwc_category", "dwc_subcategory", "drug",
+             "quantity", "quantity_unit", "body_region", "body_region_source", "dwc_category", "dwc_subcategory", "drug",
              "partial_authorization", "citations", "rationale", "span"}
 CITATION_KEYS = {"cited_by", "source", "document", "topic", "pages", "section", "guideline_id", "topic_id"}
 

@@ -95,7 +95,8 @@ SELECT d.decision_key,
        d.end_line,
        d.partial_authorization,
        d.original_quantity,
-       d.authorized_quantity
+       d.authorized_quantity,
+       d.body_region_source
 FROM fact_decision AS d
 JOIN dim_letter AS l ON l.letter_key = d.letter_key
 JOIN dim_service AS s ON s.service_key = d.service_key
