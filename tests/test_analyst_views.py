@@ -261,3 +261,24 @@ def test_the_dwc_roll_up_sums_its_subcategories_and_shares_the_caseload(samples)
     # the hand-read fixture agrees on the largest category (Diagnostic Testing in the samples)
     hand = Counter(row["dwc_category"] for row in hand_read())
     assert max(rows, key=lambda r: r[1])[0] == hand.most_common(1)[0][0]
+
+
+def test_every_date_key_is_the_letters_own_date(samples):
+    """fact_decision's date keys (what `export --tables` users join to dim_date)
+    against the header dates read off each letter's text; the injury date's
+    key against the letter's injury date (the summary's, else the header's)."""
+    def key(day):
+        return day.year * 10000 + day.month * 100 + day.day if day else None
+
+    expected = {path.stem: h for path, h in LETTERS.items() if path in REAL}
+    got = query(samples, "SELECT l.case_number, d.decision_date_key, d.ur_denial_date_key, d.injury_date_key,"
+                         " l.injury_date FROM fact_decision AS d JOIN dim_letter AS l ON l.letter_key = d.letter_key"
+                         " WHERE l.case_number IS NOT NULL")
+    assert {row[0] for row in got} == set(expected)
+    for case, decision_key, denial_key, injury_key, injury in got:
+        assert (decision_key, denial_key) == (key(expected[case]["decision"]), key(expected[case]["denial"])), case
+        assert injury_key == key(injury), case
+    # every key names its day in dim_date
+    assert query(samples, "SELECT count(*) FROM fact_decision AS d JOIN dim_date AS t ON t.date_key = d.decision_date_key"
+                          " WHERE t.date <> (SELECT l.decision_date FROM dim_letter AS l WHERE l.letter_key = d.letter_key)"
+                 ) == [(0,)]
