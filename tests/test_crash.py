@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
+from conftest import REAL, SEEDS, missing
 from imr_etl import check, load as load_module, warehouse
 from imr_etl.load import load
 from test_load import query, snapshot
@@ -163,11 +163,11 @@ def tmpfs(tmp_path):
     mount_point = tmp_path / "fs"
     mount_point.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
+        missing("mounting a tmpfs needs root")
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
                           capture_output=True)
     if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+        missing(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
     try:
         yield mount_point
     finally:
