@@ -60,7 +60,7 @@ _TOPICAL = re.compile(r"\b(?:cream|ointment|gel|lotion|compound(?:ed)?|transderm
 _PERCENT = re.compile(r"\d%")
 # Words that frame a service without saying what it is: "Associated
 # surgical service: Cold therapy unit" is a cold therapy unit.
-_FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\s+request)?)\s*:?\s*", re.I)
+FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\s+request)?)\s*:?\s*", re.I)
 # Categories a drug name does not override: "Toradol injection" is an injection.
 _OVER_DRUGS = {"injections", "surgery", "diagnostic_tests"}
 # Surgery's subcategory is the body region it is done on.
@@ -112,7 +112,7 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
     subcategory ("Cervical injection") takes one from ``context`` (the topics
     of the guidelines cited for it) when that names one of the same category.
     """
-    service = _FRAME.sub("", service)
+    service = FRAME.sub("", service)
     found = _match(service)
     drug = _drug(service) if found is None or found[0] not in _OVER_DRUGS else None
     if drug:
@@ -217,7 +217,7 @@ def _number(value: float) -> int | float:
 @lru_cache(maxsize=8192)
 def quantity(service: str) -> tuple[int | float | None, str | None]:
     """The amount a service asks for, with its unit (docs/record.md, Quantities)."""
-    text = _STRENGTH.sub(" ", _DOSING.sub(" ", _digits(_FRAME.sub("", service))))
+    text = _STRENGTH.sub(" ", _DOSING.sub(" ", _digits(FRAME.sub("", service))))
     for kind, pattern in _rules(_plain(text)):
         match = pattern.search(text)
         if not match:

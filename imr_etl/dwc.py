@@ -17,11 +17,11 @@ import re
 from functools import cache, lru_cache
 
 from imr_etl import drugs, vocabulary
+from imr_etl.classify import FRAME
 
 UNCLASSIFIED = "Unclassified"
 # Regions whose imaging the DWC files as peripheral (vocab/regions.csv groups).
 _LIMB_GROUPS = {"upper_extremity", "lower_extremity"}
-_FRAME = re.compile(r"^\s*(?:associated\s+surgical\s+services?|retrospective(?:\s+request)?)\s*:?\s*", re.I)
 
 
 @cache
@@ -52,7 +52,7 @@ def classify(service: str, category: str, subcategory: str,
              region: str | None) -> tuple[str, str | None]:
     """(dwc_category, dwc_subcategory) of an item from its service text, our
     (category, subcategory) and the body region the service names."""
-    text = _FRAME.sub("", service)
+    text = FRAME.sub("", service)
     dwc_category, dwc_subcategory, limb = _pattern(text, category) or _mapping().get(
         (category, subcategory), (UNCLASSIFIED, None, None))
     if category == "pharmaceuticals" and subcategory == "topical_analgesics" and _compounded(text):
