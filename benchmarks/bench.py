@@ -17,6 +17,15 @@ median of several runs.  Sizes and repetitions come from the environment:
                               also cold-load and re-run the BENCH_COLD corpus into a fresh
                               database there, against DuckDB's figures (unset: skip)
     BENCH_PDF_RUNS=5          runs of the PDF measurement (the 105 real PDFs; 0: skip)
+    BENCH_PDF_REDERIVE=20000  PDFs (written from the corpus's first letters) to cold-load, then
+                              re-derive after a vocabulary change (0: skip)
+
+Re-derivation (issue 13): a copy of imr-etl whose drug vocabulary names a
+class otherwise ("Muscle Relaxant" → "Skeletal Muscle Relaxant"), and on whose
+path PDFium cannot be imported, loads a copy of the warehouse its letters were
+loaded into: every letter is parsed again, those whose rows change are
+rewritten, and a PDF's text comes from etl_pdf_text (a PDF it had to extract
+would be quarantined).
 
 Corpora and the big warehouse are cached under benchmarks/.cache (delete it to
 start afresh).  The big warehouse is built from a cold load of the
@@ -51,11 +60,12 @@ SEED, NEW_SEED = 1, 2
 
 PRESETS = {
     "full": dict(COLD=20_000, LARGE=100_000, WAREHOUSE=1_000_000, NEW=600, RUNS=3, LARGE_RUNS=3, PARSE=2000,
-                 PDF_RUNS=5),
+                 PDF_RUNS=5, PDF_REDERIVE=20_000),
     "quick": dict(COLD=2_000, LARGE=5_000, WAREHOUSE=50_000, NEW=600, RUNS=2, LARGE_RUNS=1, PARSE=500,
-                  PDF_RUNS=3),
+                  PDF_RUNS=3, PDF_REDERIVE=1_000),
 }
-SUMMARY = re.compile(r": (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) quarantined")
+SUMMARY = re.compile(r": (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) re-derived, (\d+) unchanged, "
+                     r"(\d+) quarantined")
 
 
 def settings() -> dict:
@@ -134,21 +144,22 @@ class PeakMemory:
 
 # -------------------------------------------------------------------- runs
 
-def run_load(paths: list[Path], db: Path, jobs: str | None) -> dict:
+def run_load(paths: list[Path], db: Path, jobs: str | None, env: dict | None = None) -> dict:
     """One `imr-etl load --quiet` in a subprocess: seconds, counts, peak memory."""
     command = [IMR_ETL, "load", *map(str, paths), "--db", str(db), "--quiet"]
     if jobs:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               env=env)
     memory = PeakMemory(process.pid)
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
     memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}{stdout}")
-    seen, new, updated, unchanged, quarantined = map(int, SUMMARY.search(stdout).groups())
-    return dict(seconds=seconds, seen=seen, new=new, updated=updated, unchanged=unchanged,
+    seen, new, updated, rederived, unchanged, quarantined = map(int, SUMMARY.search(stdout).groups())
+    return dict(seconds=seconds, seen=seen, new=new, updated=updated, rederived=rederived, unchanged=unchanged,
                 quarantined=quarantined, rate=seen / seconds, rss=memory.rss, pss=memory.pss,
                 processes=memory.processes,
                 # the largest single process of any child so far (Linux: KiB)
@@ -287,6 +298,57 @@ def nightly(big: Path, new: Path, runs: int, jobs: str | None) -> list[dict]:
         out.append(result)
         db.unlink(missing_ok=True)
     return out
+
+
+def new_release() -> dict[str, str]:
+    """The environment that runs a copy of imr-etl with one vocabulary change
+    and no PDFium (see the module's doc)."""
+    root = CACHE / "release"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(ROOT / "imr_etl", root / "imr_etl", ignore=shutil.ignore_patterns("samples", "__pycache__"))
+    drugs = root / "imr_etl" / "vocab" / "drugs.csv"
+    drugs.write_text(drugs.read_text(encoding="utf-8").replace(",Muscle Relaxant,", ",Skeletal Muscle Relaxant,"),
+                     encoding="utf-8")
+    (root / "pypdfium2").mkdir()
+    (root / "pypdfium2" / "__init__.py").write_text('raise ImportError("the new release must not run PDFium")\n')
+    return {**os.environ, "PYTHONPATH": str(root)}
+
+
+def rederive(paths: list[Path], loaded: Path, runs: int, jobs: str | None, label: str) -> list[dict]:
+    """Load ``paths`` by the new release into copies of ``loaded`` (a
+    warehouse the current release loaded them into)."""
+    env, out = new_release(), []
+    for attempt in range(runs):
+        db = Path(f"/tmp/imr-bench-rederive-{os.getpid()}.duckdb")
+        shutil.copy(loaded, db)
+        result = run_load(paths, db, jobs, env)
+        say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
+            f"{result['rate']:.0f}/s, {result['rederived']} re-derived, {result['quarantined']} quarantined")
+        out.append(result)
+        db.unlink(missing_ok=True)
+    return out
+
+
+def pdf_corpus(base: Path, n: int) -> Path:
+    """PDFs of the first ``n`` letters of a corpus (fpdf2, as the tests write
+    them), cached."""
+    from fpdf import FPDF
+
+    folder = CACHE / f"pdf-{n}"
+    if folder.exists() and sum(1 for _ in folder.glob("*.pdf")) == n:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    say(f"writing {n:,} PDFs to {folder}")
+    texts = sorted(base.rglob("*.txt"))[:n]
+    for path in texts:
+        pdf = FPDF(format="letter")
+        pdf.set_font("Helvetica", size=10)
+        pdf.add_page()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            pdf.multi_cell(0, 5, line.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+        (folder / f"{path.stem}.pdf").write_bytes(bytes(pdf.output()))
+    return folder
 
 
 def views(db: Path, runs: int) -> list[tuple[str, float, float, int]]:
@@ -430,6 +492,34 @@ def main() -> None:
     rows.append((f"re-run, unchanged {config['COLD']:,}", f"{median(again, 'rate'):,.0f} letters/s "
                  f"({median(again, 'seconds'):.2f} s; {median(again, 'rate') / cold_rate:.1f} × cold)",
                  "≥ 10 × cold"))
+
+    redone = rederive(small, kept, runs, jobs, f"re-derive {config['COLD']:,}")
+    results["rederive"] = redone
+    rows.append((f"re-derive {config['COLD']:,} after a vocabulary change",
+                 f"{median(redone, 'rate'):,.0f} letters/s ({median(redone, 'rederived'):,.0f} rewritten; "
+                 f"{median(redone, 'rate') / cold_rate:.2f} × cold)", "≥ cold rate, ≥ 1,000 letters/s"))
+
+    if config["PDF_REDERIVE"]:
+        pdfs = [pdf_corpus(base, config["PDF_REDERIVE"])]
+        pdf_db = CACHE / f"pdf-{config['PDF_REDERIVE']}.duckdb"
+        pdf_cold = cold(pdfs, 1, jobs, f"PDF cold {config['PDF_REDERIVE']:,}", keep=pdf_db)
+        import duckdb
+
+        with duckdb.connect(str(pdf_db), read_only=True) as conn:
+            texts, raw, stored = conn.execute("SELECT count(*), sum(text_bytes), sum(octet_length(text_zlib)) "
+                                              "FROM etl_pdf_text").fetchone()
+        pdf_redone = rederive(pdfs, pdf_db, runs, jobs, f"PDF re-derive {config['PDF_REDERIVE']:,}")
+        results["pdf_rederive"] = {"cold": pdf_cold, "rederive": pdf_redone,
+                                   "kept_texts": texts, "text_bytes": raw, "stored_bytes": stored}
+        rows.append((f"PDF cold load, {config['PDF_REDERIVE']:,}", f"{median(pdf_cold, 'rate'):,.0f} letters/s",
+                     "—"))
+        rows.append((f"PDF re-derive {config['PDF_REDERIVE']:,} after a vocabulary change",
+                     f"{median(pdf_redone, 'rate'):,.0f} letters/s ({median(pdf_redone, 'quarantined'):.0f} "
+                     f"quarantined: PDFium not called; {median(pdf_redone, 'rate') / cold_rate:.2f} × text cold)",
+                     "≥ text cold rate"))
+        rows.append(("kept PDF text per letter", f"{stored / texts:,.0f} bytes zlib ({raw / texts:,.0f} of text, "
+                     f"{raw / stored:.1f}×)", "—"))
+        pdf_db.unlink(missing_ok=True)
 
     if config["PG"]:
         pg_cold, pg_again = postgres(small, config["PG"], runs, jobs)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from imr_etl import aggregates, dialect
+from imr_etl import aggregates, dialect, lineage
 
 
 @dataclass(frozen=True)
@@ -170,10 +170,25 @@ CHECKS = (
 )
 
 
+def lineage_check() -> Check:
+    """Letters derived by another parser than this release's: an upgrade
+    whose letters the next load has not re-derived yet (or whose files it no
+    longer finds)."""
+    return Check("letter_derived_by_this_parser",
+                 "every letter was derived by this release's parser (load its files again to re-derive it)",
+                 "SELECT letter_id FROM dim_letter WHERE parser_fingerprint IS NULL "
+                 f"OR parser_fingerprint <> '{lineage.fingerprint()}'")
+
+
+def checks() -> tuple[Check, ...]:
+    """Every check, the lineage one with the running parser's fingerprint."""
+    return (*CHECKS, lineage_check())
+
+
 def run(conn: Connection, examples: int = 3) -> list[Result]:
     """Run every check; each result has the count of violations and a few examples."""
     results = []
-    for check in CHECKS:
+    for check in checks():
         rows = dialect.run(conn, f"SELECT * FROM ({check.sql}) AS violations").fetchall()
         results.append(Result(check, len(rows), tuple(str(row[0]) for row in rows[:examples])))
     return results

@@ -115,11 +115,11 @@ def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
       imr-etl migrate
       imr-etl migrate --db /srv/imr/imr.duckdb
     """
-    from imr_etl import warehouse
+    from imr_etl import generations, warehouse
 
     try:
         url = warehouse.resolve_url(db)
-        with warehouse.lock(url), warehouse.open_engine(url) as engine:
+        with generations.open_writer(url) as engine:
             if downgrade:
                 warehouse.downgrade(engine, downgrade)
             else:
@@ -140,7 +140,8 @@ def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
               help=f"Exit with status {EXIT_QUARANTINED} when any letter was quarantined (for cron alerting).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
 @click.option("--force", is_flag=True,
-              help="Re-parse and rewrite every letter, even unchanged ones (after upgrading imr-etl).")
+              help="Re-read, re-extract and rewrite every letter, even unchanged ones (not needed after an "
+                   "upgrade: a load re-derives the letters a new release parses otherwise).")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
               help=f"If another load is writing the warehouse, wait up to SECONDS for it "
                    f"[default: 0: exit at once with status {EXIT_BUSY}].")

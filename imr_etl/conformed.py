@@ -18,37 +18,23 @@ changed; a spelling that moved to another document makes it recompute
 ``agg_guideline_document`` and ``fact_decision.shared_guidelines`` from the
 facts (both count by document).  A
 load calls it first whenever the code and vocabularies differ from the last
-run's (:func:`vocabulary_digest`, kept in ``etl_load_run``), so old rows and
+run's (the parser's fingerprint, :func:`imr_etl.lineage.fingerprint`, kept in
+``etl_load_run.vocabulary_sha256``), so old rows and
 the rows its workers map with the new vocabularies agree.  A fact's own
 mapping (a decision's DWC category and drug, a diagnosis's condition) is
-made when its letter is parsed: ``imr-etl load --force`` re-maps those.
+made when its letter is parsed: the same load re-derives the letters of
+another fingerprint (:mod:`imr_etl.lineage`), which re-maps those.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import Connection
 
 from imr_etl import aggregates, classify, dialect, guidelines, rows, schema
 
-PACKAGE = Path(__file__).parent
-
-
-@cache
-def vocabulary_digest() -> str:
-    """sha256 of imr-etl's modules and vocabularies: what maps a spelling.
-    (Any change of code counts: a remap that finds nothing to do costs a
-    read of the small dimensions, once per release.)"""
-    digest = hashlib.sha256()
-    for path in sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("vocab/*.csv")]):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def last_digest(conn: Connection) -> str | None:
@@ -134,3 +120,32 @@ def _remap_reviewers(conn: Connection) -> tuple[int, bool]:
     conn.exec_driver_sql(f"DELETE FROM {table.name}")
     dialect.insert_rows(conn, table, wanted)
     return len(changed), True
+
+
+# What a dimension row is kept for: the rows that point at it.  A clean load
+# writes a dimension row only for a letter that names it; a letter rewritten
+# (a new version of its file, or re-derived by a new parser) may name it no
+# more.  (dim_body_region holds the whole vocabulary: always kept.)
+_LETTER_DATES = " UNION ".join(
+    f"SELECT {column} AS day FROM dim_letter" for column in
+    ("date_assigned", "decision_date", "ur_denial_date", "application_received", "header_injury_date", "injury_date"))
+_ORPHANS = (
+    ("dim_service", "service_key NOT IN (SELECT service_key FROM fact_decision)"),
+    ("dim_drug", "drug_key NOT IN (SELECT drug_key FROM fact_decision WHERE drug_key IS NOT NULL)"),
+    ("dim_guideline", "guideline_key NOT IN (SELECT guideline_key FROM fact_citation)"),
+    ("dim_condition", "condition_key NOT IN (SELECT condition_key FROM fact_diagnosis)"),
+    ("bridge_reviewer_specialty", "reviewer_key NOT IN (SELECT reviewer_key FROM dim_letter)"),
+    ("dim_reviewer", "reviewer_key NOT IN (SELECT reviewer_key FROM dim_letter)"),
+    ("dim_date", f"date NOT IN (SELECT day FROM ({_LETTER_DATES}) AS named WHERE day IS NOT NULL)"),
+    ("dim_guideline_document", "guideline_id NOT IN (SELECT guideline_id FROM dim_guideline)"),
+)
+
+
+def prune(conn: Connection) -> int:
+    """Delete the dimension rows no letter names any more (in the caller's
+    transaction), so the warehouse holds what a clean load of its letters
+    holds; the number of rows deleted."""
+    deleted = 0
+    for table, orphan in _ORPHANS:
+        deleted += conn.exec_driver_sql(f"DELETE FROM {table} WHERE {orphan}").rowcount or 0
+    return deleted

@@ -46,6 +46,7 @@ import hashlib
 import io
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -61,11 +62,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, aggregates, conformed, dialect, rows, schema, warehouse
+from imr_etl import __version__, aggregates, conformed, dialect, generations, lineage, rows, schema, warehouse
 from imr_etl.letters import FORMATS, LetterParseError, file_format, letter_text, parse_bytes, parse_text
 from imr_etl.normalize import decode
 
@@ -165,12 +166,15 @@ class Parsed:
     guideline_share: list[tuple]  # the letter's agg_guideline_document rows
     documents: list[tuple]  # dim_guideline_document rows of the documents it cites
     unclassified: int  # its decisions the DWC's taxonomy leaves 'Unclassified'
+    record_sha256: str  # lineage.record_digest of its rows
+    pdf_text: bytes | None = None  # a PDF's text as just extracted, compressed, for etl_pdf_text
 
     @classmethod
-    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes) -> Parsed:
+    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: bytes | None = None) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
                    {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
-                   letter.guideline_share, letter.documents, letter.unclassified)
+                   letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
+                   pdf_text)
 
 
 Outcome = Unchanged | Parsed | Quarantined
@@ -183,6 +187,7 @@ class Summary:
     seen: int = 0
     new: int = 0
     updated: int = 0
+    rederived: int = 0  # unchanged files whose letters the running parser derives other rows for
     unchanged: int = 0
     quarantined: int = 0
     decisions: int = 0
@@ -194,12 +199,12 @@ class Summary:
 
     @property
     def done(self) -> int:
-        """Letters settled so far: new, updated, unchanged or quarantined."""
-        return self.new + self.updated + self.unchanged + self.quarantined
+        """Letters settled so far: new, updated, re-derived, unchanged or quarantined."""
+        return self.new + self.updated + self.rederived + self.unchanged + self.quarantined
 
     def line(self) -> str:
         return (f"{self.db}: {self.seen} letters seen, {self.new} new, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {self.quarantined} quarantined; "
+                f"{self.rederived} re-derived, {self.unchanged} unchanged, {self.quarantined} quarantined; "
                 f"{self.decisions} decisions written, {self.unclassified} Unclassified; {self.seconds:.1f} s")
 
 
@@ -365,27 +370,35 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime) -> rows.LetterRows | Quarantined:
+def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
+            text: bytes | None = None) -> rows.LetterRows | Quarantined:
     """Parse one letter's bytes into its rows, or say why it cannot be loaded.
 
     Pure (no database): safe to run in a worker process.  A PDF's text is
-    extracted here, within the letter's time budget; a PDF without text (a
-    scan, a password, a broken file) is quarantined at the read stage.
+    extracted here, within the letter's time budget, unless ``text`` gives it
+    (as kept by an earlier load: ``etl_pdf_text``); a PDF without text (a
+    scan, a password, a broken file) is quarantined at the read stage.  The
+    rows of a PDF just extracted carry its text, for the writer to keep.
     """
     sha = hashlib.sha256(data).hexdigest()
     format = file_format(path)
-    text: bytes | None = None  # what the quarantine shows as the text: the file's, or a PDF's extraction
+    kept = text
     try:
         with time_budget(PARSE_SECONDS):
-            try:
-                extracted = letter_text(data, path, format)
-            except LetterParseError as error:
-                return Quarantined(path, sha, "read" if format == "pdf" else "parse", error.reason, data,
-                                   text=text)
-            if format == "pdf":
-                text = extracted
+            if text is None:
+                try:
+                    extracted = letter_text(data, path, format)
+                except LetterParseError as error:
+                    return Quarantined(path, sha, "read" if format == "pdf" else "parse", error.reason, data)
+                # what the quarantine shows as the text: the file's, or a PDF's extraction
+                text = extracted if format == "pdf" else None
+            else:
+                extracted = text
             record = parse_text(extracted, data, path, format)
-        return rows.letter_rows(record, run_id, loaded_at)
+        letter = rows.letter_rows(record, run_id, loaded_at)
+        if format == "pdf" and kept is None:
+            letter.text = extracted
+        return letter
     except ParseTimeout:
         return Quarantined(path, sha, "parse", f"took over {PARSE_SECONDS:g} s to parse: not a letter "
                            "as the grammar knows it", data, text=text)
@@ -409,22 +422,35 @@ def read(path: str) -> tuple[bytes, FileState]:
                            hashlib.sha256(data).hexdigest())
 
 
-def process(task: Sequence[tuple[str, str | None]], run_id: int, loaded_at: datetime,
-            force: bool = False) -> list[Outcome]:
-    """Read, hash and parse a task's files — ``(path, sha256 when last
-    loaded)`` pairs — in a worker or in-process.  No database."""
+class Task(NamedTuple):
+    """A file to read, with what the warehouse knows of it."""
+
+    path: str
+    last_sha: str | None = None  # sha256 of its bytes when last read (None: never read)
+    fresh: bool = False  # last read by the running parser: the same bytes again need no parse
+    pdf_text: bytes | None = None  # a PDF's text kept for last_sha (etl_pdf_text), compressed
+
+
+def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool = False) -> list[Outcome]:
+    """Read, hash and parse a task's files in a worker or in-process.  No
+    database."""
     out: list[Outcome] = []
-    for path, last_sha in task:
+    for path, last_sha, fresh, pdf_text in task:
         try:
             data, state = read(path)
         except OSError as error:
             out.append(_unreadable(path, error))
             continue
-        if state.sha256 == last_sha and not force:
+        if state.sha256 == last_sha and fresh and not force:
             out.append(Unchanged(state))
             continue
-        result = prepare(path, data, run_id, loaded_at)
-        out.append(result if isinstance(result, Quarantined) else Parsed.of(state, result, data))
+        kept = lineage.decompress(pdf_text) if pdf_text is not None and state.sha256 == last_sha else None
+        result = prepare(path, data, run_id, loaded_at, kept)
+        if isinstance(result, Quarantined):
+            out.append(result)
+        else:
+            extracted = lineage.compress(result.text) if result.text is not None else None
+            out.append(Parsed.of(state, result, data, extracted))
     return out
 
 
@@ -448,6 +474,18 @@ def _context() -> multiprocessing.context.BaseContext:
     no DuckDB threads are forked, and each worker starts ready."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["imr_etl._preload"])
+    # The fork server is `python -c …`, which (before Python 3.13 passes it our
+    # sys.path) puts the working directory first on its path: run from a
+    # checkout of another imr-etl, the workers would parse with that one's code.
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
     return context
 
 
@@ -464,13 +502,13 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def parse_stream(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, *, jobs: int,
+def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
                  force: bool = False, work: Callable[..., list[Outcome]] = process) -> Iterator[list[Outcome]]:
     """Each task's outcomes, in task order: in ``jobs`` worker processes, at
     most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
     ``jobs`` is 1 or there is too little to parse to be worth the workers.
     ``work`` is what a worker does with a task (tests replace it)."""
-    head: list[list[tuple[str, str | None]]] = []
+    head: list[list[Task]] = []
     if jobs > 1 and not _workers_can_start():
         log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
                     getattr(sys.modules["__main__"], "__file__", None))
@@ -501,7 +539,7 @@ def parse_stream(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, *, 
             yield _isolated(task, run_id, force, work)
 
 
-def _in_pool(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, jobs: int, force: bool,
+def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
              work: Callable[..., list[Outcome]]):
     """Yield tasks' outcomes from one pool of workers; return the tasks not
     done when a worker died (empty when all went well)."""
@@ -530,7 +568,7 @@ def _in_pool(tasks: Iterator[list[tuple[str, str | None]]], run_id: int, jobs: i
     return []
 
 
-def _isolated(task: list[tuple[str, str | None]], run_id: int, force: bool,
+def _isolated(task: list[Task], run_id: int, force: bool,
               work: Callable[..., list[Outcome]]) -> list[Outcome]:
     out: list[Outcome] = []
     for item in task:
@@ -582,7 +620,8 @@ def _unique_runs(letters: list[Parsed]) -> Iterator[list[Parsed]]:
         yield run
 
 
-_UPSERT_FILES = ("ON CONFLICT (source_path) DO UPDATE SET size_bytes = excluded.size_bytes, "
+_UPSERT_FILES = ("ON CONFLICT (source_path) DO UPDATE SET parser_fingerprint = excluded.parser_fingerprint, "
+                 "size_bytes = excluded.size_bytes, "
                  "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, run_id = excluded.run_id")
 _UPSERT_DOCUMENTS = "ON CONFLICT (guideline_id) DO UPDATE SET " + ", ".join(
     f"{c.name} = excluded.{c.name}" for c in schema.dim_guideline_document.columns if not c.primary_key)
@@ -609,6 +648,7 @@ class Loader:
         self.on_quarantine = on_quarantine or (lambda q: None)
         self.progress = progress or (lambda s: None)
         self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
+        self.fingerprint = lineage.fingerprint()
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
             self.any_quarantined = bool(conn.exec_driver_sql(
                 "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
@@ -638,10 +678,20 @@ class Loader:
                 self.load_batch(batch)
                 self.summary.pending = 0
 
+    def prune(self) -> None:
+        """After letters were rewritten: drop the dimension rows and kept PDF
+        texts no letter names any more (a clean load would not have them)."""
+        if not (self.summary.updated or self.summary.rederived):
+            return
+        with self.conn.begin():
+            conformed.prune(self.conn)
+            self.conn.exec_driver_sql("DELETE FROM etl_pdf_text WHERE sha256 NOT IN (SELECT sha256 FROM dim_letter)")
+
     # ---- stat triage
-    def _triage(self, files: Iterable[str]) -> Iterator[tuple[str, str | None]]:
-        """``(path, sha256 when last loaded)`` of each file to read; files whose
-        size and mtime are as last loaded are counted unchanged, unread."""
+    def _triage(self, files: Iterable[str]) -> Iterator[Task]:
+        """The files to read; those whose size and mtime are as last read by
+        the running parser are counted unchanged, unread.  A PDF last read by
+        another parser gets its kept text, to be re-derived without PDFium."""
         for chunk in _chunks(files, STAT_CHUNK):
             self.summary.seen += len(chunk)
             stats: list[tuple[str, int, int]] = []
@@ -656,12 +706,18 @@ class Loader:
             self._quarantine(failed)
             known = self._file_states([path for path, _, _ in stats]) if stats and not self.force else {}
             unchanged: list[str] = []
+            tasks: list[Task] = []
             for path, size, mtime_ns in stats:
                 last = known.get(path)
-                if last is not None and last[0] == size and last[1] == mtime_ns:
+                if last is None:
+                    tasks.append(Task(path))
+                    continue
+                fresh = last[3] == self.fingerprint
+                if fresh and last[0] == size and last[1] == mtime_ns:
                     unchanged.append(path)
                 else:
-                    yield path, last[2] if last is not None else None
+                    tasks.append(Task(path, last[2], fresh))
+            yield from self._with_pdf_texts(tasks)
             if unchanged:
                 self.summary.unchanged += len(unchanged)
                 if self.any_quarantined:  # the file is as loaded: older failures of it are moot
@@ -669,19 +725,32 @@ class Loader:
                         self._forget_quarantined(unchanged)
                 self.progress(self.summary)
 
-    def _file_states(self, paths: list[str]) -> dict[str, tuple[int | None, int | None, str]]:
+    def _file_states(self, paths: list[str]) -> dict[str, tuple[int | None, int | None, str, str | None]]:
+        """path → (size, mtime_ns, sha256, parser_fingerprint) as last read."""
         # The range lets DuckDB skip row groups by their min/max: files are found,
         # and so recorded, in path order, so a chunk's rows sit in a row group or
         # two whatever the table's size.
         with self.conn.begin():
             found = dialect.execute(self.conn,
-                "SELECT source_path, size_bytes, mtime_ns, sha256 FROM etl_source_file "
+                "SELECT source_path, size_bytes, mtime_ns, sha256, parser_fingerprint FROM etl_source_file "
                 f"WHERE source_path BETWEEN ? AND ? AND {_in('source_path', 'VARCHAR')}",
                 (min(paths), max(paths), paths))
-            return {path: (size, mtime, sha) for path, size, mtime, sha in found}
+            return {path: tuple(state) for path, *state in found}
+
+    def _with_pdf_texts(self, tasks: list[Task]) -> list[Task]:
+        """``tasks`` with the kept text of each PDF to be read again as it was
+        (its extraction does not change with the parser)."""
+        wanted = {t.last_sha for t in tasks if t.last_sha and file_format(t.path) == "pdf"}
+        if not wanted:
+            return tasks
+        with self.conn.begin():
+            kept = dict(dialect.execute(self.conn,
+                f"SELECT sha256, text_zlib FROM etl_pdf_text WHERE extractor = ? AND {_in('sha256', 'VARCHAR')}",
+                (lineage.extractor(), list(wanted))).fetchall())
+        return [t._replace(pdf_text=kept.get(t.last_sha)) if t.last_sha in kept else t for t in tasks]
 
     def _record_files(self, files: Sequence[FileState]) -> None:
-        lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id) for f in files)
+        lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id, self.fingerprint) for f in files)
         dialect.insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
 
     def _forget_quarantined(self, paths: Sequence[str]) -> None:
@@ -696,16 +765,17 @@ class Loader:
         parsed = [o for o in outcomes if isinstance(o, Parsed)]
         quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
 
-        # content already loaded, under this name or another, is unchanged.  A letter
-        # with a case number is found by its key when written; only one identified
-        # by its path could be in the warehouse twice, so only those are looked up.
+        # content already loaded under another name is unchanged (that name's file
+        # is the letter's).  A letter with a case number is found by its key when
+        # written; only one identified by its path could be in the warehouse
+        # twice, so only those are looked up.
         by_path = {p.file.sha256 for p in parsed if p.by_path}
-        known = set() if self.force or not by_path else self._loaded(by_path)
+        known = {} if self.force or not by_path else self._loaded(by_path)
         letters: list[Parsed] = []
         batch_shas: set[str] = set()
         for letter in parsed:
             sha = letter.file.sha256
-            if sha in known or sha in batch_shas:
+            if known.get(sha, letter.letter_key) != letter.letter_key or sha in batch_shas:
                 unchanged.append(letter.file)
             else:
                 batch_shas.add(sha)
@@ -721,11 +791,12 @@ class Loader:
             quarantined.extend(self._write(run))
         self._quarantine(quarantined)
 
-    def _loaded(self, shas: set[str]) -> set[str]:
+    def _loaded(self, shas: set[str]) -> dict[str, int]:
+        """sha256 → the key of the letter loaded with that content."""
         with self.conn.begin():
             found = dialect.execute(self.conn,
-                f"SELECT sha256 FROM dim_letter WHERE {_in('sha256', 'VARCHAR')}", (list(shas),))
-            return {sha for (sha,) in found}
+                f"SELECT sha256, letter_key FROM dim_letter WHERE {_in('sha256', 'VARCHAR')}", (list(shas),))
+            return dict(found.fetchall())
 
     # ---- letters → tables
     def _write(self, letters: list[Parsed]) -> list[Quarantined]:
@@ -745,9 +816,10 @@ class Loader:
             return self._write(letters[:half]) + self._write(letters[half:])
         for remember in committed:
             remember()
-        new, updated, unchanged, decisions, unclassified = counts
+        new, updated, rederived, unchanged, decisions, unclassified = counts
         self.summary.new += new
         self.summary.updated += updated
+        self.summary.rederived += rederived
         self.summary.unchanged += unchanged
         self.summary.decisions += decisions
         self.summary.unclassified += unclassified
@@ -758,11 +830,19 @@ class Loader:
         what to remember of the dimension rows written (their keys), once the
         transaction commits."""
         conn = self.conn
-        existing = dict(dialect.execute(conn,
-            f"SELECT letter_key, sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
-            ([l.letter_key for l in letters],)).fetchall())
-        write = [l for l in letters if self.force or existing.get(l.letter_key) != l.file.sha256]
+        existing = {key: (sha, record) for key, sha, record in dialect.execute(conn,
+            f"SELECT letter_key, sha256, record_sha256 FROM dim_letter WHERE {_in('letter_key', 'BIGINT')}",
+            ([l.letter_key for l in letters],))}
+        # rewritten: a new letter, new bytes, or the same bytes the running parser reads otherwise
+        write = [l for l in letters if self.force or existing.get(l.letter_key) != (l.file.sha256, l.record_sha256)]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
+        rederived = sum(1 for l in write if not self.force and existing.get(l.letter_key, ("",))[0] == l.file.sha256)
+        written = {id(l) for l in write}
+        same = [l.letter_key for l in letters if id(l) not in written]  # rows as they are: only the lineage is new
+        if same:
+            dialect.execute(conn, "UPDATE dim_letter SET parser_fingerprint = ? "
+                                  f"WHERE parser_fingerprint IS DISTINCT FROM ? AND {_in('letter_key', 'BIGINT')}",
+                            (self.fingerprint, self.fingerprint, same))
         if replaced:
             # their share of the aggregates goes with their rows (the facts carry no
             # declared key: deleting first is what keeps them unique)
@@ -790,12 +870,23 @@ class Loader:
         if renamed:
             aggregates.rename(conn)
         self._record_files([l.file for l in letters])
+        self._keep_pdf_texts(letters)
         if self.any_quarantined:
             self._forget_quarantined([l.file.path for l in letters])
         if self.pause_before_commit:
             time.sleep(self.pause_before_commit)
-        return (len(write) - len(replaced), len(replaced), len(letters) - len(write),
+        return (len(write) - len(replaced), len(replaced) - rederived, rederived, len(letters) - len(write),
                 sum(l.decisions for l in write), sum(l.unclassified for l in write))
+
+    def _keep_pdf_texts(self, letters: list[Parsed]) -> None:
+        """Keep the text of the PDFs just extracted (etl_pdf_text)."""
+        texts = {l.file.sha256: l.pdf_text for l in letters if l.pdf_text is not None}
+        if texts:
+            dialect.insert_rows(self.conn, schema.etl_pdf_text,
+                                [(sha, lineage.extractor(), len(lineage.decompress(text)), text)
+                                 for sha, text in texts.items()],
+                                "ON CONFLICT (sha256) DO UPDATE SET extractor = excluded.extractor, "
+                                "text_bytes = excluded.text_bytes, text_zlib = excluded.text_zlib")
 
     def _write_with_keys(self, table: Table, letters: list[Parsed], keys: Iterable[int]) -> None:
         """``table``'s rows for the dimension keys just written, each key's
@@ -863,7 +954,7 @@ def _start_run(conn: Connection, paths: Sequence[str], digest: str | None = None
             schema.etl_load_run, run_id=run_id, started_at=utcnow(), finished_at=None, status="running",
             paths="; ".join(paths), letters_seen=0, letters_new=0, letters_updated=0, letters_unchanged=0,
             letters_quarantined=0, decisions_written=0, seconds=None, imr_etl_version=__version__,
-            message=None, decisions_unclassified=0, vocabulary_sha256=digest)])
+            message=None, decisions_unclassified=0, vocabulary_sha256=digest, letters_rederived=0)])
     return run_id
 
 
@@ -873,9 +964,9 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
     with conn.begin():
         dialect.execute(conn,
             "UPDATE etl_load_run SET finished_at = ?, status = ?, letters_seen = ?, letters_new = ?, "
-            "letters_updated = ?, letters_unchanged = ?, letters_quarantined = ?, decisions_written = ?, "
-            "decisions_unclassified = ?, seconds = ?, message = ? WHERE run_id = ?",
-            (utcnow(), status, summary.seen, summary.new, summary.updated, summary.unchanged,
+            "letters_updated = ?, letters_rederived = ?, letters_unchanged = ?, letters_quarantined = ?, "
+            "decisions_written = ?, decisions_unclassified = ?, seconds = ?, message = ? WHERE run_id = ?",
+            (utcnow(), status, summary.seen, summary.new, summary.updated, summary.rederived, summary.unchanged,
              summary.quarantined, summary.decisions, summary.unclassified, summary.seconds, message,
              summary.run_id))
 
@@ -955,11 +1046,12 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     def skip(path: str) -> None:
         summary.skipped += 1
 
-    with warehouse.lock(url, wait), warehouse.open_engine(url) as engine:
+    # a new generation of a DuckDB file, published when the run ends: readers never block it
+    with generations.open_writer(url, wait) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
             memory = MemoryCap(conn)
-            digest = conformed.vocabulary_digest()
+            digest = lineage.fingerprint()
             with conn.begin():  # a new release's vocabularies: the dimensions' mappings first
                 if conformed.last_digest(conn) != digest:
                     conformed.remap(conn)
@@ -974,6 +1066,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
                                 jobs=jobs or default_jobs(), batch_size=batch_size,
                                 on_quarantine=on_quarantine, progress=progress, memory=memory)
                 loader.run(iter_files(paths, skip))
+                loader.prune()
             except BaseException as error:
                 summary.seconds = time.monotonic() - start
                 try:

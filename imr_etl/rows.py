@@ -22,7 +22,7 @@ from typing import Iterable
 
 from sqlalchemy import Table
 
-from imr_etl import aggregates, classify, conditions, dwc, guidelines, schema
+from imr_etl import aggregates, classify, conditions, dwc, guidelines, lineage, schema
 from imr_etl.vocabulary import rows as vocab
 
 _SEP = "\x1f"
@@ -52,6 +52,12 @@ class LetterRows:
     # dim_guideline_document rows for the documents it cites, as this letter
     # alone would name them (the writer keeps the first by document_order)
     documents: list[tuple] = field(default_factory=list)
+    text: bytes | None = None  # the text parsed, when extracted from a PDF (kept in etl_pdf_text)
+
+    @property
+    def record_sha256(self) -> str:
+        """Digest of its rows (:func:`imr_etl.lineage.record_digest`)."""
+        return self.tables["dim_letter"][0][_RECORD_SHA256]
 
     @property
     def decisions(self) -> int:
@@ -274,6 +280,11 @@ def shared_guidelines(citations: list[dict]) -> int:
 
 _OVERTURNED = [c.name for c in schema.fact_decision.columns].index("overturned")
 _DWC_CATEGORY = [c.name for c in schema.fact_decision.columns].index("dwc_category")
+_LETTER_COLUMNS = [c.name for c in schema.dim_letter.columns]
+# what a load writes about the writing, not the letter: outside the record digest
+_LETTER_LINEAGE = [_LETTER_COLUMNS.index(c) for c in ("load_run_id", "loaded_at", "parser_fingerprint",
+                                                     "record_sha256")]
+_RECORD_SHA256 = _LETTER_COLUMNS.index("record_sha256")
 
 
 # ------------------------------------------------------------------ the letter
@@ -364,11 +375,14 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
         diagnoses="; ".join(record.get("diagnoses") or []) or None,
         diagnosis_count=len(record.get("diagnoses") or []), decision_count=len(decisions),
         overturned_count=sum(d[_OVERTURNED] for d in decisions),
-        reviewer_key=reviewer_key, load_run_id=run_id, loaded_at=loaded_at)
+        reviewer_key=reviewer_key, load_run_id=run_id, loaded_at=loaded_at,
+        parser_fingerprint=lineage.fingerprint(), record_sha256=None)
 
     tables = {name: list(found.values()) for name, found in dims.items()}
     tables.update({"dim_letter": [letter], "fact_decision": decisions, "fact_citation": citations,
                    "fact_diagnosis": diagnoses, "bridge_reviewer_specialty": specialties})
+    digest = lineage.record_digest(tables, {"dim_letter": _LETTER_LINEAGE})
+    tables["dim_letter"] = [letter[:_RECORD_SHA256] + (digest,) + letter[_RECORD_SHA256 + 1:]]
     share = aggregates.letter_share([(int(item["decision"] == "overturned"), item["citations"])
                                      for item in record["items"]])
     return LetterRows(letter_key, letter_id, record["sha256"], record["source_path"], tables, share,

@@ -83,8 +83,12 @@ etl_load_run = Table(
            doc="of decisions_written, how many the DWC's taxonomy leaves 'Unclassified' (dwc_category): "
                "the vocabulary's gaps (NULL: a run before revision 0004)"),
     Column("vocabulary_sha256", String,
-           doc="digest of the imr-etl code and vocabularies the run mapped spellings with; a run whose "
-               "digest differs from the last run's first re-maps the conformed dimensions (NULL: before 0004)"),
+           doc="the parser fingerprint the run derived letters and mapped spellings with (imr_etl.lineage); "
+               "a run whose fingerprint differs from the last run's first re-maps the conformed dimensions "
+               "(NULL: before 0004)"),
+    Column("letters_rederived", Integer,
+           doc="unchanged files whose letters a new parser derived other rows for: their rows were replaced "
+               "(NULL: a run before revision 0007)"),
     info={"grain": "one run of `imr-etl load`",
           "description": "Bookkeeping of the loads: when each ran, how it ended, what it did (view: v_load_runs)."},
 )
@@ -115,8 +119,23 @@ etl_source_file = Table(
     Column("mtime_ns", BigInteger, doc="modification time as last read (NULL: too recent to trust, or not known)"),
     Column("sha256", String, nullable=False, doc="hex digest of the bytes last read"),
     Column("run_id", Integer, nullable=False, doc="the run that last read it (etl_load_run)"),
+    Column("parser_fingerprint", String,
+           doc="the parser of the run that last read it: a file of another fingerprint is re-derived "
+               "even when unchanged (NULL: before revision 0007)"),
     info={"grain": "one source file, as a load last read it",
           "description": "Lets a re-run skip an unchanged file after a stat, without reading it."},
+)
+
+etl_pdf_text = Table(
+    "etl_pdf_text", metadata,
+    Column("sha256", String, primary_key=True, doc="hex digest of the PDF's bytes"),
+    Column("extractor", String, nullable=False,
+           doc="what extracted it: pypdfium2's version and imr-etl's extraction code (imr_etl.lineage)"),
+    Column("text_bytes", Integer, nullable=False, doc="size of the text"),
+    Column("text_zlib", LargeBinary, nullable=False, doc="the text PDFium extracted, zlib-compressed"),
+    info={"grain": "one PDF's content (sha256) that loaded",
+          "description": "The text extracted from each loaded PDF: re-deriving a PDF letter after an upgrade "
+                         "reads it here instead of running PDFium again."},
 )
 
 # ------------------------------------------------------------------- dimensions
@@ -274,6 +293,12 @@ dim_letter = Table(
     Column("reviewer_key", BigInteger, nullable=False, doc="→ dim_reviewer"),
     Column("load_run_id", Integer, nullable=False, doc="→ etl_load_run: the run that last wrote the letter"),
     Column("loaded_at", DateTime, nullable=False, doc="when it was written (UTC)"),
+    Column("parser_fingerprint", String,
+           doc="the parser that derived its rows: digest of imr-etl's version, grammars, vocabularies and "
+               "record code (imr_etl.lineage; NULL: loaded before revision 0007)"),
+    Column("record_sha256", String,
+           doc="digest of the letter's rows but when and by which run they were written: a re-derivation "
+               "that gives the same digest rewrites nothing (NULL: before revision 0007)"),
     info={"grain": "one letter", "description": "Each Final Determination Letter: header, patient, reviewer."},
 )
 

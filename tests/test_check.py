@@ -110,9 +110,9 @@ def test_the_check_command_passes_then_names_what_failed(db):
 
     ok = CliRunner().invoke(main, ["check", "--db", db])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == f"{len(check.CHECKS)} of {len(check.CHECKS)} checks hold"
+    assert ok.output.strip() == f"{len(check.checks())} of {len(check.checks())} checks hold"
     failures(db, "UPDATE fact_decision SET decision = 'upheld' WHERE overturned = 1")
     bad = CliRunner().invoke(main, ["check", "--db", db])
     assert bad.exit_code == 1
     assert bad.output.startswith("FAILED decision_word_matches_measure: ")
-    assert bad.output.strip().endswith(f"{len(check.CHECKS) - 1} of {len(check.CHECKS)} checks hold")
+    assert bad.output.strip().endswith(f"{len(check.checks()) - 1} of {len(check.checks())} checks hold")

@@ -16,7 +16,7 @@ from conftest import REAL, SEEDS
 from imr_etl import warehouse
 from imr_etl.cli import EXIT_BUSY, EXIT_QUARANTINED, main
 
-SUMMARY = re.compile(r"^\S+: (\d+) letters seen, (\d+) new, (\d+) updated, (\d+) unchanged, "
+SUMMARY = re.compile(r"^\S+: (\d+) letters seen, (\d+) new, (\d+) updated, \d+ re-derived, (\d+) unchanged, "
                      r"(\d+) quarantined; (\d+) decisions written, \d+ Unclassified; \d+\.\d s$")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL, SEEDS, missing
-from imr_etl import check, load as load_module, warehouse
+from imr_etl import check, generations, load as load_module, warehouse
 from imr_etl.load import load
 from test_load import query, snapshot
 
@@ -56,7 +56,7 @@ def clean(corpus, tmp_path_factory) -> dict:
 # -------------------------------------------------------------- SIGKILL
 
 def _wal_grew(db: str, folder: Path, size: int = 200_000):
-    wal = Path(db + ".wal")
+    wal = Path(str(generations.work_path(Path(db))) + ".wal")  # the generation being written
     return lambda: wal.exists() and wal.stat().st_size > size
 
 
@@ -100,11 +100,16 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
     finished = load_killed(corpus, db, condition, 30 if condition else KILL_AT[when], env)
     if condition:
         assert not finished, "the load ended before it could be interrupted there"
-    migrated = Path(db).exists() and query(
-        db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'dim_letter'")[0][0]
-    left = statuses(db) if migrated else []  # killed before, during or (rarely) after its run
+    # what the re-run goes on from: the generation the killed run was writing, if it left one
+    # (imr_etl.generations), else the published file
+    work = str(generations.work_path(Path(db)))
+    left_at = work if Path(work).exists() else db
+    assert not (Path(db).exists() and Path(work).exists()), "a first load publishes nothing before it ends"
+    migrated = Path(left_at).exists() and query(
+        left_at, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'dim_letter'")[0][0]
+    left = statuses(left_at) if migrated else []  # killed before, during or (rarely) after its run
     if migrated:  # as the kill left it (maybe mid-migration, before any table): each batch all or nothing
-        loaded = query(db, "SELECT count(*) FROM dim_letter")[0][0]
+        loaded = query(left_at, "SELECT count(*) FROM dim_letter")[0][0]
         assert loaded in (0, LETTERS)
         if when == "mid-transaction":
             assert loaded == 0 and left == ["running"]
@@ -255,6 +260,8 @@ def test_data_written_at_the_first_revision_survives_upgrade_and_downgrade(lette
         assert warehouse.current_revision(engine) == warehouse.head_revision()
     # a partial authorization's wording was never kept before revision 0005: unknown (NULL) after the upgrade
     unknown = ("partial_authorization", "original_request", "original_quantity", "authorized", "authorized_quantity")
+    # nor which parser derived a letter before revision 0007 (NULL: the next load re-derives it)
+    unknown += ("parser_fingerprint", "record_sha256")
     assert snapshot(db, ignore=unknown) == snapshot(source, ignore=unknown)
     assert query(db, "SELECT count(*) FROM fact_decision WHERE partial_authorization IS NOT NULL") == [(0,)]
     assert query(db, f"SELECT {', '.join(RUN_LOG_0001)} FROM etl_load_run") == runs
@@ -262,7 +269,8 @@ def test_data_written_at_the_first_revision_survives_upgrade_and_downgrade(lette
                      "AND vocabulary_sha256 IS NULL") == [(len(runs),)]
     assert query(db, "SELECT source_path, sha256 FROM etl_source_file ORDER BY 1") == \
         query(db, "SELECT source_path, sha256 FROM dim_letter ORDER BY 1")  # backfilled
-    assert failures(db) == []
+    # every check holds but the one saying no load has re-derived these letters yet
+    assert failures(db) == ["letter_derived_by_this_parser"]
 
     # head's derived columns and aggregates (revision 0003) were computed from
     # the rows alone: they equal what the load itself wrote and kept
@@ -293,7 +301,7 @@ def snapshot_as_it_is(db: str) -> dict[str, list[tuple]]:
 def die_on_crash_files(task, *args):
     """A worker's work, but the process dies outright (as when PDFium
     segfaults, or the OOM killer strikes) on a file named crash*.txt."""
-    if any(Path(path).name.startswith("crash") for path, _ in task):
+    if any(Path(item.path).name.startswith("crash") for item in task):
         os._exit(139)
     return load_module.process(task, *args)
 
@@ -306,7 +314,7 @@ def test_a_file_that_kills_its_worker_is_quarantined_and_the_others_parse(tmp_pa
     crash = tmp_path / "crash.txt"
     shutil.copy(REAL[0], crash)
     files = [str(p) for p in good[:30]] + [str(crash)] + [str(p) for p in good[30:]]
-    tasks = iter([[(f, None) for f in files[i:i + 4]] for i in range(0, len(files), 4)])
+    tasks = iter([[load_module.Task(f) for f in files[i:i + 4]] for i in range(0, len(files), 4)])
 
     outcomes = [o for task in load_module.parse_stream(tasks, 1, jobs=2, work=die_on_crash_files) for o in task]
 

@@ -308,8 +308,8 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path, mo
     victim = str((letters / SEEDS[3].name).resolve())
     real_prepare = load_module.prepare
 
-    def prepare(path, data, run_id, loaded_at):
-        result = real_prepare(path, data, run_id, loaded_at)
+    def prepare(path, data, run_id, loaded_at, text=None):
+        result = real_prepare(path, data, run_id, loaded_at, text)
         if path == victim:  # a NOT NULL column left empty in its second decision
             decisions = result.tables["fact_decision"]
             service = [c.name for c in schema.fact_decision.columns].index("service")

@@ -25,7 +25,7 @@ from test_load import query, snapshot
 # The columns of a letter's rows that belong to its file and how it was laid
 # out, not to what it says: the rest must be the same from a PDF and its text.
 FILE_COLUMNS = ("source_path", "sha256", "format", "run_id", "loaded_at", "start_line", "end_line",
-                "raw_text", "raw_bytes")
+                "raw_text", "raw_bytes", "record_sha256")
 
 
 # ------------------------------------------------------------- PDF writing
@@ -105,7 +105,10 @@ def test_the_real_pdfs_load_the_warehouse_their_text_loads(tmp_path):
     assert (from_pdf.seen, from_pdf.new, from_pdf.quarantined, from_pdf.skipped) == (105, 105, 0, 0)
     assert (from_pdf.new, from_pdf.decisions) == (from_text.new, from_text.decisions)
     pdf_db, text_db = str(tmp_path / "pdf.duckdb"), str(tmp_path / "txt.duckdb")
-    assert snapshot(pdf_db, FILE_COLUMNS) == snapshot(text_db, FILE_COLUMNS)
+    from_pdf_rows, from_text_rows = snapshot(pdf_db, FILE_COLUMNS), snapshot(text_db, FILE_COLUMNS)
+    # each PDF's text is kept, for a later re-derivation without PDFium; a text file's is the file
+    assert (len(from_pdf_rows.pop("etl_pdf_text")), from_text_rows.pop("etl_pdf_text")) == (105, [])
+    assert from_pdf_rows == from_text_rows
     assert query(pdf_db, "SELECT DISTINCT format FROM dim_letter") == [("pdf",)]
     for view in ("v_overturn_rate_by_treatment", "v_overturn_rate_by_guideline"):
         assert sorted(query(pdf_db, f"SELECT * FROM {view}")) == sorted(query(text_db, f"SELECT * FROM {view}"))
@@ -137,7 +140,9 @@ def test_pdfs_of_the_seed_letters_load_like_their_text(tmp_path):
     assert from_pdf.decisions == from_text.decisions
     # a seed has no case number: its identity is its path, which differs; the rest is the same
     ignore = FILE_COLUMNS + ("letter_key", "decision_key", "letter_id")
-    assert snapshot(str(tmp_path / "pdf.duckdb"), ignore) == snapshot(str(tmp_path / "txt.duckdb"), ignore)
+    from_pdf_rows, from_text_rows = snapshot(str(tmp_path / "pdf.duckdb"), ignore), snapshot(str(tmp_path / "txt.duckdb"), ignore)
+    assert from_pdf_rows.pop("etl_pdf_text") and not from_text_rows.pop("etl_pdf_text")
+    assert from_pdf_rows == from_text_rows
 
 
 # ------------------------------------------------------------ bad PDFs
@@ -285,8 +290,8 @@ def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp
     victim = str((folder / REAL[1].with_suffix(".pdf").name).resolve())
     real_prepare = load_module.prepare
 
-    def prepare(path, data, run_id, loaded_at):
-        result = real_prepare(path, data, run_id, loaded_at)
+    def prepare(path, data, run_id, loaded_at, text=None):
+        result = real_prepare(path, data, run_id, loaded_at, text)
         if path == victim:  # a NOT NULL column left empty
             decisions = result.tables["fact_decision"]
             service = [c.name for c in schema.fact_decision.columns].index("service")

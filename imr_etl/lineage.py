@@ -1,0 +1,118 @@
+"""Lineage: which parser produced a letter's rows, and what they were.
+
+Every letter in the warehouse records the **fingerprint** of the parser that
+derived it (``dim_letter.parser_fingerprint``): a digest of imr-etl's version,
+the grammars, the vocabularies and the source of every module a letter's text
+passes through on its way to rows — the import closure of
+:mod:`imr_etl.letters`, :mod:`imr_etl.rows` and :mod:`imr_etl.pdftext`, found
+by reading their ``import`` statements, so a new module joins it by being
+imported, with no list to keep.  A change to the CLI, the writer or a view
+leaves the fingerprint alone; a change to a grammar rule, a vocabulary word or
+a classifier changes it.
+
+A load re-derives every letter it meets whose fingerprint is not the running
+one (:mod:`imr_etl.load`), and compares the new rows' **record digest**
+(:func:`record_digest`, ``dim_letter.record_sha256``) with the stored one: a
+letter whose rows came out the same only gets the new fingerprint; the others
+are rewritten and counted as re-derived.
+
+The text PDFium extracted from a PDF is kept, compressed, keyed by the PDF's
+sha256 and the **extractor** that produced it (:func:`extractor`: pypdfium2's
+version and the source of :mod:`imr_etl.pdftext`), so re-deriving a PDF
+letter does not extract it again (``etl_pdf_text``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import zlib
+from functools import cache
+from pathlib import Path
+from typing import Iterable
+
+from imr_etl import __version__
+
+PACKAGE = Path(__file__).parent
+ROOTS = ("letters", "rows", "pdftext")  # what turns a letter file into rows
+COMPRESSION_LEVEL = 6  # zlib's default: ~3.3× on letters at ~0.1 ms a letter
+
+
+def _imports(module: str) -> set[str]:
+    """The imr_etl modules ``module`` imports, anywhere in its source (a
+    function-level import counts: it runs when the letter needs it)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "imr_etl":
+                found.update(alias.name for alias in node.names)
+            elif node.module.startswith("imr_etl."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl."))
+    return {name for name in found if (PACKAGE / f"{name}.py").is_file()}
+
+
+@cache
+def record_modules() -> tuple[str, ...]:
+    """The modules a letter's text passes through to become rows: the import
+    closure of :data:`ROOTS`, sorted."""
+    seen: set[str] = set()
+    todo = list(ROOTS)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(_imports(module) - seen)
+    return tuple(sorted(seen))
+
+
+def _digest(paths: Iterable[Path], *salt: str) -> str:
+    digest = hashlib.sha256("\0".join(salt).encode() + b"\0")
+    for path in paths:
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def fingerprint() -> str:
+    """The running parser's fingerprint (hex sha256)."""
+    modules = [PACKAGE / f"{name}.py" for name in record_modules()]
+    data = sorted([*PACKAGE.glob("grammars/*.lark"), *PACKAGE.glob("vocab/*.csv")])
+    return _digest([*modules, *data], "imr-etl", __version__)
+
+
+@cache
+def extractor() -> str:
+    """What extracted a PDF's text: pypdfium2's version (PDFium's build) and
+    imr-etl's extraction code.  A cached text is used only by the same."""
+    try:
+        from importlib.metadata import version
+
+        pdfium = version("pypdfium2")
+    except Exception:  # noqa: BLE001 - not installed: nothing is cached by it either
+        pdfium = "none"
+    return "pypdfium2 " + pdfium + " " + _digest([PACKAGE / "pdftext.py"])[:16]
+
+
+def record_digest(tables: dict[str, list[tuple]], variable: dict[str, Iterable[int]]) -> str:
+    """Digest of a letter's rows, table by table, leaving out the columns
+    that say when and by which run it was written (``variable``: table →
+    column positions), which differ on every load."""
+    digest = hashlib.sha256()
+    for table in sorted(tables):
+        skip = set(variable.get(table, ()))
+        digest.update(table.encode() + b"\0")
+        for values in tables[table]:
+            digest.update(repr(tuple(v for i, v in enumerate(values) if i not in skip)).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def compress(text: bytes) -> bytes:
+    return zlib.compress(text, COMPRESSION_LEVEL)
+
+
+def decompress(data: bytes) -> bytes:
+    return zlib.decompress(data)
