@@ -378,7 +378,7 @@ def views(db: Path, runs: int) -> list[tuple[str, float, float, int]]:
 def parse_vs_regex(folder: Path, n: int, runs: int) -> dict:
     """Letters/s in one process: imr-etl's parse vs a plain regex scan of the
     same files (read, decode, find every decision line)."""
-    from imr_etl.load import iter_files
+    from imr_etl.discover import iter_files
     from imr_etl.letters import LetterParseError, parse_bytes
 
     files = [p for _, p in zip(range(n), iter_files([folder]))]

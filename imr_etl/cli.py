@@ -6,13 +6,15 @@ import csv
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, Iterator, NoReturn
 
 import click
 
-from imr_etl.letters import LetterParseError, parse_file
+from imr_etl.errors import EXIT_BUSY, LetterParseError, exit_status, one_line
+from imr_etl.letters import parse_file
 
 log = logging.getLogger("imr_etl")
 
@@ -71,7 +73,6 @@ def _report(ctx: click.Context, error: Exception, prefix: str = "") -> None:
 # ------------------------------------------------------------------ warehouse
 
 EXIT_QUARANTINED = 2  # load --strict: some letters were quarantined
-EXIT_BUSY = 75  # EX_TEMPFAIL: another process holds the warehouse; retry later
 EXIT_USAGE = 2  # as click's own usage errors
 EXIT_NO_LETTERS = 66  # EX_NOINPUT: the paths given hold no letter
 
@@ -83,21 +84,22 @@ db_option = click.option(
 
 def _fail(ctx: click.Context, error: Exception) -> NoReturn:
     """End the command with one line on stderr (a traceback only under --verbose)."""
-    from sqlalchemy.exc import DBAPIError
-
-    from imr_etl.warehouse import WarehouseBusy, WarehouseError
-
-    if isinstance(error, DBAPIError):
-        message = str(error.orig).split("\nLINE ")[0]
-        message = " ".join(line.strip() for line in message.splitlines() if line.strip())
-    else:
-        message = str(error) or type(error).__name__
-    if not isinstance(error, (WarehouseError, DBAPIError)):
-        message = f"internal error: {type(error).__name__}: {message}"
+    message = one_line(error)
     if ctx.obj.get("verbose"):
         log.error("%s", message, exc_info=error)
     click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_BUSY if isinstance(error, WarehouseBusy) else 1)
+    sys.exit(exit_status(error))
+
+
+@contextmanager
+def _failing(ctx: click.Context, cleanup: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Any error in the block ends the command with its one line
+    (:func:`_fail`), after ``cleanup``."""
+    try:
+        yield
+    except Exception as error:
+        cleanup()
+        _fail(ctx, error)
 
 
 @main.command()
@@ -117,16 +119,13 @@ def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
     """
     from imr_etl import generations, warehouse
 
-    try:
-        url = warehouse.resolve_url(db)
-        with generations.open_writer(url) as engine:
-            if downgrade:
-                warehouse.downgrade(engine, downgrade)
-            else:
-                warehouse.migrate(engine)
-            revision = warehouse.current_revision(engine)
-    except Exception as error:
-        _fail(ctx, error)
+    url = warehouse.resolve_url(db)
+    with _failing(ctx), generations.open_writer(url) as engine:
+        if downgrade:
+            warehouse.downgrade(engine, downgrade)
+        else:
+            warehouse.migrate(engine)
+        revision = warehouse.current_revision(engine)
     head = warehouse.head_revision()
     state = "(latest)" if revision == head else f"(latest is {head})"
     views = f"; {len(warehouse.views())} views" if not downgrade else ""
@@ -176,7 +175,7 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
       imr-etl load
       imr-etl load letters/2016/ --db warehouse/imr.duckdb --strict --quiet
     """
-    from imr_etl.load import load as run_load
+    import imr_etl
 
     for path in paths:  # one line naming it, not click's usage text
         if not path.exists():
@@ -184,7 +183,7 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
             sys.exit(EXIT_USAGE)
     bar = None
     if not quiet and sys.stderr.isatty():
-        from imr_etl.load import DEFAULT_PATHS
+        from imr_etl.discover import DEFAULT_PATHS
         from imr_etl.progress import Bar
 
         bar = Bar(paths or DEFAULT_PATHS)
@@ -197,13 +196,9 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
         else:
             click.echo(f"quarantined {q.message()}", err=True)
 
-    try:
-        summary = run_load(paths, db, force=force, wait=wait, jobs=jobs, on_quarantine=quarantined,
-                           progress=bar)
-    except Exception as error:
-        if bar is not None:
-            bar.close()
-        _fail(ctx, error)
+    with _failing(ctx, cleanup=lambda: bar is not None and bar.close()):
+        summary = imr_etl.load(paths, db, force=force, wait=wait, jobs=jobs, on_quarantine=quarantined,
+                               progress=bar)
     if bar is not None:
         bar.close()
     if paths and not summary.seen:
@@ -262,13 +257,10 @@ def sql(ctx: click.Context, query: str, db: str | None, as_csv: bool, max_width:
     """
     from imr_etl import dialect, warehouse
 
-    try:
-        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-            result = dialect.run(conn, query)  # as written: no bind-parameter parsing
-            columns = list(result.keys()) if result.returns_rows else []
-            records = [tuple(r) for r in result] if result.returns_rows else []
-    except Exception as error:
-        _fail(ctx, error)
+    with _failing(ctx), warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        result = dialect.run(conn, query)  # as written: no bind-parameter parsing
+        columns = list(result.keys()) if result.returns_rows else []
+        records = [tuple(r) for r in result] if result.returns_rows else []
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -293,14 +285,10 @@ def check(ctx: click.Context, db: str | None) -> None:
     Example:
       imr-etl load --quiet && imr-etl check
     """
-    from imr_etl import check as checks
-    from imr_etl import warehouse
+    import imr_etl
 
-    try:
-        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-            results = checks.run(conn)
-    except Exception as error:
-        _fail(ctx, error)
+    with _failing(ctx):
+        results = imr_etl.check(db)
     failed = [r for r in results if not r.ok]
     for result in failed:
         examples = ", ".join(result.examples)
@@ -331,24 +319,10 @@ def report(ctx: click.Context, out: Path, db: str | None) -> None:
       imr-etl report report.html
       imr-etl report --db /srv/imr/imr.duckdb /srv/www/imr/index.html
     """
-    from contextlib import suppress
+    import imr_etl
 
-    from imr_etl import warehouse
-    from imr_etl.report import render
-
-    try:
-        with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-            html = render(conn, warehouse.describe(warehouse.resolve_url(db)))
-    except Exception as error:
-        _fail(ctx, error)
-    partial = out.with_name(f".{out.name}.partial")
-    try:  # written aside, then renamed: a web server never serves half a page
-        partial.write_text(html, encoding="utf-8")
-        partial.replace(out)
-    except OSError as error:
-        with suppress(OSError):
-            partial.unlink(missing_ok=True)
-        _fail(ctx, warehouse.WarehouseError(f"{out}: cannot write the report: {error.strerror or error}"))
+    with _failing(ctx):
+        imr_etl.report(out, db)
     click.echo(f"wrote {out}")
 
 
@@ -372,12 +346,10 @@ def export(ctx: click.Context, out_dir: Path, db: str | None, fmt: str, tables: 
       imr-etl export --format parquet exports/
       imr-etl export exports/ --tables --db postgresql+psycopg://imr@db.internal/imr
     """
-    from imr_etl.export import export as run_export
+    import imr_etl
 
-    try:
-        written = run_export(out_dir, db, tables=tables, fmt=fmt)
-    except Exception as error:
-        _fail(ctx, error)
+    with _failing(ctx):
+        written = imr_etl.export(out_dir, db, tables=tables, fmt=fmt)
     width = max(len(e.path.name) for e in written)
     for exported in written:
         click.echo(f"{exported.path.name:<{width}}  {exported.rows:>9,} row{'s' if exported.rows != 1 else ''}")

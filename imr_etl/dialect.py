@@ -27,7 +27,7 @@ SQL_DIR = Path(__file__).parent / "sql"  # -> ../sql
 POSTGRESQL = "postgresql"
 DUCKDB = "duckdb"
 
-# The CSV the loader writes (imr_etl.load.encode): comma-separated, '"'-quoted
+# The CSV the loader writes (imr_etl.outcomes.encode): comma-separated, '"'-quoted
 # with '""' for a quote inside, '\n' line ends, NULL as an unquoted \N (a
 # quoted "\N" is the text).
 DUCKDB_CSV = ("header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "

@@ -10,7 +10,8 @@ import hashlib
 from pathlib import Path
 
 from imr_etl.normalize import normalize
-from imr_etl.parse import LetterParseError, parse_tree
+from imr_etl.errors import LetterParseError
+from imr_etl.parse import parse_tree
 from imr_etl.transform import TRANSFORMER, record
 
 FORMATS = {".txt": "text", ".text": "text", ".pdf": "pdf"}
@@ -37,7 +38,7 @@ def letter_text(data: bytes, source: str = "", format: str = "text") -> bytes:
             raise LetterParseError(f"not text: {not_text}", source)
         return data
     # Imported here: reading text files needs no PDFium (the load's fork server
-    # imports it up front, see imr_etl.load.warm).
+    # imports it up front, see imr_etl.workers.warm).
     from imr_etl.pdftext import PdfTextError, pdf_text
 
     if len(data) > MAX_PDF_BYTES:

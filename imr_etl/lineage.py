@@ -11,7 +11,7 @@ leaves the fingerprint alone; a change to a grammar rule, a vocabulary word or
 a classifier changes it.
 
 A load re-derives every letter it meets whose fingerprint is not the running
-one (:mod:`imr_etl.load`), and compares the new rows' **record digest**
+one (:mod:`imr_etl.writer`), and compares the new rows' **record digest**
 (:func:`record_digest`, ``dim_letter.record_sha256``) with the stored one: a
 letter whose rows came out the same only gets the new fingerprint; the others
 are rewritten and counted as re-derived.

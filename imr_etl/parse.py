@@ -15,28 +15,10 @@ from pathlib import Path
 from lark import Lark, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from imr_etl.errors import LetterParseError
 from imr_etl.normalize import Normalized
 
 GRAMMARS = Path(__file__).resolve().parent / "grammars"
-
-
-class LetterParseError(ValueError):
-    """A letter that is not a Final Determination Letter as the grammar knows it."""
-
-    def __init__(self, reason: str, source: str = "", line: int | None = None,
-                 column: int | None = None, expected: tuple[str, ...] = ()):
-        self.reason = reason
-        self.source = source
-        self.line = line
-        self.column = column
-        self.expected = expected
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.source or "<letter>"
-        if self.line is not None:
-            where += f":{self.line}:{self.column}"
-        return f"{where}: {self.reason}"
 
 
 @cache

@@ -18,7 +18,7 @@ PDFium is not thread-safe: call this from one thread per process (the loader
 reads in worker processes, each single-threaded).  It starts no threads of
 its own, so the load's fork server may load it before forking the workers.
 Every PDFium object is closed as soon as it is used, also when the letter's
-time budget (a SIGALRM, :func:`imr_etl.load.time_budget`) interrupts the
+time budget (a SIGALRM, :func:`imr_etl.workers.time_budget`) interrupts the
 extraction — which it can only between pages, not inside PDFium's C code.
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from imr_etl.parse import LetterParseError
+from imr_etl.errors import PdfTextError
 
 # The text a PDF may hold before it is not a letter (the limit a text file has).
 MAX_TEXT_CHARS = 2_000_000
@@ -36,10 +36,6 @@ PAGE_SEPARATOR = "\n"
 
 NO_TEXT = "no text layer (a scanned image?)"
 NEEDS_PASSWORD = "needs a password"
-
-
-class PdfTextError(LetterParseError):
-    """A PDF whose text cannot be had: a scan, a password, a broken file."""
 
 
 def pdf_text(data: bytes, source: str = "") -> str:

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import IO, Sequence
 
-from imr_etl.load import Summary, iter_files
+from imr_etl.discover import iter_files
+from imr_etl.writer import Summary
 
 
 class Bar:

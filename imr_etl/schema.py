@@ -408,7 +408,7 @@ agg_guideline_document = Table(
 # Write order: dimensions before the facts that point at them.  DIMENSIONS are
 # keyed by their first column and written once per key; the conformed tables
 # that depend on them (dim_guideline_document, bridge_reviewer_specialty) the
-# writer keeps itself (imr_etl.load, imr_etl.conformed).
+# writer keeps itself (imr_etl.writer, imr_etl.conformed).
 DIMENSIONS = (dim_date, dim_body_region, dim_service, dim_reviewer, dim_guideline, dim_drug, dim_condition)
 LETTER_TABLES = (dim_letter, fact_decision, fact_citation, fact_diagnosis)
 STAR = (*DIMENSIONS, dim_guideline_document, bridge_reviewer_specialty, *LETTER_TABLES)

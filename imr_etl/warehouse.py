@@ -29,6 +29,8 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
+from imr_etl.errors import WarehouseBusy, WarehouseError  # noqa: F401 - raised here, and named from here by callers
+
 PACKAGE = Path(__file__).parent
 MIGRATIONS = PACKAGE / "migrations"  # -> ../migrations
 SQL_DIR = PACKAGE / "sql"  # -> ../sql
@@ -38,14 +40,6 @@ ENV_VAR = "IMR_ETL_DB"
 # readers (a BI tool's duckdb 1.x) cannot open; a file created with this set
 # to a release ("v1.0.0") keeps that release's format for good.
 STORAGE_VAR = "IMR_ETL_DUCKDB_STORAGE_VERSION"
-
-
-class WarehouseError(Exception):
-    """A problem with the warehouse itself, told in one line."""
-
-
-class WarehouseBusy(WarehouseError):
-    """Another process is writing to (or holding open) the warehouse."""
 
 
 # ------------------------------------------------------------------ location

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import missing
+from helpers import missing
 
 ENV_VAR = "IMR_ETL_TEST_PG"
 _checked: dict[str, str | None] = {}  # url -> why it cannot be used (None: it can)

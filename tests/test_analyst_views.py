@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS, decision_lines, query, wilson_by_quadratic
 from imr_etl.letters import parse_file
-from test_load import decision_lines, wilson_by_quadratic
-from test_views import backend, query, samples, warehouses  # noqa: F401  (fixtures)
 
 LABELS = {"decision": r"Decision\s+Date", "assigned": r"Date\s+Assigned", "received": r"Application\s+Received",
           "denial": r"UR\s+Denial\s+Date"}
@@ -229,7 +227,7 @@ def test_revision_0005_fills_what_it_can_and_leaves_the_rest_unknown(tmp_path):
     again from the citations; a partial authorization's parts, never kept
     before, are NULL (not false) until the letter is read again."""
     from imr_etl import warehouse
-    from imr_etl.load import load
+    from imr_etl.writer import load
 
     db = str(tmp_path / "w.duckdb")
     load([], db, jobs=1)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REAL, SEEDS
-from imr_etl import warehouse
+from helpers import REAL, SEEDS
+from imr_etl import warehouse, workers
 from imr_etl.cli import main
-from imr_etl.load import load
+from imr_etl.writer import load
 
 GOOD = SEEDS + REAL[:2]
 
@@ -106,22 +106,21 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     to hang on one file) is quarantined with that reason; the rest load."""
     import time as time_module
 
-    from imr_etl import load as load_module
 
     folder = tmp_path / "incoming"
     folder.mkdir()
     for path in GOOD:
         shutil.copy(path, folder / path.name)
     (folder / "slow.txt").write_bytes(GOOD[0].read_bytes() + b"\n")
-    real_parse = load_module.parse_text
+    real_parse = workers.parse_text
 
     def parse(text, data, source, *args):
         if source.endswith("slow.txt"):
             time_module.sleep(60)
         return real_parse(text, data, source, *args)
 
-    monkeypatch.setattr(load_module, "parse_text", parse)
-    monkeypatch.setattr(load_module, "PARSE_SECONDS", 0.5)
+    monkeypatch.setattr(workers, "parse_text", parse)
+    monkeypatch.setattr(workers, "PARSE_SECONDS", 0.5)
     db = str(tmp_path / "imr.duckdb")
     started = time_module.monotonic()
     summary = load([folder], db, jobs=1)
@@ -134,7 +133,6 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
 def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypatch):
     """Permissions do not stop root (who runs these tests), so the refusal is
     the operating system's error raised where the loader opens the file."""
-    from imr_etl import load as load_module
 
     folder = tmp_path / "incoming"
     folder.mkdir()
@@ -142,14 +140,14 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypat
         shutil.copy(path, folder / path.name)
     (folder / "locked.txt").write_bytes(REAL[3].read_bytes())
     os.chmod(folder / "locked.txt", 0)
-    real_read = load_module.read
+    real_read = workers.read
 
     def read(path):
         if path.endswith("locked.txt"):
             raise PermissionError(13, "Permission denied", path)
         return real_read(path)
 
-    monkeypatch.setattr(load_module, "read", read)
+    monkeypatch.setattr(workers, "read", read)
     db = str(tmp_path / "imr.duckdb")
     summary = load([folder], db, jobs=1)
     stage, reason, *_ = quarantine(db)["locked.txt"]

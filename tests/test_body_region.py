@@ -5,13 +5,11 @@ region — never for a drug, a lab test or a topic for any region."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
-from conftest import REAL
+from helpers import REAL, query
 from imr_etl import rows, warehouse
 from imr_etl.letters import parse_file
-from imr_etl.load import load
-from test_load import query
+from imr_etl.writer import load
 
 
 @cache

@@ -1,4 +1,4 @@
-"""`imr_etl.check`: every assertion holds on a clean load, and each one
+"""`imr_etl.checks`: every assertion holds on a clean load, and each one
 fails when the warehouse is damaged the way it guards against."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from conftest import REAL, SEEDS
-from imr_etl import check, warehouse
-from imr_etl.load import load
+from helpers import REAL, SEEDS
+from imr_etl import checks, warehouse
+from imr_etl.writer import load
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def failures(db: str, damage: str | None = None) -> dict[str, int]:
             with conn.begin():
                 for statement in damage.split(";"):
                     conn.exec_driver_sql(statement)
-        return {r.check.name: r.violations for r in check.run(conn) if not r.ok}
+        return {r.check.name: r.violations for r in checks.run(conn) if not r.ok}
 
 
 def test_a_clean_load_passes_every_check(db):
@@ -110,9 +110,9 @@ def test_the_check_command_passes_then_names_what_failed(db):
 
     ok = CliRunner().invoke(main, ["check", "--db", db])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == f"{len(check.checks())} of {len(check.checks())} checks hold"
+    assert ok.output.strip() == f"{len(checks.all_checks())} of {len(checks.all_checks())} checks hold"
     failures(db, "UPDATE fact_decision SET decision = 'upheld' WHERE overturned = 1")
     bad = CliRunner().invoke(main, ["check", "--db", db])
     assert bad.exit_code == 1
     assert bad.output.startswith("FAILED decision_word_matches_measure: ")
-    assert bad.output.strip().endswith(f"{len(check.checks()) - 1} of {len(check.checks())} checks hold")
+    assert bad.output.strip().endswith(f"{len(checks.all_checks()) - 1} of {len(checks.all_checks())} checks hold")

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl.cli import main
 
 KEYS = {"source_path", "sha256", "format", "header", "reviewer", "patient", "diagnoses", "outcome", "items"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl import warehouse
 from imr_etl.cli import EXIT_BUSY, EXIT_QUARANTINED, main
 

@@ -14,7 +14,6 @@ through their parse records, counted here independently of the warehouse).
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections import Counter
 from contextlib import ExitStack
@@ -22,107 +21,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers import BACKENDS, CATALOGUE, ODG, REAL, RUN_COLUMNS, SEEDS, VOLATILE, _clear_caches, _patch, decision_lines, fake_board_specialties, fake_drug, imr_etl, query
 import pgserver
-from conftest import REAL, SEEDS
-from imr_etl import check, classify, conformed, drugs, guidelines, lineage, rows, schema, warehouse
+from imr_etl import checks, conformed, lineage, schema, warehouse
 from imr_etl.letters import parse_file
-from imr_etl.load import load
-from test_crash import RUN_COLUMNS
-from test_load import decision_lines
-from test_views import VOLATILE, query
+from imr_etl.writer import load
 
-BACKENDS = ("duckdb", "postgresql")
 LETTER = REAL[[p.name for p in REAL].index("CM17-0007142.txt")]
 
 # ------------------------------------------------------- the mappings' doubles
-
-ODG = "odg/treatment-in-workers-comp"
-CHRONIC_PAIN = "mtus/chronic-pain"
-CATALOGUE = [
-    {"guideline_id": ODG, "source": "ODG", "document": "Official Disability Guidelines: Treatment in Workers' Comp",
-     "edition": None, "chapter": None, "acoem_chapter": None, "label": "ODG Treatment in Workers' Comp"},
-    {"guideline_id": CHRONIC_PAIN, "source": "MTUS", "document": "Chronic Pain Medical Treatment Guidelines",
-     "edition": "2016", "chapter": None, "acoem_chapter": None, "label": "MTUS Chronic Pain (2016)"},
-]
-_YEAR = re.compile(r"\s*\b(?:19|20)\d\d\b")
-
-
-def _slug(text: str | None) -> str | None:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or None if text else None
-
-
-def fake_canonical(source: str, document: str | None, topic: str | None) -> tuple[str, str | None]:
-    """Every ODG spelling is one document; the MTUS's chronic pain guidelines
-    another; any other document is its source and name without a year
-    ('Shoulder Complaints 2004' and 'Shoulder Complaints' are one)."""
-    if source == "ODG":
-        return ODG, _slug(topic)
-    if source == "MTUS" and "chronic pain" in (document or "").lower():
-        return CHRONIC_PAIN, _slug(topic)
-    return "/".join(filter(None, (source.lower(), _slug(_YEAR.sub("", document or ""))))), _slug(topic)
-
-
-BOARDS = {"Anesthesiology", "Chiropractic", "Emergency Medicine", "Family Practice", "Hand Surgery",
-          "Hospice & Palliative Medicine", "Internal Medicine", "Medical Toxicology", "Neurological Surgery",
-          "Neurology", "Neuromuscular Medicine", "Occupational Medicine", "Orthopedic Surgery", "Pain Management",
-          "Physical Medicine & Rehabilitation", "Preventive Medicine", "Psychiatry",
-          "Public Health & General Preventive Medicine", "Rheumatology", "Sports Medicine"}
-ALIASES = {"Physical Medicine and Rehabilitation": "Physical Medicine & Rehabilitation", "Chiropractor": "Chiropractic"}
-
-
-def fake_board_specialties(specialties: list[str]) -> list[str]:
-    """DWC names as written, two aliases; anything else ('Sports Medicinea',
-    'Acupuncture') names none."""
-    out: list[str] = []
-    for name in specialties:
-        board = ALIASES.get(name, name)
-        if board in BOARDS and board not in out:
-            out.append(board)
-    return out
-
-
-DRUGS = ((r"\bnorco\b", "hydrocodone/acetaminophen", "Opioids"),
-         (r"\b(?:tramadol|ultram)\b", "tramadol", "Opioids"),
-         (r"\b(?:cyclobenzaprine|flexeril)\b", "cyclobenzaprine", "Muscle Relaxant"),
-         (r"\b(?:omeprazole|prilosec)\b", "omeprazole", "Proton Pump Inhibitors"),
-         (r"\bnaproxen\b", "naproxen", "NSAID"))
-BRANDS = ("Norco", "Ultram", "Flexeril", "Prilosec")
-_STRENGTH = re.compile(r"\d+(?:\.\d+)?(?:[/-]\d+(?:\.\d+)?)?\s*mg", re.I)
-
-
-def fake_drug(service: str) -> dict | None:
-    for pattern, generic, drug_class in DRUGS:
-        if re.search(pattern, service, re.I):
-            strength = _STRENGTH.search(service)
-            return {"generic": generic, "brand": next((b for b in BRANDS if b.lower() in service.lower()), None),
-                    "strength": strength.group().replace(" ", "") if strength else None,
-                    "dose_form": "tablet" if re.search(r"\btab", service, re.I) else None,
-                    "drug_class": drug_class}
-    return None
-
-
-def _clear_caches() -> None:
-    for function in (rows.guideline_document_row, rows._specialty_mapping):
-        function.cache_clear()
-
-
-def _patch(monkeypatch) -> None:
-    monkeypatch.setattr(guidelines, "canonical", fake_canonical)
-    monkeypatch.setattr(guidelines, "documents", lambda: CATALOGUE)
-    # the warehouse reads the catalogue once per process (rows.catalogue): the double's instead
-    monkeypatch.setattr(rows, "catalogue", lambda: {d["guideline_id"]: d for d in CATALOGUE})
-    monkeypatch.setattr(classify, "board_specialties", fake_board_specialties)
-    _clear_caches()
-
-
-@pytest.fixture
-def doubles(monkeypatch):
-    """The doubles in place of the library's mappings (letters parse in-process: jobs=1)."""
-    _patch(monkeypatch)
-    monkeypatch.setattr(drugs, "drug", fake_drug)
-    yield
-    monkeypatch.undo()
-    _clear_caches()
 
 
 # -------------------------------------------------------------- helpers
@@ -178,7 +85,7 @@ def except_all(a: str, b: str, upgraded: bool = False) -> dict[str, tuple[int, i
 
 def failed_checks(db: str) -> list[str]:
     with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-        return [r.check.name for r in check.run(conn) if not r.ok]
+        return [r.check.name for r in checks.run(conn) if not r.ok]
 
 
 @pytest.fixture
@@ -244,7 +151,6 @@ def test_the_upgrade_by_the_command_line_equals_a_clean_load(tmp_path):
     """`imr-etl migrate` in a process of its own, which maps every spelling
     before anything else: the documents it names are those a load names (a
     process's guidelines.documents() also lists what it met: not read)."""
-    from test_crash import imr_etl
 
     clean, upgraded = str(tmp_path / "clean.duckdb"), str(tmp_path / "upgraded.duckdb")
     for db in (clean, upgraded):

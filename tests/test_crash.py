@@ -8,30 +8,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS, missing
-from imr_etl import check, generations, load as load_module, warehouse
-from imr_etl.load import load
-from test_load import query, snapshot
-
-BIN = Path(sys.executable).parent / "imr-etl"
-RUN_COLUMNS = ("load_run_id", "loaded_at", "run_id", "quarantined_at")  # differ between any two loads
-
-
-def imr_etl(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, **kwargs)
+from helpers import REAL, RUN_COLUMNS, SEEDS, imr_etl, load_killed, missing, query, snapshot
+from imr_etl import checks, generations, outcomes, warehouse, workers
+from imr_etl import writer
+from imr_etl.writer import load
 
 
 def failures(db: str) -> list[str]:
     with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-        return [r.check.name for r in check.run(conn) if not r.ok]
+        return [r.check.name for r in checks.run(conn) if not r.ok]
 
 
 def statuses(db: str) -> list[str]:
@@ -66,20 +56,6 @@ def _writing(db: str, folder: Path):
     return lambda: any(folder.glob("imr-etl-load-*/*.csv"))
 
 
-def load_killed(corpus: Path, db: str, condition, seconds: float, env: dict | None = None) -> bool:
-    """Start `imr-etl load CORPUS --db DB` and SIGKILL it as soon as
-    ``condition()`` holds (or after ``seconds``); whether it had finished first."""
-    process = subprocess.Popen([str(BIN), "load", str(corpus), "--db", db, "--quiet", "--jobs", "1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None and not (condition and condition()):
-        time.sleep(0.001)
-    finished = process.poll() is not None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return finished
-
-
 # when to kill: moments after the start (importing, migrating, parsing — the
 # 300 letters take ~2 s in all); inside the batch's transaction (its CSV files
 # are written); and once its commit has written 200 kB of WAL — during or just
@@ -95,7 +71,7 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
     if when == "mid-transaction":
         # the load waits before its commit (a fault-injection point), so the kill
         # lands inside the transaction however slowly this test polls
-        env[load_module.PAUSE_BEFORE_COMMIT_VAR] = "60"
+        env[writer.PAUSE_BEFORE_COMMIT_VAR] = "60"
     condition = None if isinstance(KILL_AT[when], float) else KILL_AT[when](db, tmp_path)
     finished = load_killed(corpus, db, condition, 30 if condition else KILL_AT[when], env)
     if condition:
@@ -131,7 +107,7 @@ def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_pa
     db = str(tmp_path / "w.duckdb")
     gone, changed = sorted(letters.iterdir())[:2]
     original = changed.read_bytes()
-    real_read = load_module.read
+    real_read = workers.read
 
     def racing_read(path: str):  # another process deletes one file and rewrites another, after the stat
         if path == str(gone):
@@ -140,7 +116,7 @@ def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_pa
             changed.write_bytes(original[: len(original) // 4])  # caught half-written
         return real_read(path)
 
-    monkeypatch.setattr(load_module, "read", racing_read)
+    monkeypatch.setattr(workers, "read", racing_read)
     summary = load([letters], db, jobs=1)
     good = len(SEEDS + REAL[:2]) - 2
     assert (summary.seen, summary.new, summary.quarantined) == (good + 2, good, 2)
@@ -152,7 +128,7 @@ def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_pa
     assert query(db, "SELECT count(*) FROM dim_letter")[0][0] == good
 
     # the writer finishes the file: the next run reads it again and loads it
-    monkeypatch.setattr(load_module, "read", real_read)
+    monkeypatch.setattr(workers, "read", real_read)
     changed.write_bytes(original)
     again = load([letters], db, jobs=1)
     assert (again.new, again.quarantined) == (1, 0)
@@ -303,7 +279,7 @@ def die_on_crash_files(task, *args):
     segfaults, or the OOM killer strikes) on a file named crash*.txt."""
     if any(Path(item.path).name.startswith("crash") for item in task):
         os._exit(139)
-    return load_module.process(task, *args)
+    return workers.process(task, *args)
 
 
 def test_a_file_that_kills_its_worker_is_quarantined_and_the_others_parse(tmp_path):
@@ -314,13 +290,13 @@ def test_a_file_that_kills_its_worker_is_quarantined_and_the_others_parse(tmp_pa
     crash = tmp_path / "crash.txt"
     shutil.copy(REAL[0], crash)
     files = [str(p) for p in good[:30]] + [str(crash)] + [str(p) for p in good[30:]]
-    tasks = iter([[load_module.Task(f) for f in files[i:i + 4]] for i in range(0, len(files), 4)])
+    tasks = iter([[workers.Task(f) for f in files[i:i + 4]] for i in range(0, len(files), 4)])
 
-    outcomes = [o for task in load_module.parse_stream(tasks, 1, jobs=2, work=die_on_crash_files) for o in task]
+    done = [o for task in workers.parse_stream(tasks, 1, jobs=2, work=die_on_crash_files) for o in task]
 
-    paths = [o.file.path if isinstance(o, load_module.Parsed) else o.source_path for o in outcomes]
+    paths = [o.file.path if isinstance(o, outcomes.Parsed) else o.source_path for o in done]
     assert paths == files  # every file once, in order
-    (quarantined,) = [o for o in outcomes if isinstance(o, load_module.Quarantined)]
+    (quarantined,) = [o for o in done if isinstance(o, outcomes.Quarantined)]
     assert quarantined.source_path == str(crash) and quarantined.stage == "read"
     assert "crashed" in quarantined.reason and quarantined.data == REAL[0].read_bytes()
-    assert all(isinstance(o, load_module.Parsed) for o in outcomes if o is not quarantined)
+    assert all(isinstance(o, outcomes.Parsed) for o in done if o is not quarantined)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SAMPLES
+from helpers import REAL, SAMPLES
 from imr_etl import drugs, dwc, vocabulary
 from imr_etl.letters import parse_file
 

@@ -9,15 +9,13 @@ DWC drug class (the drug's other fields: tests/test_drugs.py).  The DWC's names 
 
 from __future__ import annotations
 
-import csv
 import re
-from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from conftest import EXPECTED, REAL, SEEDS
+from helpers import REAL, SEEDS, hand_read_items, letter_id
 from imr_etl import dwc
 from imr_etl.letters import parse_file
 from imr_etl.vocabulary import rows as vocab
@@ -30,19 +28,6 @@ LETTERS = REAL + SEEDS
 MISNAMED = {
     ("CM16-0231745", 1): "'Physical exam 2 times 8' is reviewed as physical therapy (MTUS physical medicine)",
 }
-
-
-@cache
-def fixture() -> dict[str, list[dict]]:
-    by_letter = defaultdict(list)
-    with open(EXPECTED / "dwc_items.csv", encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            by_letter[row["letter_id"]].append(row)
-    return by_letter
-
-
-def letter_id(path: Path, record: dict) -> str:
-    return record["header"]["case_number"] or path.stem
 
 
 @cache
@@ -64,13 +49,13 @@ def reference_categories() -> set[tuple[str, str]]:
 
 def test_every_letter_has_its_items_in_the_fixture():
     ids = {letter_id(p, record(p)) for p in LETTERS}
-    assert ids == set(fixture())
+    assert ids == set(hand_read_items())
 
 
 @pytest.mark.parametrize("path", LETTERS, ids=lambda p: p.stem)
 def test_items_match_the_hand_read_classification(path: Path):
     got = record(path)
-    want = fixture()[letter_id(path, got)]
+    want = hand_read_items()[letter_id(path, got)]
     assert [(w["ordinal"], w["decision"]) for w in want] == [
         (str(i["ordinal"]), i["decision"]) for i in got["items"]]
     problems = []
@@ -93,7 +78,7 @@ def test_misnamed_headings_are_still_classified_by_their_heading(key):
     """Pinned so that a rule reading the reviewer's guideline instead shows up here."""
     path = next(p for p in REAL if p.stem == key[0])
     item = record(path)["items"][key[1] - 1]
-    want = next(w for w in fixture()[key[0]] if int(w["ordinal"]) == key[1])
+    want = next(w for w in hand_read_items()[key[0]] if int(w["ordinal"]) == key[1])
     assert (item["dwc_category"], item["dwc_subcategory"]) != (want["dwc_category"], want["dwc_subcategory"])
 
 

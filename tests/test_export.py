@@ -7,13 +7,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from conftest import SEEDS
+from helpers import SEEDS, VOLATILE
 from imr_etl import warehouse
 from imr_etl.cli import main
-from imr_etl.export import STAR_TABLES, export
-from imr_etl.load import load
-from pgserver import pg_db  # noqa: F401 - a fixture
-from test_views import VOLATILE
+from imr_etl.exporting import STAR_TABLES, export
+from imr_etl.writer import load
 
 VIEWS = [v.name for v in warehouse.views()]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REAL
+from helpers import REAL
 from imr_etl import pdftext
 from imr_etl.letters import parse_bytes
 

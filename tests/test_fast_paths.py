@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl import classify, extract, normalize
 from imr_etl.parse import parser
 

@@ -13,7 +13,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl.letters import parse_bytes
 from imr_etl.normalize import normalize
 from imr_etl.parse import LetterParseError

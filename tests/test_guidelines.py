@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl import vocabulary
 from imr_etl.guidelines import canonical, documents, topic_id
 from imr_etl.letters import parse_file

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXPECTED, REAL, SEEDS
+from helpers import EXPECTED, REAL, SEEDS
 from imr_etl import lineage, schema, warehouse
 
 PACKAGE = Path(lineage.__file__).parent

@@ -3,74 +3,26 @@ letters replace their rows, bad letters are quarantined, runs are recorded."""
 
 from __future__ import annotations
 
-import math
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
-from imr_etl import load as load_module
-from imr_etl import schema, warehouse
+from helpers import REAL, SEEDS, SEED_TREATMENTS, break_letter, decision_lines, query, snapshot, wilson_by_quadratic
+from imr_etl import writer
+from imr_etl import schema, warehouse, workers
+from imr_etl.discover import discover
 from imr_etl.letters import parse_file
-from imr_etl.load import discover, load
-
-DECISION_LINE = re.compile(r":\s*(Upheld|Overturned)\s*$", re.M)
-TABLES = [t.name for t in schema.metadata.sorted_tables]
-Z = 1.96
-
-
-def decision_lines(path: Path) -> list[str]:
-    """The decision words of a letter, read straight off its text: each item
-    heading ends in ': Upheld' or ': Overturned'."""
-    return DECISION_LINE.findall(path.read_text(encoding="utf-8", errors="replace"))
-
-
-def wilson_by_quadratic(k: int, n: int) -> tuple[float, float]:
-    """The Wilson interval as the two p with |k/n - p| = z*sqrt(p(1-p)/n):
-    the roots of (1 + z²/n)p² - (2k/n + z²/n)p + (k/n)² = 0."""
-    phat = k / n
-    a, b, c = 1 + Z * Z / n, -(2 * phat + Z * Z / n), phat * phat
-    root = math.sqrt(b * b - 4 * a * c)
-    return (-b - root) / (2 * a), (-b + root) / (2 * a)
-
-
-def query(db: str, sql: str, *params) -> list[tuple]:
-    with warehouse.open_engine(db) as engine, engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql(sql, params or ())]
-
-
-def snapshot(db: str, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
-    """Every row of every table but the logs of runs and of files read, less
-    the ``ignore`` columns."""
-    out = {}
-    with warehouse.open_engine(db) as engine, engine.connect() as conn:
-        for table in TABLES:
-            if table in ("etl_load_run", "etl_source_file"):
-                continue
-            columns = [c.name for c in schema.metadata.tables[table].columns
-                       if c.name not in ignore]
-            names = ", ".join('"%s"' % c for c in columns)
-            out[table] = sorted(map(tuple, conn.exec_driver_sql(f"SELECT {names} FROM {table}")), key=repr)
-    return out
+from imr_etl.writer import load
 
 
 @pytest.fixture(scope="module")
-def all_samples(tmp_path_factory) -> tuple[str, load_module.Summary]:
+def all_samples(tmp_path_factory) -> tuple[str, writer.Summary]:
     db = str(tmp_path_factory.mktemp("wh") / "all.duckdb")
     return db, load([], db)
 
 
 # ------------------------------------------------------------ hand counts
-
-SEED_TREATMENTS = {  # counted by hand in imr_etl/samples/seeds: (decisions, overturned)
-    ("rehabilitation", "massage"): (4, 1),
-    ("rehabilitation", "acupuncture"): (3, 1),
-    ("rehabilitation", "chiropractic"): (2, 0),
-    ("rehabilitation", "physical_modalities"): (1, 0),
-    ("injections", "epidural"): (1, 1),
-}
 
 
 def test_seed_letters_by_hand_count(tmp_path):
@@ -247,15 +199,6 @@ def test_force_rewrites_every_letter_to_the_same_state(letters, tmp_path):
 
 # ------------------------------------------------------------- quarantine
 
-def break_letter(path: Path) -> tuple[int, str]:
-    """Give a letter an unknown decision word; return its line and the new text."""
-    text = path.read_text()
-    lines = text.splitlines()
-    number = next(i for i, line in enumerate(lines, 1) if line.rstrip().endswith("Upheld"))
-    broken = text.replace(lines[number - 1], lines[number - 1].replace("Upheld", "Modified"))
-    path.write_text(broken)
-    return number, broken
-
 
 def test_a_bad_letter_is_quarantined_with_its_reason_and_text_and_the_rest_load(letters, tmp_path):
     db = str(tmp_path / "w.duckdb")
@@ -306,7 +249,7 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path, mo
     that letter: the batch is retried letter by letter."""
     db = str(tmp_path / "w.duckdb")
     victim = str((letters / SEEDS[3].name).resolve())
-    real_prepare = load_module.prepare
+    real_prepare = workers.prepare
 
     def prepare(path, data, run_id, loaded_at, text=None):
         result = real_prepare(path, data, run_id, loaded_at, text)
@@ -316,7 +259,7 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path, mo
             decisions[1] = decisions[1][:service] + (None,) + decisions[1][service + 1:]
         return result
 
-    monkeypatch.setattr(load_module, "prepare", prepare)
+    monkeypatch.setattr(workers, "prepare", prepare)
     summary = load([letters], db)
     assert (summary.new, summary.quarantined) == (6, 1)
     [(stage, reason)] = query(db, "SELECT stage, reason FROM etl_quarantine")
@@ -379,7 +322,7 @@ def test_a_run_that_fails_is_recorded_as_failed(letters, tmp_path, monkeypatch):
     def explode(self, paths):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(load_module.Loader, "load_batch", explode)
+    monkeypatch.setattr(writer.Loader, "load_batch", explode)
     with pytest.raises(KeyboardInterrupt):
         load([letters], db)
     assert query(db, "SELECT status, message FROM v_load_runs") == [("failed", "KeyboardInterrupt: ")]

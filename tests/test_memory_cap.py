@@ -1,10 +1,10 @@
-"""A load caps DuckDB's buffer memory (imr_etl.load.MemoryCap): a fixed
+"""A load caps DuckDB's buffer memory (imr_etl.writer.MemoryCap): a fixed
 working set plus room for the indexes DuckDB must keep, which grows with the
 letters a run adds — so the writer stays flat without starving the indexes."""
 
 from __future__ import annotations
 
-from imr_etl import load as load_module, warehouse
+from imr_etl import warehouse, writer
 
 
 def limit(conn) -> int:
@@ -18,13 +18,13 @@ def test_the_cap_starts_from_the_warehouse_and_grows_with_the_run(tmp_path):
     with warehouse.open_engine(str(tmp_path / "w.duckdb")) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
-            cap = load_module.MemoryCap(conn)
-            base = load_module.MEMORY_BASE
+            cap = writer.MemoryCap(conn)
+            base = writer.MEMORY_BASE
             assert abs(limit(conn) - base) < 2**20  # an empty warehouse: the working set alone
             cap.grow(1000)  # too little to be worth a change
             assert abs(limit(conn) - base) < 2**20
             cap.grow(1_000_000)  # a million letters: two index rows each
-            expected = base + load_module.MEMORY_PER_ROW * 2_000_000
+            expected = base + writer.MEMORY_PER_ROW * 2_000_000
             assert abs(limit(conn) - expected) < 2**20
             cap.grow(10)  # never lowered
             assert abs(limit(conn) - expected) < 2**20

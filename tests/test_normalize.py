@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL, SEEDS, paragraphs, rewrap
+from helpers import REAL, SEEDS, paragraphs, rewrap
 from imr_etl.letters import parse_bytes
 from imr_etl.normalize import decode, normalize, normalize_text
 

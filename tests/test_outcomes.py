@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS, hand_read_items, letter_id
 from imr_etl.letters import parse_file
-from test_dwc import fixture, letter_id
 
 LETTERS = REAL + SEEDS
 
@@ -32,7 +31,7 @@ def expected_outcome(rows: list[dict]) -> str:
 @pytest.mark.parametrize("path", LETTERS, ids=lambda p: p.stem)
 def test_outcome_and_partial_authorizations(path: Path):
     got = record(path)
-    want = fixture()[letter_id(path, got)]
+    want = hand_read_items()[letter_id(path, got)]
     assert got["outcome"] == expected_outcome(want)
     for row, item in zip(want, got["items"], strict=True):
         partial = item["partial_authorization"]
@@ -46,9 +45,9 @@ def test_outcome_and_partial_authorizations(path: Path):
 
 
 def test_the_fixture_has_every_outcome_and_both_partial_forms():
-    outcomes = {expected_outcome(rows) for rows in fixture().values()}
+    outcomes = {expected_outcome(rows) for rows in hand_read_items().values()}
     assert outcomes == {"upheld", "overturned", "partially_overturned"}
-    partial = [row for rows in fixture().values() for row in rows if row["partial_authorization"] == "yes"]
+    partial = [row for rows in hand_read_items().values() for row in rows if row["partial_authorization"] == "yes"]
     assert len(partial) >= 20
     # "… leaving the original request IMR eligible": the original request itself is decided
     assert any(row["original_request"].lower() == row["service"].lower() for row in partial)

@@ -15,12 +15,13 @@ from click.testing import CliRunner
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
-from conftest import EXPECTED, REAL, SEEDS, record_differences
+from helpers import EXPECTED, REAL, SEEDS, query, record_differences, snapshot
+from imr_etl import workers
 from imr_etl.cli import main
+from imr_etl.discover import discover
 from imr_etl.letters import LetterParseError, parse_bytes, parse_file
-from imr_etl.load import discover, load
+from imr_etl.writer import load
 from imr_etl.pdftext import PdfTextError
-from test_load import query, snapshot
 
 # The columns of a letter's rows that belong to its file and how it was laid
 # out, not to what it says: the rest must be the same from a PDF and its text.
@@ -280,7 +281,6 @@ def test_a_damaged_pdf_gives_a_record_or_one_line_never_another_error():
 
 
 def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp_path, monkeypatch):
-    from imr_etl import load as load_module
     from imr_etl import schema
 
     folder = tmp_path / "letters"
@@ -288,7 +288,7 @@ def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp
     for txt in REAL[:3]:
         shutil.copy(txt.with_suffix(".pdf"), folder / txt.with_suffix(".pdf").name)
     victim = str((folder / REAL[1].with_suffix(".pdf").name).resolve())
-    real_prepare = load_module.prepare
+    real_prepare = workers.prepare
 
     def prepare(path, data, run_id, loaded_at, text=None):
         result = real_prepare(path, data, run_id, loaded_at, text)
@@ -298,7 +298,7 @@ def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp
             decisions[0] = decisions[0][:service] + (None,) + decisions[0][service + 1:]
         return result
 
-    monkeypatch.setattr(load_module, "prepare", prepare)
+    monkeypatch.setattr(workers, "prepare", prepare)
     db = str(tmp_path / "w.duckdb")
     summary = load([folder], db, jobs=1)
     assert (summary.new, summary.quarantined) == (2, 1)

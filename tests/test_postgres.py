@@ -16,15 +16,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from conftest import REAL, SEEDS, waiting_time
-from imr_etl import load as load_module
-from imr_etl import check, dialect, schema, warehouse
+from helpers import REAL, RUN_COLUMNS, SEEDS, TABLES, decision_lines, imr_etl, load_killed, query, waiting_time
+from helpers import snapshot as columns_snapshot
+from imr_etl import checks, dialect, schema, warehouse, workers
 from imr_etl.cli import EXIT_BUSY, main
 from imr_etl.letters import parse_file
-from imr_etl.load import load
-from pgserver import pg_db  # noqa: F401 - a fixture
-from test_load import TABLES, decision_lines
-from test_views import query
+from imr_etl.writer import load
 
 def snapshot(db: str) -> dict[str, list[tuple]]:
     """Every row of every table but the logs of runs and of files read."""
@@ -109,7 +106,7 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, pg_db, monke
     that letter (PostgreSQL aborts the whole transaction on an error: the
     batch is retried in halves down to the letter)."""
     victim = str((letters / SEEDS[3].name).resolve())
-    real_prepare = load_module.prepare
+    real_prepare = workers.prepare
 
     def prepare(path, data, run_id, loaded_at, text=None):
         result = real_prepare(path, data, run_id, loaded_at, text)
@@ -119,7 +116,7 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, pg_db, monke
             decisions[1] = decisions[1][:service] + (None,) + decisions[1][service + 1:]
         return result
 
-    monkeypatch.setattr(load_module, "prepare", prepare)
+    monkeypatch.setattr(workers, "prepare", prepare)
     summary = load([letters], pg_db, jobs=1)
     assert (summary.new, summary.quarantined) == (6, 1)
     [(stage, reason)] = query(pg_db, "SELECT stage, reason FROM etl_quarantine")
@@ -194,7 +191,7 @@ def test_the_commands_work_against_postgresql(letters, pg_db):
     table = run("sql", "SELECT count(*) AS n FROM v_decisions WHERE service LIKE '%visits%'", "--db", pg_db)
     assert table.exit_code == 0, table.output
     checked = run("check", "--db", pg_db)
-    n = len(check.checks())
+    n = len(checks.all_checks())
     assert checked.exit_code == 0 and f"{n} of {n} checks hold" in checked.stdout, checked.output
     written = run("sql", "DELETE FROM fact_decision", "--db", pg_db)  # sql is read-only
     assert written.exit_code == 1 and "read-only" in written.stderr
@@ -225,7 +222,6 @@ KILL_LETTERS = 300
 
 @pytest.fixture(scope="module")
 def kill_corpus(tmp_path_factory):
-    from test_crash import imr_etl
 
     folder = tmp_path_factory.mktemp("pgkill") / "letters"
     assert imr_etl("synth", str(KILL_LETTERS), str(folder), "--seed", "3").returncode == 0
@@ -236,8 +232,6 @@ def kill_corpus(tmp_path_factory):
 def clean_kill(kill_corpus) -> dict:
     """The corpus loaded by one uninterrupted run (its rows but the runs')."""
     from pgserver import database
-    from test_crash import RUN_COLUMNS, imr_etl
-    from test_load import snapshot as columns_snapshot
 
     with database() as db:
         assert imr_etl("load", str(kill_corpus), "--db", db, "--quiet", "--jobs", "1").returncode == 0
@@ -259,8 +253,6 @@ def copying(db: str):
 def test_a_load_killed_then_rerun_equals_a_clean_load(when, kill_corpus, clean_kill, pg_db):
     """SIGKILL: the server rolls back the open transaction and ends the
     session, which releases the writer lock; the next run finishes the job."""
-    from test_crash import RUN_COLUMNS, imr_etl, load_killed
-    from test_load import snapshot as columns_snapshot
 
     with copying(pg_db) as in_copy:
         condition = in_copy if when == "mid-copy" else None
@@ -305,7 +297,7 @@ def test_a_view_whose_columns_changed_is_replaced(pg_db):
 def test_the_report_is_the_same_page_from_postgresql(letters, pg_db, tmp_path):
     from datetime import datetime, timezone
 
-    from imr_etl.report import render
+    from imr_etl.reporting import render
 
     duck = str(tmp_path / "w.duckdb")
     pages = []

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import REAL, SEEDS
 import pgserver
-from conftest import REAL, SEEDS
-from imr_etl import load as load_module
+from imr_etl import writer
 from imr_etl import warehouse
 
 IMR_ETL = Path(sys.executable).with_name("imr-etl")
@@ -89,7 +89,7 @@ def read_through_a_load(url: str, letters: Path, tmp_path: Path) -> tuple[dict, 
             assert reader.poll() is None, "the reader died before it started reading"
             assert time.monotonic() < deadline, "the reader never started"
             time.sleep(0.05)
-        env = {**os.environ, load_module.PAUSE_BEFORE_COMMIT_VAR: "1.5"}
+        env = {**os.environ, writer.PAUSE_BEFORE_COMMIT_VAR: "1.5"}
         started = time.monotonic()
         done = subprocess.run([str(IMR_ETL), "load", str(letters), "--db", url, "--quiet", "--jobs", "1"],
                               capture_output=True, text=True, env=env, timeout=300)
@@ -166,7 +166,7 @@ def test_a_killed_write_leaves_the_published_file_and_the_next_goes_on_from_its_
                    capture_output=True)
     url = warehouse.resolve_url(str(db))
     before = state(url)
-    env = {**os.environ, load_module.PAUSE_BEFORE_COMMIT_VAR: "60"}
+    env = {**os.environ, writer.PAUSE_BEFORE_COMMIT_VAR: "60"}
     killed = subprocess.Popen([str(IMR_ETL), "load", *map(str, REAL[:3]), "--db", str(db), "--quiet",
                                "--jobs", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = generations.work_path(db)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXPECTED, SAMPLES, record_differences
+from helpers import EXPECTED, SAMPLES, record_differences
 from imr_etl.letters import parse_bytes, parse_file
 
 FIXTURES = sorted(EXPECTED.glob("*.json"))

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXPECTED, REAL, SEEDS, missing
-from imr_etl import report
+from helpers import EXPECTED, REAL, SEEDS, decision_lines, missing
+from imr_etl import reporting
 from imr_etl.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -159,8 +159,8 @@ def expected_marks(db: Path) -> dict[str, Counter]:
         "dwc": Counter(point=len(dwc), errorbar=len(dwc)),
         "year-rates": Counter(point=len(years), errorbar=len(years)),
         "years": Counter(bar=sum((n - k > 0) + (k > 0) for _, n, k in years)),
-        "specialties": Counter(point=min(len(specialties), report.TOP_SPECIALTIES),
-                               errorbar=min(len(specialties), report.TOP_SPECIALTIES)),
+        "specialties": Counter(point=min(len(specialties), reporting.TOP_SPECIALTIES),
+                               errorbar=min(len(specialties), reporting.TOP_SPECIALTIES)),
         "citation-sources": Counter(bar=len({(s, who) for _, s, who, _ in cited})),
         "citation-documents": Counter(bar=sum(1 for g, _, _, _ in cited if g in top)),
         "load-runs": Counter(bar=runs),  # every run found new letters only
@@ -258,7 +258,6 @@ def test_dwc_categories_and_their_rates_match_an_independent_computation(page, w
 def test_case_outcomes_by_month_match_the_letters(page, warehouse):
     """Letters per month and outcome, read from each real letter's 'Decision
     Date:' line and its decision lines (the seeds: no date)."""
-    from test_load import decision_lines
 
     expected = Counter()
     for path in REAL + SEEDS:
@@ -427,7 +426,7 @@ def test_the_report_renders_in_headless_chromium(page, warehouse, tmp_path):
 
     # The marks are on screen, found by their colours: bars as runs of 16
     # pixels (wider than a legend's swatch), the points (a colour of their own).
-    for series in (report.UPHELD, report.OVERTURNED, *report.CITERS, report.RUN_SERIES[0]):
+    for series in (reporting.UPHELD, reporting.OVERTURNED, *reporting.CITERS, reporting.RUN_SERIES[0]):
         assert painted(rows, series.color, bpp, run=16) >= 10, f"{series.label} bars ({series.color}) are not drawn"
     points = sum(marks["point"] for marks in expected_marks(warehouse).values())
     assert painted(rows, "#1d4ed8", bpp, run=3) >= 3 * points, "the points are not drawn"

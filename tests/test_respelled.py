@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL
+from helpers import REAL
 from imr_etl.letters import parse_bytes
 
 # (as one letter writes it, as another letter writes the same thing)

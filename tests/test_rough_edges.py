@@ -30,7 +30,7 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
-from conftest import REAL, SEEDS  # noqa: E402
+from helpers import REAL, SEEDS
 from imr_etl import warehouse  # noqa: E402
 from imr_etl.cli import main  # noqa: E402
 
@@ -86,7 +86,7 @@ def test_the_summary_names_the_warehouse_by_its_absolute_path_when_run_from_the_
 
 import struct  # noqa: E402
 
-from imr_etl.load import load  # noqa: E402
+from imr_etl.writer import load  # noqa: E402
 
 # A DuckDB file's header: a checksum, "DUCK", then its storage version number.
 # 64 is what DuckDB 1.0 to 1.1 write (read off a file duckdb 1.1.3 created);

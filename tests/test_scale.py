@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
-from imr_etl import load as load_module
-from imr_etl import warehouse
-from imr_etl.load import Summary, discover, iter_files, load
-from test_load import break_letter, query, snapshot
+from helpers import REAL, SEEDS, break_letter, query, snapshot
+from imr_etl import warehouse, workers
+from imr_etl.discover import discover, iter_files
+from imr_etl.writer import Summary, load
 
 from imr_etl import synth  # noqa: E402
 
@@ -110,8 +109,8 @@ def test_a_synthetic_corpus_reconciles_with_its_manifest(corpus, corpus_db):
 def test_a_rerun_over_the_unchanged_corpus_reads_nothing_it_loaded(corpus, corpus_db, monkeypatch):
     db, first = corpus_db
     read = []
-    real_read = load_module.read
-    monkeypatch.setattr(load_module, "read", lambda path: read.append(path) or real_read(path))
+    real_read = workers.read
+    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
     summary = load([corpus], db, jobs=1)
     assert (summary.seen, summary.new, summary.updated, summary.decisions) == (2000, 0, 0, 0)
     assert summary.unchanged == first.new and summary.quarantined == first.quarantined
@@ -123,8 +122,8 @@ def test_a_rerun_over_the_unchanged_corpus_reads_nothing_it_loaded(corpus, corpu
 # -------------------------------------------------------------- in parallel
 
 def test_parse_workers_give_the_same_warehouse_as_one_process(small, tmp_path, monkeypatch):
-    monkeypatch.setattr(load_module, "MIN_POOL", 0)  # workers even for a small corpus
-    monkeypatch.setattr(load_module, "TASK_SIZE", 3)  # many tasks, several in flight, out of step
+    monkeypatch.setattr(workers, "MIN_POOL", 0)  # workers even for a small corpus
+    monkeypatch.setattr(workers, "TASK_SIZE", 3)  # many tasks, several in flight, out of step
     break_letter(small / SEEDS[1].name)
     (small / "empty.txt").write_bytes(b"")
     shutil.copy(small / SEEDS[0].name, small / "copy.txt")
@@ -143,13 +142,13 @@ def test_parse_workers_give_the_same_warehouse_as_one_process(small, tmp_path, m
 
 def test_parse_workers_start_only_when_there_is_enough_to_parse(small, tmp_path, monkeypatch):
     started = []
-    real = load_module.ProcessPoolExecutor
+    real = workers.ProcessPoolExecutor
 
     def pool(*args, **kwargs):
         started.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(load_module, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", pool)
     db = str(tmp_path / "w.duckdb")
     load([small / SEEDS[0].name], db, jobs=2)
     assert started == []
@@ -164,8 +163,8 @@ def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path, monke
     first = load([small], db, jobs=1)
     assert first.quarantined == 0 and first.new == len(list(small.iterdir()))
     read, parsed = [], []
-    monkeypatch.setattr(load_module, "read", lambda path: read.append(path))
-    monkeypatch.setattr(load_module, "prepare", lambda *args: parsed.append(args))
+    monkeypatch.setattr(workers, "read", lambda path: read.append(path))
+    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
     second = load([small], db, jobs=1)
     assert (second.seen, second.unchanged, second.new, second.updated) == (first.new, first.new, 0, 0)
     assert read == [] and parsed == []
@@ -178,9 +177,9 @@ def test_a_touched_but_identical_file_is_hashed_not_parsed(small, tmp_path, monk
     touched = small / SEEDS[2].name
     os.utime(touched, (HOUR_AGO + 60, HOUR_AGO + 60))  # mtime changed, bytes the same
     read, parsed = [], []
-    real_read = load_module.read
-    monkeypatch.setattr(load_module, "read", lambda path: read.append(path) or real_read(path))
-    monkeypatch.setattr(load_module, "prepare", lambda *args: parsed.append(args))
+    real_read = workers.read
+    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
+    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
     second = load([small], db, jobs=1)
     assert (second.unchanged, second.new, second.updated) == (first.new, 0, 0)
     assert read == [str(touched.resolve())] and parsed == []
@@ -204,7 +203,7 @@ def test_a_changed_file_is_updated_even_with_the_same_size(small, tmp_path):
     os.utime(changed, (HOUR_AGO + 120, HOUR_AGO + 120))
     second = load([small], db, jobs=2)
     assert (second.updated, second.new, second.unchanged) == (1, 0, first.new - 1)
-    sha = load_module.hashlib.sha256(edited.encode()).hexdigest()
+    sha = workers.hashlib.sha256(edited.encode()).hexdigest()
     for table in ("dim_letter", "etl_source_file"):
         assert query(db, f"SELECT sha256 FROM {table} WHERE source_path = ?", str(changed.resolve())) == [(sha,)]
     assert query(db, "SELECT count(*) FROM v_decisions WHERE rationale LIKE '%bilateral legs%'") == [(1,)]
@@ -217,15 +216,15 @@ def test_a_file_modified_moments_ago_is_rehashed_next_time(small, tmp_path, monk
     # "moments ago" is RACY_NS (2 s); on a busy machine the load may take that
     # long to reach the file, so the test widens it to half an hour instead of
     # racing the clock (the other files were modified an hour ago)
-    monkeypatch.setattr(load_module, "RACY_NS", 30 * 60 * 10**9)
+    monkeypatch.setattr(workers, "RACY_NS", 30 * 60 * 10**9)
     fresh = small / SEEDS[3].name
     fresh.write_bytes(fresh.read_bytes())  # modified now
     load([small], db, jobs=1)
     assert query(db, "SELECT mtime_ns FROM etl_source_file WHERE source_path = ?", str(fresh.resolve())) == [(None,)]
     read, parsed = [], []
-    real_read = load_module.read
-    monkeypatch.setattr(load_module, "read", lambda path: read.append(path) or real_read(path))
-    monkeypatch.setattr(load_module, "prepare", lambda *args: parsed.append(args))
+    real_read = workers.read
+    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
+    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
     load([small], db, jobs=1)
     assert read == [str(fresh.resolve())] and parsed == []
 
@@ -239,7 +238,7 @@ def test_a_warehouse_upgraded_from_the_first_revision_hashes_instead_of_reparsin
     assert query(db, "SELECT count(*), count(size_bytes), count(mtime_ns) FROM etl_source_file") == \
         [(first.new, 0, 0)]
     parsed = []
-    monkeypatch.setattr(load_module, "prepare", lambda *args: parsed.append(args))
+    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
     second = load([small], db, jobs=1)
     assert second.unchanged == first.new and parsed == []
     assert query(db, "SELECT count(size_bytes), count(mtime_ns) FROM etl_source_file") == [(first.new, first.new)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
+from helpers import REAL, SEEDS
 from imr_etl import vocabulary
 from imr_etl.classify import board_specialties
 from imr_etl.letters import parse_file

@@ -15,7 +15,7 @@ from functools import cache
 import pytest
 from click.testing import CliRunner
 
-from conftest import CITATION_KEYS, ITEM_KEYS, REVIEWER_KEYS, record_differences
+from helpers import CITATION_KEYS, ITEM_KEYS, REVIEWER_KEYS, record_differences
 from imr_etl import synth, vocabulary
 from imr_etl.cli import main
 from imr_etl.letters import parse_bytes, parse_file

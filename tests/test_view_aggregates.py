@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REAL, SEEDS
-from imr_etl import check, warehouse
-from imr_etl.load import load
-from test_conformed import doubles  # noqa: F401 - a fixture
-from test_load import query
+from helpers import REAL, SEEDS, query
+from imr_etl import checks, warehouse
+from imr_etl.writer import load
 
 OLD_VIEWS = sorted((Path(__file__).parent / "views_plain").glob("*.sql"))
 
@@ -49,7 +47,7 @@ def differences(db: str) -> dict[str, tuple[int, int, int]]:
 
 def failed_checks(db: str) -> list[str]:
     with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-        return [r.check.name for r in check.run(conn) if not r.ok]
+        return [r.check.name for r in checks.run(conn) if not r.ok]
 
 
 @pytest.fixture

@@ -5,73 +5,19 @@ holds the same rows on both."""
 from __future__ import annotations
 
 import math
-from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
-import pgserver
-from conftest import REAL, SEEDS
-from imr_etl import check, dialect, warehouse
+from helpers import REAL, SEEDS, SEED_TREATMENTS, VOLATILE, decision_lines, documented_columns, query, wilson_by_quadratic
+from imr_etl import checks, warehouse
 from imr_etl.letters import parse_file
-from imr_etl.load import load
-from test_load import SEED_TREATMENTS, decision_lines, wilson_by_quadratic
-from test_warehouse import documented_columns
 
-BACKENDS = ("duckdb", "postgresql")
 RATE_VIEWS = ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
               "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region",
               "v_overturn_rate_by_dwc_category", "v_overturn_rate_by_drug")
 # Views the seed letters leave empty (no seed disputes a drug).
 EMPTY_FOR_SEEDS = ("v_overturn_rate_by_drug", "v_partial_authorizations")  # the seeds name no drug class, no partial authorization
-# What may differ between two loads of the same letters: when and by which run.
-VOLATILE = {"v_letters": ("load_run_id", "loaded_at"), "v_load_runs": None, "v_quarantine": ("run_id", "quarantined_at")}
-
-
-def query(db: str, sql: str, *params) -> list[tuple]:
-    with warehouse.open_engine(db) as engine, engine.connect() as conn:
-        return [tuple(r) for r in dialect.execute(conn, sql, params)]
-
-
-class Warehouses:
-    """Warehouses loaded once per module and backend: ``get(backend, 'seeds')``
-    or ``get(backend, 'samples')`` (every bundled letter)."""
-
-    def __init__(self, stack: ExitStack, folder: Path):
-        self.stack, self.folder, self.loaded = stack, folder, {}
-
-    def get(self, backend: str, what: str) -> str:
-        if (backend, what) not in self.loaded:
-            if backend == "postgresql":
-                db = self.stack.enter_context(pgserver.database(pgserver.server()))
-            else:
-                db = str(self.folder / f"{what}.duckdb")
-            summary = load([SEEDS[0].parent] if what == "seeds" else [], db, jobs=1)
-            assert summary.quarantined == 0
-            self.loaded[backend, what] = db
-        return self.loaded[backend, what]
-
-
-@pytest.fixture(scope="module")
-def warehouses(tmp_path_factory):
-    with ExitStack() as stack:
-        yield Warehouses(stack, tmp_path_factory.mktemp("views"))
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def seeds(warehouses, backend) -> str:
-    return warehouses.get(backend, "seeds")
-
-
-@pytest.fixture
-def samples(warehouses, backend) -> str:
-    return warehouses.get(backend, "samples")
 
 
 # ------------------------------------------------------------ hand counts
@@ -161,7 +107,7 @@ def test_views_reflect_through_sqlalchemy_with_their_documented_columns(samples)
 
 def test_every_data_quality_check_holds(samples):
     with warehouse.open_engine(samples, read_only=True) as engine, engine.connect() as conn:
-        assert [r.check.name for r in check.run(conn) if not r.ok] == []
+        assert [r.check.name for r in checks.run(conn) if not r.ok] == []
 
 
 # -------------------------------------------------- the two databases agree

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from conftest import SEEDS, waiting_time
+from helpers import SEEDS, documented_columns, waiting_time
 from imr_etl import rows, schema, warehouse
-from imr_etl.load import load
+from imr_etl.writer import load
 from imr_etl.vocabulary import rows as vocab
 
 TABLES = {t.name for t in schema.metadata.sorted_tables}
@@ -22,19 +22,6 @@ def seeds_db(tmp_path_factory) -> str:
     db = str(tmp_path_factory.mktemp("wh") / "seeds.duckdb")
     load([SEEDS[0].parent], db)
     return db
-
-
-def documented_columns(view: warehouse.View) -> list[str]:
-    """The column names the view's opening comment lists under 'Columns:'."""
-    lines = view.sql.splitlines()
-    start = lines.index("-- Columns:") + 1
-    names = []
-    for line in lines[start:]:
-        match = re.match(r"^--   (\w+)\s", line)
-        if not match:
-            break
-        names.append(match.group(1))
-    return names
 
 
 # ------------------------------------------------------------------ location

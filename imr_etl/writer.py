@@ -1,183 +1,77 @@
-"""Stage 5c: the load run.  Letter files → the warehouse, idempotently.
+"""Stage 5c: the load run — the writer and its bookkeeping.  Letter files →
+the warehouse, idempotently.
 
-1. discover the letter files (``*.txt`` and ``*.pdf`` under directories,
-   recursively, each directory's entries in name order) as a stream: nothing
-   holds the whole corpus's list.  A PDF with a text file of the same name
-   beside it (``X.pdf`` and ``X.txt``) is the same letter twice: the text is
-   loaded and the PDF skipped (counted in ``Summary.skipped``);
+1. the letter files come from :mod:`imr_etl.discover`, as a stream;
 2. triage by ``stat``, a chunk of files at a time: a file whose size and
-   mtime are those ``etl_source_file`` recorded when a load last read it is
-   *unchanged* and skipped unread (``--force`` re-reads and re-parses
-   everything);
-3. read, hash, extract (a PDF's text, :mod:`imr_etl.pdftext`) and parse the
-   rest in worker processes (``jobs``, default one
-   per core; a few chunks in flight at a time, so memory stays flat; results
-   come back in discovery order): a file whose bytes hash as last read is
-   unchanged and not parsed; the others become rows (:func:`prepare`: record
-   → rows, a pure function);
+   mtime are those ``etl_source_file`` recorded when a load by the running
+   parser last read it is *unchanged* and skipped unread; one last read by
+   another parser (:mod:`imr_etl.lineage`) is read again — a PDF with the
+   text kept for it — to be re-derived (``--force`` re-reads, re-extracts
+   and rewrites everything);
+3. :mod:`imr_etl.workers` read, hash, extract and parse the rest in worker
+   processes and return :mod:`imr_etl.outcomes`: a file whose bytes hash as
+   last read by the running parser is unchanged and not parsed;
 4. the main process writes a batch of letters set-wise, all of a batch in one
    transaction; a letter whose content is already loaded (a copy under
    another name) is unchanged; a letter already in the warehouse under the
-   same identity (case number, else source path) has its rows replaced, and
-   the kept aggregates (:mod:`imr_etl.aggregates`) lose the old letter's
-   share and gain the new one's in the same transaction.  If
-   a batch fails to write, its letters are retried one transaction each, so
-   each letter — its rows and its ``etl_source_file`` row — is written
-   all-or-nothing and only the bad one is quarantined;
+   same identity (case number, else source path) has its rows replaced when
+   its bytes or its rows (``record_sha256``) differ, and the kept aggregates
+   (:mod:`imr_etl.aggregates`) lose the old letter's share and gain the new
+   one's in the same transaction.  If a batch fails to write, its letters are
+   retried one transaction each, so each letter — its rows and its
+   ``etl_source_file`` row — is written all-or-nothing and only the bad one
+   is quarantined;
 5. letters that cannot be read, parsed or written go to ``etl_quarantine``
    with their reason, position and raw text; the others still load.  A
    quarantined file is tried again by the next run;
 6. ``etl_load_run`` records the run: started ``running``, ended
    ``succeeded`` / ``failed``; a run found ``running`` by the next one died
    mid-way and is marked ``aborted``.  It counts the decisions the DWC's
-   taxonomy leaves Unclassified, and records the digest of the vocabularies
-   it mapped with: a run by a release whose digest differs first re-maps the
-   conformed dimensions (:mod:`imr_etl.conformed`).
+   taxonomy leaves Unclassified, and records the parser's fingerprint: a run
+   by a release whose fingerprint differs first re-maps the conformed
+   dimensions (:mod:`imr_etl.conformed`), and one that rewrote letters drops
+   the dimension rows no letter names any more.
 
 The writer holds the warehouse's lock (:func:`imr_etl.warehouse.lock`) for the
-whole run, so two loads never interleave.  Only the main process touches the
-database; workers get paths and return rows.
+whole run, so two loads never interleave, and writes a DuckDB file as a new
+generation it publishes at the end (:mod:`imr_etl.generations`).  Only the
+main process touches the database; workers get paths and return rows.
 """
-
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import logging
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import shutil
-import signal
-import sys
 import tempfile
-import threading
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, aggregates, conformed, dialect, generations, lineage, rows, schema, warehouse
-from imr_etl.letters import FORMATS, LetterParseError, file_format, letter_text, parse_bytes, parse_text
-from imr_etl.normalize import decode
+from imr_etl import __version__, aggregates, conformed, dialect, generations, lineage, rows, schema, warehouse, workers
+from imr_etl.discover import DEFAULT_PATHS, iter_files
+from imr_etl.errors import one_line
+from imr_etl.letters import file_format
+from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged, encode
+from imr_etl.workers import Task, utcnow
 
 log = logging.getLogger(__name__)
 
-SAMPLES = Path(__file__).parent / "samples"
-DEFAULT_PATHS = (SAMPLES / "seeds", SAMPLES / "real")
 BATCH_SIZE = 2048  # letters written per transaction
 STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
-TASK_SIZE = 16  # letters per task sent to a worker
-IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
-MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
 # A fault-injection point for the crash tests (tests/test_crash.py): seconds a
 # load waits inside each batch's transaction, its rows written, before the
 # commit, so a test can kill it there without racing the clock.  Unset: none.
 PAUSE_BEFORE_COMMIT_VAR = "IMR_ETL_TEST_PAUSE_BEFORE_COMMIT"
-RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # DuckDB's memory during a load: left alone it caches every block it writes
 # (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
 # indexes (dim_letter, etl_source_file: ~42 bytes a row each at a million
 # letters) must stay in memory; everything else is a cache.
 MEMORY_BASE = 128 * 2**20
 MEMORY_PER_ROW = 64  # bytes per row of dim_letter and etl_source_file, 1.5 × their index
-
-T = TypeVar("T")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-# ------------------------------------------------------------------ results
-
-@dataclass
-class Quarantined:
-    """A letter that could not be read, parsed or written, and why."""
-
-    source_path: str
-    sha256: str
-    stage: str  # read, parse, load
-    reason: str
-    data: bytes = b""
-    line: int | None = None
-    column: int | None = None
-    expected: tuple[str, ...] = ()
-    text: bytes | None = None  # the text parsed, when not the file's bytes (a PDF's extraction)
-
-    def message(self) -> str:
-        where = self.source_path
-        if self.line is not None:
-            where += f":{self.line}:{self.column}"
-        return f"{where}: {self.reason}"
-
-    def row(self, run_id: int, when: datetime) -> tuple:
-        raw = self.text
-        if raw is None:  # a PDF's bytes are no text to show
-            raw = b"" if file_format(self.source_path) == "pdf" else self.data
-        try:
-            text = decode(raw)
-        except Exception:  # noqa: BLE001 - the raw bytes are kept regardless
-            text = raw.decode("utf-8", "replace")
-        return rows.row(schema.etl_quarantine, source_path=self.source_path, sha256=self.sha256,
-                        run_id=run_id, quarantined_at=when, stage=self.stage, reason=self.reason,
-                        line_number=self.line, column_number=self.column,
-                        expected="; ".join(self.expected) or None, size_bytes=len(self.data),
-                        raw_text=text.replace("\x00", "\ufffd"), raw_bytes=self.data)
-
-
-@dataclass(frozen=True)
-class FileState:
-    """A source file as read: its ``etl_source_file`` row but the run."""
-
-    path: str
-    size: int
-    mtime_ns: int | None  # None: modified too recently to trust
-    sha256: str
-
-
-@dataclass
-class Unchanged:
-    """A file whose bytes hash as when it was last loaded: not parsed."""
-
-    file: FileState
-
-
-@dataclass
-class Parsed:
-    """A letter's rows as CSV lines (:func:`encode`, done in the worker), with
-    the file they came from."""
-
-    file: FileState
-    letter_key: int
-    by_path: bool  # identified by its path (no case number)
-    decisions: int
-    lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
-    data: bytes
-    guideline_share: list[tuple]  # the letter's agg_guideline_document rows
-    documents: list[tuple]  # dim_guideline_document rows of the documents it cites
-    unclassified: int  # its decisions the DWC's taxonomy leaves 'Unclassified'
-    record_sha256: str  # lineage.record_digest of its rows
-    pdf_text: bytes | None = None  # a PDF's text as just extracted, compressed, for etl_pdf_text
-
-    @classmethod
-    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: bytes | None = None) -> Parsed:
-        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
-                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
-                   letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
-                   pdf_text)
-
-
-Outcome = Unchanged | Parsed | Quarantined
 
 
 @dataclass
@@ -206,397 +100,6 @@ class Summary:
         return (f"{self.db}: {self.seen} letters seen, {self.new} new, {self.updated} updated, "
                 f"{self.rederived} re-derived, {self.unchanged} unchanged, {self.quarantined} quarantined; "
                 f"{self.decisions} decisions written, {self.unclassified} Unclassified; {self.seconds:.1f} s")
-
-
-# ---------------------------------------------------------------- discovery
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _has_text_twin(name: str, texts: set[str]) -> bool:
-    """Whether ``name`` is a PDF with a text file of the same stem beside it
-    (``texts``: the stems of the directory's text files)."""
-    stem, suffix = os.path.splitext(name)
-    return FORMATS.get(suffix.lower()) == "pdf" and stem in texts
-
-
-def _walk(folder: str, skip: set[str], roots: list[str], links: set[str],
-          on_skip: Callable[[str], None]) -> Iterator[str]:
-    """The letter files under ``folder``, depth first, each directory's entries
-    in name order (the order of ``sorted(Path.rglob(...))``).  Holds one
-    directory's names at a time per level; symlinked directories are not
-    followed (no loops); a symlinked file is taken as its target unless the
-    target lies under a root, where it is found as itself.  A PDF with a text
-    file of the same name beside it goes to ``on_skip``: the text is its
-    letter (an extraction someone already made, perhaps checked; and
-    loading it keeps warehouses loaded before PDFs were read as they are)."""
-    names: list[str] = []
-    folders: set[str] = set()
-    symlinks: set[str] = set()
-    texts: set[str] = set()  # stems of the text files
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.add(entry.name)
-                    names.append(entry.name)
-                    continue
-                suffix = os.path.splitext(entry.name)[1].lower()
-                if suffix in FORMATS and entry.is_file():
-                    names.append(entry.name)
-                    if FORMATS[suffix] == "text":
-                        texts.add(os.path.splitext(entry.name)[0])
-                    if entry.is_symlink():
-                        symlinks.add(entry.name)
-    except OSError as error:
-        log.warning("%s: cannot list: %s", folder, error.strerror or error)
-        return
-    names.sort()
-    for name in names:
-        path = os.path.join(folder, name)
-        if name in folders:
-            if path not in skip:
-                yield from _walk(path, skip, roots, links, on_skip)
-            continue
-        if _has_text_twin(name, texts):
-            on_skip(path)
-            continue
-        if name in symlinks:
-            path = os.path.realpath(path)
-            inside = os.path.splitext(path)[1].lower() in FORMATS and any(_within(path, r) for r in roots)
-            if inside or path in links:
-                continue
-            links.add(path)
-        yield path
-
-
-def iter_files(paths: Iterable[str | Path], on_skip: Callable[[str], None] = lambda path: None) -> Iterator[str]:
-    """The letter files under ``paths`` (files as given, directories searched
-    recursively for ``*.txt`` and ``*.pdf``), resolved, each once, in a
-    stable order, streamed.  A PDF found beside a text file of the same name
-    is skipped, to ``on_skip`` (:func:`_walk`); files given by name are all
-    taken."""
-    given = [Path(p) for p in paths]
-    roots = [str(g.resolve()) for g in given if g.is_dir()]
-    walked: list[str] = []
-    explicit: set[str] = set()
-    links: set[str] = set()
-    for item in given:
-        path = str(item.resolve())
-        if item.is_dir():
-            if any(_within(path, w) for w in walked):
-                continue
-            inner = {w for w in walked if _within(w, path)}
-            for found in _walk(path, inner, roots, links, on_skip):
-                if found not in explicit:
-                    yield found
-            walked.append(path)
-        elif path not in explicit and not any(_within(path, w) for w in walked):
-            explicit.add(path)
-            yield path
-
-
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
-    """:func:`iter_files` as two lists: the letter files, and the PDFs
-    skipped because their text is beside them."""
-    skipped: list[Path] = []
-    found = [Path(p) for p in iter_files(paths, lambda p: skipped.append(Path(p)))]
-    return found, skipped
-
-
-# ----------------------------------------------------------- rows as CSV
-
-class _Null(float):
-    """NULL in the CSV the loader writes: an unquoted \\N.  The csv module
-    quotes every non-numeric field (QUOTE_NONNUMERIC), so a string — even an
-    empty one or "\\N" — is always quoted, and this (a float to the module)
-    alone goes bare."""
-
-    def __repr__(self) -> str:
-        return "\\N"
-
-    __str__ = __repr__
-
-
-NULL = _Null()
-
-
-def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
-    """Each row as ``(its first column, one CSV line)`` for
-    :func:`imr_etl.dialect.insert_csv`.
-    Python's own text for numbers, booleans, dates and timestamps, which
-    DuckDB and PostgreSQL cast to the column's type."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    out = []
-    for row in table_rows:
-        writer.writerow([NULL if value is None else value for value in row])
-        out.append((row[0], buffer.getvalue()))
-        buffer.seek(0)
-        buffer.truncate()
-    return out
-
-
-# ------------------------------------------------------------------ parsing
-
-# A letter parses in milliseconds; one that takes seconds is pathological
-# input, and must not hold up a nightly load.
-PARSE_SECONDS = 10.0
-
-
-class ParseTimeout(Exception):
-    """A letter used up its time budget."""
-
-
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Raise :class:`ParseTimeout` in this block after ``seconds`` (a SIGALRM
-    timer: only in a process's main thread, where loads and workers run; a
-    no-op elsewhere)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise ParseTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
-            text: bytes | None = None) -> rows.LetterRows | Quarantined:
-    """Parse one letter's bytes into its rows, or say why it cannot be loaded.
-
-    Pure (no database): safe to run in a worker process.  A PDF's text is
-    extracted here, within the letter's time budget, unless ``text`` gives it
-    (as kept by an earlier load: ``etl_pdf_text``); a PDF without text (a
-    scan, a password, a broken file) is quarantined at the read stage.  The
-    rows of a PDF just extracted carry its text, for the writer to keep.
-    """
-    sha = hashlib.sha256(data).hexdigest()
-    format = file_format(path)
-    kept = text
-    try:
-        with time_budget(PARSE_SECONDS):
-            if text is None:
-                try:
-                    extracted = letter_text(data, path, format)
-                except LetterParseError as error:
-                    return Quarantined(path, sha, "read" if format == "pdf" else "parse", error.reason, data)
-                # what the quarantine shows as the text: the file's, or a PDF's extraction
-                text = extracted if format == "pdf" else None
-            else:
-                extracted = text
-            record = parse_text(extracted, data, path, format)
-        letter = rows.letter_rows(record, run_id, loaded_at)
-        if format == "pdf" and kept is None:
-            letter.text = extracted
-        return letter
-    except ParseTimeout:
-        return Quarantined(path, sha, "parse", f"took over {PARSE_SECONDS:g} s to parse: not a letter "
-                           "as the grammar knows it", data, text=text)
-    except LetterParseError as error:
-        return Quarantined(path, sha, "parse", error.reason, data, error.line, error.column, error.expected,
-                           text=text)
-    except Exception as error:  # a bug of ours must not stop the run
-        log.debug("%s: internal error", path, exc_info=True)
-        return Quarantined(path, sha, "parse", f"internal error: {type(error).__name__}: {error}", data,
-                           text=text)
-
-
-def read(path: str) -> tuple[bytes, FileState]:
-    """A file's bytes and its state as read (stat'ed on the open file, before
-    reading: if it changes after, its mtime moves and the next run reads it)."""
-    with open(path, "rb") as file:
-        stat = os.fstat(file.fileno())
-        data = file.read()
-    trusted = time.time_ns() - stat.st_mtime_ns >= RACY_NS
-    return data, FileState(path, stat.st_size, stat.st_mtime_ns if trusted else None,
-                           hashlib.sha256(data).hexdigest())
-
-
-class Task(NamedTuple):
-    """A file to read, with what the warehouse knows of it."""
-
-    path: str
-    last_sha: str | None = None  # sha256 of its bytes when last read (None: never read)
-    fresh: bool = False  # last read by the running parser: the same bytes again need no parse
-    pdf_text: bytes | None = None  # a PDF's text kept for last_sha (etl_pdf_text), compressed
-
-
-def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool = False) -> list[Outcome]:
-    """Read, hash and parse a task's files in a worker or in-process.  No
-    database."""
-    out: list[Outcome] = []
-    for path, last_sha, fresh, pdf_text in task:
-        try:
-            data, state = read(path)
-        except OSError as error:
-            out.append(_unreadable(path, error))
-            continue
-        if state.sha256 == last_sha and fresh and not force:
-            out.append(Unchanged(state))
-            continue
-        kept = lineage.decompress(pdf_text) if pdf_text is not None and state.sha256 == last_sha else None
-        result = prepare(path, data, run_id, loaded_at, kept)
-        if isinstance(result, Quarantined):
-            out.append(result)
-        else:
-            extracted = lineage.compress(result.text) if result.text is not None else None
-            out.append(Parsed.of(state, result, data, extracted))
-    return out
-
-
-def warm() -> None:
-    """Build the grammar and the vocabularies and load PDFium (in the fork
-    server, so every worker starts with them).  PDFium starts no threads, so
-    the workers may fork from a process that loaded it."""
-    try:
-        import imr_etl.pdftext  # noqa: F401 - PDFium's library, loaded once
-    except Exception:  # noqa: BLE001 - a worker that needs it reports the problem
-        log.debug("PDFium is not available", exc_info=True)
-    try:
-        seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
-        parse_bytes(seed.read_bytes(), str(seed))
-    except Exception:  # noqa: BLE001 - only a head start; the workers report real problems
-        log.debug("warm-up failed", exc_info=True)
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Workers fork from a fork server that preloaded (and warmed) the parser:
-    no DuckDB threads are forked, and each worker starts ready."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["imr_etl._preload"])
-    # The fork server is `python -c …`, which (before Python 3.13 passes it our
-    # sys.path) puts the working directory first on its path: run from a
-    # checkout of another imr-etl, the workers would parse with that one's code.
-    saved = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        multiprocessing.forkserver.ensure_running()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONSAFEPATH"]
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved
-    return context
-
-
-def _workers_can_start() -> bool:
-    """Whether worker processes can import the main module, as multiprocessing
-    makes them do: not when it came from stdin (``python - < script``)."""
-    main = getattr(sys.modules.get("__main__"), "__file__", None)
-    return main is None or os.path.exists(main)
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
-                 force: bool = False, work: Callable[..., list[Outcome]] = process) -> Iterator[list[Outcome]]:
-    """Each task's outcomes, in task order: in ``jobs`` worker processes, at
-    most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
-    ``jobs`` is 1 or there is too little to parse to be worth the workers.
-    ``work`` is what a worker does with a task (tests replace it)."""
-    head: list[list[Task]] = []
-    if jobs > 1 and not _workers_can_start():
-        log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
-                    getattr(sys.modules["__main__"], "__file__", None))
-        jobs = 1
-    if jobs > 1:
-        letters = 0
-        for task in tasks:
-            head.append(task)
-            letters += len(task)
-            if letters >= MIN_POOL:
-                break
-        else:
-            jobs = 1
-    if jobs <= 1:
-        for task in _chain(head, tasks):
-            yield work(task, run_id, utcnow(), force)
-        return
-    remaining = _chain(head, tasks)
-    while True:
-        lost = yield from _in_pool(remaining, run_id, jobs, force, work)
-        if not lost:
-            return
-        # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
-        # the tasks it may have held are parsed again a file at a time, each
-        # in a process of its own, so the one that kills its reader is
-        # quarantined and the others load; then a new pool goes on.
-        for task in lost:
-            yield _isolated(task, run_id, force, work)
-
-
-def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
-             work: Callable[..., list[Outcome]]):
-    """Yield tasks' outcomes from one pool of workers; return the tasks not
-    done when a worker died (empty when all went well)."""
-    with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
-        # [task, its future]; a task goes in before its submit, which itself
-        # fails once a worker has died, so no task is lost with the pool.
-        pending: deque = deque()
-        try:
-            for task in tasks:
-                pending.append([task, None])
-                pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force)
-                if len(pending) >= jobs * IN_FLIGHT:
-                    yield pending[0][1].result()
-                    pending.popleft()
-            while pending:
-                yield pending[0][1].result()
-                pending.popleft()
-        except BrokenProcessPool:
-            log.debug("a worker process died", exc_info=True)
-            return [task for task, _ in pending]
-        except BaseException:
-            for _, future in pending:
-                if future:
-                    future.cancel()
-            raise
-    return []
-
-
-def _isolated(task: list[Task], run_id: int, force: bool,
-              work: Callable[..., list[Outcome]]) -> list[Outcome]:
-    out: list[Outcome] = []
-    for item in task:
-        with ProcessPoolExecutor(1, mp_context=_context()) as pool:
-            try:
-                out.extend(pool.submit(work, [item], run_id, utcnow(), force).result())
-            except BrokenProcessPool:
-                out.append(_crashed(item[0]))
-    return out
-
-
-def _crashed(path: str) -> Quarantined:
-    """The file whose reading or parsing killed the process doing it."""
-    reason = "its reader crashed: the process reading and parsing it died"
-    try:
-        data, state = read(path)
-    except OSError as error:
-        return _unreadable(path, error)
-    return Quarantined(path, state.sha256, "read", reason, data)
-
-
-def _unreadable(path: str, error: OSError) -> Quarantined:
-    return Quarantined(path, "", "read", f"cannot read: {error.strerror or error}")
-
-
-def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
-    yield from head
-    yield from rest
 
 
 # ------------------------------------------------------------------ writing
@@ -664,9 +167,9 @@ class Loader:
                 f"SELECT {', '.join(c.name for c in documents.columns)} FROM {documents.name}")}
 
     def run(self, files: Iterable[str]) -> None:
-        tasks = _chunks(self._triage(files), TASK_SIZE)
+        tasks = workers.chunks(self._triage(files), workers.TASK_SIZE)
         batch: list[Outcome] = []
-        with closing(parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force)) as outcomes:
+        with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force)) as outcomes:
             for outcome in outcomes:
                 batch.extend(outcome)
                 if len(batch) >= self.batch_size:
@@ -692,7 +195,7 @@ class Loader:
         """The files to read; those whose size and mtime are as last read by
         the running parser are counted unchanged, unread.  A PDF last read by
         another parser gets its kept text, to be re-derived without PDFium."""
-        for chunk in _chunks(files, STAT_CHUNK):
+        for chunk in workers.chunks(files, STAT_CHUNK):
             self.summary.seen += len(chunk)
             stats: list[tuple[str, int, int]] = []
             failed: list[Quarantined] = []
@@ -810,7 +313,7 @@ class Loader:
             if len(letters) == 1:
                 letter = letters[0]
                 log.debug("%s: load failed", letter.file.path, exc_info=True)
-                reason = f"load failed: {str(getattr(error, 'orig', error)).splitlines()[0]}"
+                reason = f"load failed: {one_line(error)}"
                 return [Quarantined(letter.file.path, letter.file.sha256, "load", reason, letter.data)]
             half = len(letters) // 2
             return self._write(letters[:half]) + self._write(letters[half:])

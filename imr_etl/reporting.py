@@ -9,16 +9,20 @@ decisions stand behind it, with its data as a table underneath.
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from importlib import resources
+from pathlib import Path
 from string import Template
 
 from sqlalchemy import Connection
 
 from imr_etl import vocabulary
+from imr_etl.errors import OutputError
 from imr_etl.charts import Bars, Interval, Series, bar_chart, interval_chart, percent
 
 UPHELD = Series("upheld", "Upheld", "#94a3b8")
@@ -400,3 +404,23 @@ def render(conn: Connection, warehouse: str, now: datetime | None = None) -> str
     return _template("report.html").substitute(
         warehouse=escape(warehouse), generated=now.strftime("%Y-%m-%d %H:%M UTC"),
         summary=summary, toc=toc, sections="\n".join(s.html() for s in sections))
+
+
+def report(out: str | os.PathLike, db: str | None = None) -> Path:
+    """Write the HTML report of the warehouse ``db`` (``--db``'s forms) to
+    ``out``: rendered from a read-only connection, written aside and renamed,
+    so a web server never serves half a page."""
+    from imr_etl import warehouse as warehouses
+
+    out = Path(out)
+    with warehouses.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        html = render(conn, warehouses.describe(warehouses.resolve_url(db)))
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(out)
+    except OSError as error:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise OutputError(f"{out}: cannot write the report: {error.strerror or error}") from None
+    return out

@@ -180,7 +180,7 @@ def lineage_check() -> Check:
                  f"OR parser_fingerprint <> '{lineage.fingerprint()}'")
 
 
-def checks() -> tuple[Check, ...]:
+def all_checks() -> tuple[Check, ...]:
     """Every check, the lineage one with the running parser's fingerprint."""
     return (*CHECKS, lineage_check())
 
@@ -188,7 +188,15 @@ def checks() -> tuple[Check, ...]:
 def run(conn: Connection, examples: int = 3) -> list[Result]:
     """Run every check; each result has the count of violations and a few examples."""
     results = []
-    for check in checks():
+    for check in all_checks():
         rows = dialect.run(conn, f"SELECT * FROM ({check.sql}) AS violations").fetchall()
         results.append(Result(check, len(rows), tuple(str(row[0]) for row in rows[:examples])))
     return results
+
+
+def check(db: str | None = None, examples: int = 3) -> list[Result]:
+    """Run every check on the warehouse ``db`` (``--db``'s forms), read-only."""
+    from imr_etl import warehouse
+
+    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
+        return run(conn, examples)

@@ -1,0 +1,127 @@
+"""What reading and parsing one file comes to, as the writer receives it:
+unchanged, parsed (its rows as CSV lines, encoded in the worker), or
+quarantined with its reason.  No database; pickled between processes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from imr_etl import rows, schema
+from imr_etl.letters import file_format
+from imr_etl.normalize import decode
+
+@dataclass
+class Quarantined:
+    """A letter that could not be read, parsed or written, and why."""
+
+    source_path: str
+    sha256: str
+    stage: str  # read, parse, load
+    reason: str
+    data: bytes = b""
+    line: int | None = None
+    column: int | None = None
+    expected: tuple[str, ...] = ()
+    text: bytes | None = None  # the text parsed, when not the file's bytes (a PDF's extraction)
+
+    def message(self) -> str:
+        where = self.source_path
+        if self.line is not None:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {self.reason}"
+
+    def row(self, run_id: int, when: datetime) -> tuple:
+        raw = self.text
+        if raw is None:  # a PDF's bytes are no text to show
+            raw = b"" if file_format(self.source_path) == "pdf" else self.data
+        try:
+            text = decode(raw)
+        except Exception:  # noqa: BLE001 - the raw bytes are kept regardless
+            text = raw.decode("utf-8", "replace")
+        return rows.row(schema.etl_quarantine, source_path=self.source_path, sha256=self.sha256,
+                        run_id=run_id, quarantined_at=when, stage=self.stage, reason=self.reason,
+                        line_number=self.line, column_number=self.column,
+                        expected="; ".join(self.expected) or None, size_bytes=len(self.data),
+                        raw_text=text.replace("\x00", "\ufffd"), raw_bytes=self.data)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A source file as read: its ``etl_source_file`` row but the run."""
+
+    path: str
+    size: int
+    mtime_ns: int | None  # None: modified too recently to trust
+    sha256: str
+
+
+@dataclass
+class Unchanged:
+    """A file whose bytes hash as when it was last loaded: not parsed."""
+
+    file: FileState
+
+
+@dataclass
+class Parsed:
+    """A letter's rows as CSV lines (:func:`encode`, done in the worker), with
+    the file they came from."""
+
+    file: FileState
+    letter_key: int
+    by_path: bool  # identified by its path (no case number)
+    decisions: int
+    lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
+    data: bytes
+    guideline_share: list[tuple]  # the letter's agg_guideline_document rows
+    documents: list[tuple]  # dim_guideline_document rows of the documents it cites
+    unclassified: int  # its decisions the DWC's taxonomy leaves 'Unclassified'
+    record_sha256: str  # lineage.record_digest of its rows
+    pdf_text: bytes | None = None  # a PDF's text as just extracted, compressed, for etl_pdf_text
+
+    @classmethod
+    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: bytes | None = None) -> Parsed:
+        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
+                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
+                   letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
+                   pdf_text)
+
+
+Outcome = Unchanged | Parsed | Quarantined
+
+
+# ------------------------------------------------------- rows as CSV
+
+class _Null(float):
+    """NULL in the CSV the loader writes: an unquoted \\N.  The csv module
+    quotes every non-numeric field (QUOTE_NONNUMERIC), so a string — even an
+    empty one or "\\N" — is always quoted, and this (a float to the module)
+    alone goes bare."""
+
+    def __repr__(self) -> str:
+        return "\\N"
+
+    __str__ = __repr__
+
+
+NULL = _Null()
+
+
+def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
+    """Each row as ``(its first column, one CSV line)`` for
+    :func:`imr_etl.dialect.insert_csv`.
+    Python's own text for numbers, booleans, dates and timestamps, which
+    DuckDB and PostgreSQL cast to the column's type."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    out = []
+    for row in table_rows:
+        writer.writerow([NULL if value is None else value for value in row])
+        out.append((row[0], buffer.getvalue()))
+        buffer.seek(0)
+        buffer.truncate()
+    return out

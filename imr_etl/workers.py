@@ -1,0 +1,304 @@
+"""Stage 5b: reading and parsing letter files in worker processes.
+
+Workers get paths (with what the warehouse knows of each file: a
+:class:`Task`) and return outcomes (:mod:`imr_etl.outcomes`): they read,
+hash, extract a PDF's text (or take the text kept for it) and parse, and
+never touch the database.  They fork from a fork server that preloaded the
+parser (:func:`warm`), a few tasks in flight each, so memory stays flat;
+results come back in task order.  A worker that dies (a PDF that crashes
+PDFium, the OOM killer) loses no file: its tasks are parsed again one file
+per process, and the file that kills its reader is quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
+
+from imr_etl import lineage, rows
+from imr_etl.discover import SAMPLES
+from imr_etl.errors import LetterParseError, ParseTimeout, one_line
+from imr_etl.letters import file_format, letter_text, parse_bytes, parse_text
+from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
+
+log = logging.getLogger(__name__)
+
+TASK_SIZE = 16  # letters per task sent to a worker
+IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
+MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
+RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
+
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# A letter parses in milliseconds; one that takes seconds is pathological
+# input, and must not hold up a nightly load.
+PARSE_SECONDS = 10.0
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`ParseTimeout` in this block after ``seconds`` (a SIGALRM
+    timer: only in a process's main thread, where loads and workers run; a
+    no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ParseTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
+            text: bytes | None = None) -> rows.LetterRows | Quarantined:
+    """Parse one letter's bytes into its rows, or say why it cannot be loaded.
+
+    Pure (no database): safe to run in a worker process.  A PDF's text is
+    extracted here, within the letter's time budget, unless ``text`` gives it
+    (as kept by an earlier load: ``etl_pdf_text``); a PDF without text (a
+    scan, a password, a broken file) is quarantined at the read stage.  The
+    rows of a PDF just extracted carry its text, for the writer to keep.
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    format = file_format(path)
+    kept = text
+    try:
+        with time_budget(PARSE_SECONDS):
+            if text is None:
+                try:
+                    extracted = letter_text(data, path, format)
+                except LetterParseError as error:
+                    return Quarantined(path, sha, error.stage, error.reason, data)
+                # what the quarantine shows as the text: the file's, or a PDF's extraction
+                text = extracted if format == "pdf" else None
+            else:
+                extracted = text
+            record = parse_text(extracted, data, path, format)
+        letter = rows.letter_rows(record, run_id, loaded_at)
+        if format == "pdf" and kept is None:
+            letter.text = extracted
+        return letter
+    except ParseTimeout as error:
+        return Quarantined(path, sha, error.stage, f"took over {PARSE_SECONDS:g} s to parse: not a letter "
+                           "as the grammar knows it", data, text=text)
+    except LetterParseError as error:
+        return Quarantined(path, sha, error.stage, error.reason, data, error.line, error.column, error.expected,
+                           text=text)
+    except Exception as error:  # a bug of ours must not stop the run
+        log.debug("%s: internal error", path, exc_info=True)
+        return Quarantined(path, sha, "parse", one_line(error), data,
+                           text=text)
+
+
+def read(path: str) -> tuple[bytes, FileState]:
+    """A file's bytes and its state as read (stat'ed on the open file, before
+    reading: if it changes after, its mtime moves and the next run reads it)."""
+    with open(path, "rb") as file:
+        stat = os.fstat(file.fileno())
+        data = file.read()
+    trusted = time.time_ns() - stat.st_mtime_ns >= RACY_NS
+    return data, FileState(path, stat.st_size, stat.st_mtime_ns if trusted else None,
+                           hashlib.sha256(data).hexdigest())
+
+
+class Task(NamedTuple):
+    """A file to read, with what the warehouse knows of it."""
+
+    path: str
+    last_sha: str | None = None  # sha256 of its bytes when last read (None: never read)
+    fresh: bool = False  # last read by the running parser: the same bytes again need no parse
+    pdf_text: bytes | None = None  # a PDF's text kept for last_sha (etl_pdf_text), compressed
+
+
+def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool = False) -> list[Outcome]:
+    """Read, hash and parse a task's files in a worker or in-process.  No
+    database."""
+    out: list[Outcome] = []
+    for path, last_sha, fresh, pdf_text in task:
+        try:
+            data, state = read(path)
+        except OSError as error:
+            out.append(_unreadable(path, error))
+            continue
+        if state.sha256 == last_sha and fresh and not force:
+            out.append(Unchanged(state))
+            continue
+        kept = lineage.decompress(pdf_text) if pdf_text is not None and state.sha256 == last_sha else None
+        result = prepare(path, data, run_id, loaded_at, kept)
+        if isinstance(result, Quarantined):
+            out.append(result)
+        else:
+            extracted = lineage.compress(result.text) if result.text is not None else None
+            out.append(Parsed.of(state, result, data, extracted))
+    return out
+
+
+def warm() -> None:
+    """Build the grammar and the vocabularies and load PDFium (in the fork
+    server, so every worker starts with them).  PDFium starts no threads, so
+    the workers may fork from a process that loaded it."""
+    try:
+        import imr_etl.pdftext  # noqa: F401 - PDFium's library, loaded once
+    except Exception:  # noqa: BLE001 - a worker that needs it reports the problem
+        log.debug("PDFium is not available", exc_info=True)
+    try:
+        seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
+        parse_bytes(seed.read_bytes(), str(seed))
+    except Exception:  # noqa: BLE001 - only a head start; the workers report real problems
+        log.debug("warm-up failed", exc_info=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server that preloaded (and warmed) the parser:
+    no DuckDB threads are forked, and each worker starts ready."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["imr_etl._preload"])
+    # The fork server is `python -c …`, which (before Python 3.13 passes it our
+    # sys.path) puts the working directory first on its path: run from a
+    # checkout of another imr-etl, the workers would parse with that one's code.
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
+    return context
+
+
+def _workers_can_start() -> bool:
+    """Whether worker processes can import the main module, as multiprocessing
+    makes them do: not when it came from stdin (``python - < script``)."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main is None or os.path.exists(main)
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
+                 force: bool = False, work: Callable[..., list[Outcome]] = process) -> Iterator[list[Outcome]]:
+    """Each task's outcomes, in task order: in ``jobs`` worker processes, at
+    most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
+    ``jobs`` is 1 or there is too little to parse to be worth the workers.
+    ``work`` is what a worker does with a task (tests replace it)."""
+    head: list[list[Task]] = []
+    if jobs > 1 and not _workers_can_start():
+        log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
+                    getattr(sys.modules["__main__"], "__file__", None))
+        jobs = 1
+    if jobs > 1:
+        letters = 0
+        for task in tasks:
+            head.append(task)
+            letters += len(task)
+            if letters >= MIN_POOL:
+                break
+        else:
+            jobs = 1
+    if jobs <= 1:
+        for task in _chain(head, tasks):
+            yield work(task, run_id, utcnow(), force)
+        return
+    remaining = _chain(head, tasks)
+    while True:
+        lost = yield from _in_pool(remaining, run_id, jobs, force, work)
+        if not lost:
+            return
+        # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
+        # the tasks it may have held are parsed again a file at a time, each
+        # in a process of its own, so the one that kills its reader is
+        # quarantined and the others load; then a new pool goes on.
+        for task in lost:
+            yield _isolated(task, run_id, force, work)
+
+
+def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
+             work: Callable[..., list[Outcome]]):
+    """Yield tasks' outcomes from one pool of workers; return the tasks not
+    done when a worker died (empty when all went well)."""
+    with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+        # [task, its future]; a task goes in before its submit, which itself
+        # fails once a worker has died, so no task is lost with the pool.
+        pending: deque = deque()
+        try:
+            for task in tasks:
+                pending.append([task, None])
+                pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force)
+                if len(pending) >= jobs * IN_FLIGHT:
+                    yield pending[0][1].result()
+                    pending.popleft()
+            while pending:
+                yield pending[0][1].result()
+                pending.popleft()
+        except BrokenProcessPool:
+            log.debug("a worker process died", exc_info=True)
+            return [task for task, _ in pending]
+        except BaseException:
+            for _, future in pending:
+                if future:
+                    future.cancel()
+            raise
+    return []
+
+
+def _isolated(task: list[Task], run_id: int, force: bool,
+              work: Callable[..., list[Outcome]]) -> list[Outcome]:
+    out: list[Outcome] = []
+    for item in task:
+        with ProcessPoolExecutor(1, mp_context=_context()) as pool:
+            try:
+                out.extend(pool.submit(work, [item], run_id, utcnow(), force).result())
+            except BrokenProcessPool:
+                out.append(_crashed(item[0]))
+    return out
+
+
+def _crashed(path: str) -> Quarantined:
+    """The file whose reading or parsing killed the process doing it."""
+    reason = "its reader crashed: the process reading and parsing it died"
+    try:
+        data, state = read(path)
+    except OSError as error:
+        return _unreadable(path, error)
+    return Quarantined(path, state.sha256, "read", reason, data)
+
+
+def _unreadable(path: str, error: OSError) -> Quarantined:
+    return Quarantined(path, "", "read", f"cannot read: {error.strerror or error}")
+
+
+def _chain(head: list[T], rest: Iterator[T]) -> Iterator[T]:
+    yield from head
+    yield from rest
