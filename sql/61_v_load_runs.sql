@@ -9,8 +9,7 @@
 --   letters_seen            letter files found
 --   letters_new             loaded for the first time
 --   letters_updated         changed since their last load: their rows were replaced
---   letters_rederived       unchanged, but derived by another parser: the running one gave other rows,
---                           which replaced them (NULL: a run before revision 0007)
+--   letters_rederived       unchanged files whose letters this release's parser derived other rows for (NULL: before revision 0007)
 --   letters_unchanged       same content as already loaded: skipped
 --   letters_quarantined     sent to etl_quarantine (v_quarantine)
 --   decisions_written       fact_decision rows written

@@ -229,7 +229,8 @@ def test_a_file_modified_moments_ago_is_rehashed_next_time(small, tmp_path, monk
     assert read == [str(fresh.resolve())] and parsed == []
 
 
-def test_a_warehouse_upgraded_from_the_first_revision_hashes_instead_of_reparsing(small, tmp_path, monkeypatch):
+def test_a_warehouse_upgraded_from_the_first_revision_is_re_derived_once_then_skipped_by_stat(small, tmp_path,
+                                                                                              monkeypatch):
     db = str(tmp_path / "w.duckdb")
     first = load([small], db, jobs=1)
     with warehouse.open_engine(db) as engine:  # as a warehouse made before etl_source_file
@@ -237,11 +238,14 @@ def test_a_warehouse_upgraded_from_the_first_revision_hashes_instead_of_reparsin
         warehouse.migrate(engine)
     assert query(db, "SELECT count(*), count(size_bytes), count(mtime_ns) FROM etl_source_file") == \
         [(first.new, 0, 0)]
+    # no letter says which parser derived it (revision 0007): each is parsed once more, its rows rewritten
+    second = load([small], db, jobs=1)
+    assert (second.new, second.updated, second.rederived, second.unchanged) == (0, 0, first.new, 0)
+    assert query(db, "SELECT count(size_bytes), count(mtime_ns) FROM etl_source_file") == [(first.new, first.new)]
     parsed = []
     monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
-    second = load([small], db, jobs=1)
-    assert second.unchanged == first.new and parsed == []
-    assert query(db, "SELECT count(size_bytes), count(mtime_ns) FROM etl_source_file") == [(first.new, first.new)]
+    third = load([small], db, jobs=1)  # then skipped after a stat, unread
+    assert third.unchanged == first.new and parsed == []
 
 
 def test_a_copy_of_a_letter_with_a_case_number_is_unchanged_and_then_skipped_by_stat(small, tmp_path):
