@@ -281,9 +281,10 @@ def shared_guidelines(citations: list[dict]) -> int:
 _OVERTURNED = [c.name for c in schema.fact_decision.columns].index("overturned")
 _DWC_CATEGORY = [c.name for c in schema.fact_decision.columns].index("dwc_category")
 _LETTER_COLUMNS = [c.name for c in schema.dim_letter.columns]
-# what a load writes about the writing, not the letter: outside the record digest
+# outside the record digest: what a load writes about the writing, and the file's
+# path (a copy of a letter elsewhere is the same letter: it does not rewrite it)
 _LETTER_LINEAGE = [_LETTER_COLUMNS.index(c) for c in ("load_run_id", "loaded_at", "parser_fingerprint",
-                                                     "record_sha256")]
+                                                     "record_sha256", "source_path")]
 _RECORD_SHA256 = _LETTER_COLUMNS.index("record_sha256")
 
 

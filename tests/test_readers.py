@@ -166,15 +166,17 @@ def test_a_killed_write_leaves_the_published_file_and_the_next_goes_on_from_its_
                    capture_output=True)
     url = warehouse.resolve_url(str(db))
     before = state(url)
-    env = {**os.environ, writer.PAUSE_BEFORE_COMMIT_VAR: "60"}
+    # it pauses before its batch's commit, its run recorded and its rows written: killed there
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    env = {**os.environ, writer.PAUSE_BEFORE_COMMIT_VAR: "60", "TMPDIR": str(batches)}
     killed = subprocess.Popen([str(IMR_ETL), "load", *map(str, REAL[:3]), "--db", str(db), "--quiet",
                                "--jobs", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = generations.work_path(db)
-    deadline = time.monotonic() + 60
-    while not (work.exists() and db.with_name("w.duckdb.next.base").exists()):
-        assert time.monotonic() < deadline
+    deadline = time.monotonic() + 120
+    while not any(batches.glob("imr-etl-load-*/*.csv")):  # written inside the batch's transaction
+        assert killed.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
-    time.sleep(2)  # into the pause before its commit
     killed.kill()
     killed.wait()
     assert state(url) == before and work.exists()
