@@ -54,7 +54,7 @@ from pathlib import Path
 from random import Random
 from typing import Callable, Iterator
 
-from imr_etl import vocabulary
+from imr_etl import vocabulary, wording
 
 PER_DIR = 1000  # letters per subdirectory when N is larger than this
 MANIFEST = "manifest.jsonl"
@@ -464,16 +464,14 @@ class Composer:
             decided = say(remaining)
             if rng.random() < 0.3:
                 decided = lower(decided)
-            heading = (f"{say(original)} was the original request. {say(authorized)} was "
-                       "authorized by the Claims Administrator. The remaining IMR eligible portion "
-                       f"of the original request, {decided}")
+            heading = (f"{say(original)} {wording.WAS_ORIGINAL} {say(authorized)} "
+                       f"{wording.WAS_AUTHORIZED} {wording.REMAINING_PORTION} {decided}")
             return heading, decided, remaining
         decided = say(original)
         if rng.random() < 0.5:
             decided = lower(decided)
-        heading = (f"{say(original)} was the original request. The Claims Administrator "
-                   f"authorized {lower(say(authorized))}, leaving the original request IMR "
-                   f"eligible. The original request, {decided}")
+        heading = (f"{say(original)} {wording.WAS_ORIGINAL} {wording.CA_AUTHORIZED} "
+                   f"{lower(say(authorized))}, {wording.LEAVING_ELIGIBLE} {wording.ORIGINAL_NOW} {decided}")
         return heading, decided, original
 
     # --------------------------------------------------------- citations
@@ -493,17 +491,16 @@ class Composer:
             if need_topic and choice in ("none", "outside"):
                 choice = "mtus"
         if choice == "none":
-            return f"The {party} did not cite any medical evidence for its decision.", []
+            return f"The {party} {wording.NO_EVIDENCE}", []
         parts, cited = [], []
         if choice in ("mtus", "both"):
             text, refs = self.mtus(tpl, region, need_topic)
             parts.append(text)
             cited += refs
         if choice == "outside":
-            parts.append(f"The {party} based their decision on recommendation(s) outside of the "
-                         "MTUS Guidelines.")
+            parts.append(f"The {party} {wording.OUTSIDE_MTUS}")
         elif choice == "not_based":
-            parts.append(f"The {party} did not base their decision on the MTUS.")
+            parts.append(f"The {party} {wording.NOT_BASED_ON_MTUS}")
         if choice != "mtus":
             text, refs = self.non_mtus(tpl, region)
             parts.append(text)
@@ -548,13 +545,13 @@ class Composer:
                 guide = self.cased(_pick(rng, guides[f"{family}_old"]))
                 said_topic = topic if (need_topic or rng.random() < 0.8) else None
             if (family in _REGULATION and said_topic and pages and rng.random() < 0.3):
-                text = (f"Decision based on MTUS {guide.document} {_REGULATION[family]}. "
+                text = (f"{wording.MTUS_BASED} {guide.document} {_REGULATION[family]}. "
                         f"{said_topic}, pages {pages}.")
                 return text, [_cite("MTUS", guide, said_topic, pages, _REGULATION[family])]
             said_pages = pages if pages and rng.random() < 0.75 else None
             text = guide.document + (f" {said_topic}" if said_topic else "")
             text += f" Page(s): {said_pages}." if said_pages else "."
-            return "Decision based on MTUS " + text, [_cite("MTUS", guide, said_topic, said_pages)]
+            return f"{wording.MTUS_BASED} {text}", [_cite("MTUS", guide, said_topic, said_pages)]
         if family == "acoem":
             guide = self.cased(self.acoem("acoem_new", region))
             topic = _pick(rng, guides["acoem_section"]).document if tpl.mtus_topic == "Special Studies" \
@@ -574,7 +571,7 @@ class Composer:
         said_topic = topic if (need_topic or rng.random() < 0.9) else None
         texts.append(f"{guide.document}, Section(s): {said_topic}" if said_topic else guide.document)
         refs.append(_cite("MTUS", guide, said_topic, None))
-        return "Decision based on MTUS " + ", and ".join(texts) + ".", refs
+        return f"{wording.MTUS_BASED} {', and '.join(texts)}.", refs
 
     def non_mtus(self, tpl: Template, region: str | None) -> tuple[str, list[dict]]:
         rng, guides = self.rng, self.data.guides
@@ -869,11 +866,9 @@ _HOW_REST = ("He/she has been in active clinical practice for more than five yea
              "regulations, including the strength of evidence hierarchy that applies to "
              "Independent Medical Review determinations.")
 _CREDENTIALS_FORM = _HOW_AFFILIATION + " " + _HOW_REST.format(what="Service")
-_SUMMARY_INTRO = ("The expert reviewer developed the following clinical case summary based on a "
-                  "review of the case file, including all medical records:")
-_ISSUES_INTRO = ("The Final Determination was based on decisions for the disputed items/services "
-                 "set forth below:")
-_FIXED = {_CREDENTIALS_FORM, "The Expert Reviewer has the following credentials:"}
+_SUMMARY_INTRO = f"{wording.SUMMARY_INTRO} based on a review of the case file, including all medical records:"
+_ISSUES_INTRO = f"{wording.ISSUES_INTRO} items/services set forth below:"
+_FIXED = {_CREDENTIALS_FORM, wording.CREDENTIALS}
 _SUBSPECIALTIES = ("Interventional Spine", "Pain Medicine", "Sports Medicine", "Hand Surgery",
                    "Spine Surgery", "Addiction Medicine")
 
@@ -888,9 +883,9 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
         fields = rng.sample(data.specialties, _pick(rng, (1, 1, 2, 3)))
         comma = _pick(rng, (", ", ","))
         paragraphs = [_CREDENTIALS_FORM,
-                      "The Expert Reviewer has the following credentials:",
-                      "State(s) of Licensure: " + comma.join(states),
-                      "Certification(s)/Specialty: " + ", ".join(fields)]
+                      wording.CREDENTIALS,
+                      f"{wording.LICENSURE_LABEL} {comma.join(states)}",
+                      f"{wording.SPECIALTY_LABEL} {', '.join(fields)}"]
         return paragraphs, _board({"specialties": fields, "subspecialties": [], "board_certified": True,
                                    "licensure_states": [_state_code(s) for s in states]}, data)
     board = rng.random() < 0.8
@@ -903,13 +898,15 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
     subs = [_pick(rng, _SUBSPECIALTIES)] if board and rng.random() < 0.3 else []
     state = "California" if rng.random() < 0.9 else _pick(rng, data.states)
     if board:
-        lead = _pick(rng, ("Board Certified in ", "Board Certified in ", "Board Certified "))
+        # "Board Certified in X" or, a third of the time, "Board Certified X"
+        lead = _pick(rng, (wording.BOARD_CERTIFIED, wording.BOARD_CERTIFIED,
+                           wording.BOARD_CERTIFIED.removesuffix(" in")))
     else:
-        lead = "licensed in "
-    qualification = f"The expert reviewer is {lead}{said}"
+        lead = wording.LICENSED_IN
+    qualification = f"{wording.REVIEWER_IS} {lead} {said}"
     if subs:
-        qualification += f", has a subspecialty in {subs[0]}"
-    qualification += f" and is licensed to practice in {state}."
+        qualification += f", {wording.SUBSPECIALTY_IN} {subs[0]}"
+    qualification += f" and {wording.PRACTICE_IN} {state}."
     paragraphs = [_HOW_AFFILIATION + " " + qualification + " " + _HOW_REST.format(what="services")]
     return paragraphs, _board({"specialties": fields, "subspecialties": subs, "board_certified": board,
                                "licensure_states": [_state_code(state)]}, data)
@@ -987,18 +984,28 @@ def _header_block(rng: Random, header: dict, width: int) -> list[str]:
     h = {k: header[k] for k in header}
     dates = {k: _mmddyyyy(date.fromisoformat(v).toordinal()) for k, v in h.items()
              if k not in ("case_number", "priority", "other")}
-    if rng.random() < 0.7:  # the published layout
-        return [f"Case Number: {h['case_number']}  ",
-                f"Date Assigned: {dates['date_assigned']} Date of Injury:  {dates['injury_date']}",
-                f"Decision Date: {dates['decision_date']} UR Denial Date:  {dates['ur_denial_date']}",
-                f"Priority:  {h['priority']} Application",
-                "Received:  ",
+    label = _header_labels()
+    if rng.random() < 0.7:  # the published layout, "Application Received" wrapped
+        application, received = label["application_received"].split()
+        return [f"{label['case_number']}: {h['case_number']}  ",
+                f"{label['date_assigned']}: {dates['date_assigned']} "
+                f"{label['injury_date']}:  {dates['injury_date']}",
+                f"{label['decision_date']}: {dates['decision_date']} "
+                f"{label['ur_denial_date']}:  {dates['ur_denial_date']}",
+                f"{label['priority']}:  {h['priority']} {application}",
+                f"{received}:  ",
                 dates["application_received"]]
-    text = (f"Case Number: {h['case_number']} Date Assigned: {dates['date_assigned']} "
-            f"Date of Injury: {dates['injury_date']} Decision Date: {dates['decision_date']} "
-            f"UR Denial Date: {dates['ur_denial_date']} Priority: {h['priority']} "
-            f"Application Received: {dates['application_received']}")
-    return wrap(text, width)
+    said = {**h, **dates}
+    return wrap(" ".join(f"{label[key]}: {said[key]}" for key in label), width)
+
+
+@cache
+def _header_labels() -> dict[str, str]:
+    """Each header key's label in the published template (its first)."""
+    labels: dict[str, str] = {}
+    for text, key in wording.HEADER_LABELS.items():
+        labels.setdefault(key, text)
+    return labels
 
 
 def compose(seed: int, index: int) -> tuple[str, bytes, dict]:
@@ -1042,35 +1049,35 @@ def compose(seed: int, index: int) -> tuple[str, bytes, dict]:
     blocks: list[list[str] | tuple[str, ...]] = []
     if published:
         blocks.append(_header_block(rng, header, width))
-    blocks.append(["HOW THE IMR FINAL DETERMINATION WAS MADE"])
+    blocks.append([wording.HOW_HEADING])
     for paragraph in how:
         blocks.append(_wrap_fixed(paragraph, width) if paragraph in _FIXED else wrap(paragraph, width))
-    blocks.append(["CLINICAL CASE SUMMARY"])
+    blocks.append([wording.SUMMARY_HEADING])
     blocks.append(_wrap_fixed(_SUMMARY_INTRO, width))
     blocks.append(wrap(summary.text, width))
-    blocks.append(["IMR ISSUES, DECISIONS AND RATIONALES"])
+    blocks.append([wording.ISSUES_HEADING])
     blocks.append(_wrap_fixed(_ISSUES_INTRO, width))
-    reviewer_label = "MAXIMUS guideline:" if rng.random() < 0.97 else "Expert Reviewer guideline:"
+    reviewer_label = wording.REVIEWER_LABELS[0] if rng.random() < 0.97 else wording.REVIEWER_LABELS[1]
     for item in items:
-        word = "Upheld" if item.decision == "upheld" else "Overturned"
+        word = wording.UPHELD if item.decision == "upheld" else wording.OVERTURNED
         if rng.random() < 0.02:
             word = word.upper()
         colon = _pick(rng, (":  ", ": ", ":  ", " is: " if item.heading != item.service else ": "))
-        if "was the original request" in item.heading:
+        if wording.WAS_ORIGINAL in item.heading:
             colon = " is: "
         alone = rng.random() < 0.15  # the decision word alone on the next line
         heading_text = item.heading + (colon.rstrip() if alone else colon + word)
         heading = wrap(heading_text, width)
         if alone:
             heading.append(word)
-        claims = wrap("Claims Administrator guideline: " + item.claims, width)
+        claims = wrap(f"{wording.CLAIMS_LABEL} {item.claims}", width)
         if rng.random() < 0.03:  # extraction glued the next label to the decision
             heading[-1] += _pick(rng, ("", " ")) + claims.pop(0)
         blocks.append(heading)
         if claims:
             blocks.append(claims)
         blocks.append(wrap(f"{reviewer_label} " + item.reviewer, width))
-        blocks.append(wrap("Decision rationale: " + item.rationale, width))
+        blocks.append(wrap(f"{wording.RATIONALE_LABEL} {item.rationale}", width))
 
     text = _render(rng, blocks)
     if rng.random() < 0.6:

@@ -14,20 +14,12 @@ from datetime import date
 from lark import Transformer, Tree
 from lark.visitors import merge_transformers
 
-from imr_etl import classify, drugs, dwc, extract, guidelines
+from imr_etl import classify, drugs, dwc, extract, guidelines, wording
 from imr_etl.citations import CitationTransformer
 from imr_etl.normalize import Normalized, single_spaced
 
-HEADER_KEYS = {
-    "case number": "case_number",
-    "imr case number": "case_number",
-    "date assigned": "date_assigned",
-    "date of injury": "injury_date",
-    "decision date": "decision_date",
-    "ur denial date": "ur_denial_date",
-    "priority": "priority",
-    "application received": "application_received",
-}
+# A header label, lower-cased (the grammar reads labels in any case) → its key.
+HEADER_KEYS = {label.lower(): key for label, key in wording.HEADER_LABELS.items()}
 HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
 
 
