@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from lark import Transformer
+from lark import Transformer, v_args
 
 from imr_etl import vocabulary
 from imr_etl.normalize import single_spaced
@@ -105,33 +105,21 @@ class CitationTransformer(Transformer):
     def no_evidence(self, _):
         return []
 
-    def outside_mtus(self, _):
-        return []
+    outside_mtus = no_evidence  # a statement that cites nothing either
+    mtus = list  # its references
 
-    def mtus(self, references):
-        return references
+    @v_args(inline=True)
+    def mtus_reference(self, text, sections, pages):
+        """A reference's text, section list and page list (each None if missing)."""
+        return dict(_mtus_reference(str(text or ""), _text(sections), _text(pages)))
 
-    def mtus_reference(self, children):
-        text, sections, pages = "", None, None
-        for child in children:
-            if isinstance(child, tuple):
-                kind, value = child
-                sections = value if kind == "sections" else sections
-                pages = value if kind == "pages" else pages
-            else:
-                text = str(child)
-        return dict(_mtus_reference(text, sections, pages))
+    @v_args(inline=True)
+    def non_mtus(self, text):
+        return [dict(c) for c in _non_mtus_statement(str(text))] if text else []
 
-    def sections(self, children):
-        return ("sections", str(children[0]) if children else None)
 
-    def pages(self, children):
-        return ("pages", str(children[0]))
-
-    def non_mtus(self, children):
-        if not children:
-            return []
-        return [dict(c) for c in _non_mtus_statement(str(children[0]))]
+def _text(token) -> str | None:
+    return str(token) if token is not None else None
 
 
 # Citation texts repeat letter after letter (the same few guidelines, cited

@@ -49,7 +49,7 @@ def parser(transformer: Transformer | None = None) -> Lark:
         str(GRAMMARS / "letter.lark"),
         parser="lalr",
         lexer="contextual",
-        maybe_placeholders=False,
+        maybe_placeholders=True,
         transformer=transformer,
     )
 
