@@ -1,4 +1,4 @@
--- Staging: each guideline citation of a decision, with its canonical document spelled out (feeds the citation views).
+-- Staging: each guideline citation of a decision, with its canonical document spelled out, for analysts' own queries (no view reads it: v_guideline_citations and v_overturn_rate_by_guideline read the kept agg_guideline_document, v_overturn_rate_by_guideline_source and v_citer_agreement fact_decision's citation summaries).
 -- Grain: one citation (fact_citation joined to dim_guideline and dim_guideline_document).
 -- Columns:
 --   decision_key  the decision that cites (fact_decision)
