@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from lark import Transformer, v_args
+from lark import Transformer
 
 from imr_etl import vocabulary
 from imr_etl.normalize import single_spaced
@@ -108,18 +108,17 @@ class CitationTransformer(Transformer):
     outside_mtus = no_evidence  # a statement that cites nothing either
     mtus = list  # its references
 
-    @v_args(inline=True)
-    def mtus_reference(self, text, sections, pages):
+    # (These take their children as a list: Lark's @v_args(inline=True)
+    # wrapper would cost three calls per citation.)
+    def mtus_reference(self, children):
         """A reference's text, section list and page list (each None if missing)."""
-        return dict(_mtus_reference(str(text or ""), _text(sections), _text(pages)))
+        text, sections, pages = children
+        return dict(_mtus_reference(str(text or ""), str(sections) if sections else None,
+                                    str(pages) if pages else None))
 
-    @v_args(inline=True)
-    def non_mtus(self, text):
+    def non_mtus(self, children):
+        [text] = children
         return [dict(c) for c in _non_mtus_statement(str(text))] if text else []
-
-
-def _text(token) -> str | None:
-    return str(token) if token is not None else None
 
 
 # Citation texts repeat letter after letter (the same few guidelines, cited

@@ -191,11 +191,9 @@ def _lines_with_label_words(text: str) -> set[int]:
 
 def _may_be_glued(line: str) -> bool:
     """Does a label or heading :func:`_glued` looks for start after the
-    line's first character?  A line without one is left whole.  (The ``in``
-    tests first, cheaper than any regex; most lines that pass them are a
-    label line, whose label starts the line.)"""
-    return (any(word in line for word in _LABEL_WORDS)
-            and _glued_phrase().search(line, 1) is not None)
+    line's first character?  A line without one is left whole.  (Asked only
+    of the lines :func:`_lines_with_label_words` found a label's word in.)"""
+    return _glued_phrase().search(line, 1) is not None
 
 
 @cache
@@ -246,9 +244,9 @@ _ITEM_LABELS = [
 ]
 _LABELS = _CREDENTIAL_LABELS + _ITEM_LABELS
 # Words every heading and item label :func:`_glued` looks for contains (its
-# last word), for the cheap test of :func:`_may_be_glued`.
+# last word): a line without one of them has none (:func:`_lines_with_label_words`).
 _LABEL_WORDS = tuple(dict.fromkeys(phrase.split()[-1] for phrase in (
-    *wording.HEADINGS, wording.CLAIMS_LABEL, *wording.REVIEWER_LABELS, wording.RATIONALE_LABEL)))
+    wording.CLAIMS_LABEL, *wording.REVIEWER_LABELS, wording.RATIONALE_LABEL, *wording.HEADINGS)))
 
 _STANDALONE = re.compile(
     r"^(?:%s)[ \t]*(?:\n|$)" % "|".join(_HEADINGS + _SENTENCES), re.M | re.I

@@ -2,7 +2,10 @@
 
 A Lark Transformer maps each grammar rule to plain data, in Lark's idiom: an
 optional part arrives as ``None`` (the parser keeps placeholders), a rule
-whose children are its arguments takes them inline (``@v_args(inline=True)``).
+whose children are its arguments takes them inline (``@v_args(inline=True)``),
+a rule whose children are the value is a type (``heading = tuple``).  (The
+rules read for every item or citation unpack their children themselves:
+Lark's inline wrapper costs three calls each time.)
 The citation rules are handled by :class:`imr_etl.citations.CitationTransformer`,
 merged in under the grammar's ``citation`` namespace.  What the transformer
 makes of the whole letter is a :class:`Letter`; :func:`record` classifies its
@@ -41,9 +44,12 @@ class Lines:
     last: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class Item:
-    """A disputed item as the grammar reads it, before it is classified."""
+    """A disputed item as the grammar reads it, before it is classified.
+    (Not frozen, nor is :class:`Letter`: a frozen dataclass is built
+    attribute by attribute through ``object.__setattr__``: about 1% of the
+    grammar stage's time.)"""
 
     service: str
     decision: str  # "upheld" or "overturned"
@@ -53,11 +59,11 @@ class Item:
     lines: Lines
 
 
-@dataclass(frozen=True)
+@dataclass
 class Letter:
     """The letter as the grammar reads it (the transformer's result)."""
 
-    header: list[tuple[str, str | None]] | None  # (label, value) pairs; None: no header block
+    header: list[tuple[str, str | None]] | None  # (label as written, value); None: no header block
     reviewer: dict
     summary: str
     items: list[Item]
@@ -73,9 +79,7 @@ class LetterTransformer(Transformer):
     def header(self, _preamble, *fields):
         return list(fields)
 
-    @v_args(inline=True)
-    def header_field(self, label, value):
-        return squash(label).rstrip(": "), value
+    header_field = tuple  # (label as written, "Case Number:"; value)
 
     def header_value(self, words):
         return squash(" ".join(words)) or None
@@ -138,15 +142,19 @@ class LetterTransformer(Transformer):
     # ----------------------------------------------------------- items
     issues = list
 
-    @v_args(inline=True)
-    def item(self, partial, service, decision, claims, reviewer, label, rationale):
-        """An item: its heading (a partial authorization or not, the service,
-        the decision), the two guideline paragraphs' citations (either
-        paragraph may be missing) and the rationale (its text may be)."""
+    heading = tuple  # (partial authorization or None, SERVICE, DECISION)
+    rationale = tuple  # (RATIONALE_LABEL, PROSE or None)
+
+    def item(self, children):
+        """An item: its heading, the two guideline paragraphs' citations
+        (either paragraph may be missing) and the rationale (its text may be)."""
+        (partial, service, decision), claims, reviewer, (label, text) = children
+        cited = [_canonical({**c, "cited_by": cited_by})
+                 for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
+                 for c in paragraph or ()]
         return Item(service=squash(service), decision=decision.lower(), partial_authorization=partial,
-                    citations=_cited("claims_administrator", claims) + _cited("reviewer", reviewer),
-                    rationale=squash(rationale) if rationale else "",
-                    lines=Lines(service.line, (rationale or label).line))
+                    citations=cited, rationale=squash(text) if text else "",
+                    lines=Lines(service.line, (text or label).line))
 
     @v_args(inline=True)
     def partial_authorization(self, original, authorized):
@@ -167,12 +175,6 @@ def _merged(*parts: dict | None) -> dict:
     for part in parts:
         out.update(part or {})
     return out
-
-
-def _cited(cited_by: str, citations: list[dict] | None) -> list[dict]:
-    """A guideline paragraph's citations (None: no such paragraph), each
-    with who cited it and its canonical ids."""
-    return [_canonical({**c, "cited_by": cited_by}) for c in citations or ()]
 
 
 def _states(names) -> list[str]:
@@ -225,6 +227,7 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
     header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
     header["other"] = {}
     for label, value in fields:
+        label = squash(label).rstrip(": ")
         key = HEADER_KEYS.get(label.lower())
         if key in HEADER_DATES:
             header[key] = _iso(extract.parse_date(value))
