@@ -19,8 +19,8 @@ same document, not the same spelling.  The shares carry only the id; the
 document's source and name are copied from ``dim_guideline_document`` when
 its row is added (:func:`merge`) or renamed (:func:`rename`).
 
-Plain SQL (no DuckDB-only functions): the views are to be ported to
-PostgreSQL.
+Plain SQL (no DuckDB-only functions): the same statements run on DuckDB
+and PostgreSQL (:mod:`imr_etl.dialect` runs them).
 """
 
 from __future__ import annotations

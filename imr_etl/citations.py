@@ -105,33 +105,20 @@ class CitationTransformer(Transformer):
     def no_evidence(self, _):
         return []
 
-    def outside_mtus(self, _):
-        return []
+    outside_mtus = no_evidence  # a statement that cites nothing either
+    mtus = list  # its references
 
-    def mtus(self, references):
-        return references
-
+    # (These take their children as a list: Lark's @v_args(inline=True)
+    # wrapper would cost three calls per citation.)
     def mtus_reference(self, children):
-        text, sections, pages = "", None, None
-        for child in children:
-            if isinstance(child, tuple):
-                kind, value = child
-                sections = value if kind == "sections" else sections
-                pages = value if kind == "pages" else pages
-            else:
-                text = str(child)
-        return dict(_mtus_reference(text, sections, pages))
-
-    def sections(self, children):
-        return ("sections", str(children[0]) if children else None)
-
-    def pages(self, children):
-        return ("pages", str(children[0]))
+        """A reference's text, section list and page list (each None if missing)."""
+        text, sections, pages = children
+        return dict(_mtus_reference(str(text or ""), str(sections) if sections else None,
+                                    str(pages) if pages else None))
 
     def non_mtus(self, children):
-        if not children:
-            return []
-        return [dict(c) for c in _non_mtus_statement(str(children[0]))]
+        [text] = children
+        return [dict(c) for c in _non_mtus_statement(str(text))] if text else []
 
 
 # Citation texts repeat letter after letter (the same few guidelines, cited

@@ -28,6 +28,8 @@ from functools import cache, cached_property
 import csv
 from importlib import resources
 
+from imr_etl import wording
+
 
 @dataclass(frozen=True)
 class Line:
@@ -170,9 +172,6 @@ def _may_be_furniture(line: str) -> bool:
     return line[0] in "pP-" or line[0].isdecimal()
 
 
-_LABEL_WORDS = ("guideline:", "rationale:", "HOW THE", "CLINICAL", "IMR ISSUES")
-
-
 def _lines_with_label_words(text: str) -> set[int]:
     """Numbers (1-based) of the lines of ``text`` where :func:`_may_be_glued`'s
     words occur: only those can have a glued label."""
@@ -192,12 +191,9 @@ def _lines_with_label_words(text: str) -> set[int]:
 
 def _may_be_glued(line: str) -> bool:
     """Does a label or heading :func:`_glued` looks for start after the
-    line's first character?  A line without one is left whole.  (Five ``in``
-    tests first, cheaper than any regex; most lines that pass them are a
-    label line, whose label starts the line.)"""
-    return (("guideline:" in line or "rationale:" in line or "HOW THE" in line
-             or "CLINICAL" in line or "IMR ISSUES" in line)
-            and _glued_phrase().search(line, 1) is not None)
+    line's first character?  A line without one is left whole.  (Asked only
+    of the lines :func:`_lines_with_label_words` found a label's word in.)"""
+    return _glued_phrase().search(line, 1) is not None
 
 
 @cache
@@ -205,12 +201,12 @@ def _glued() -> re.Pattern:
     """Where a template heading or label is glued to the text before it
     ("…: UpheldClaims Administrator guideline: …", pages joined with no
     line end): the physical line is split there."""
-    return re.compile(r"(?<=\S) ?(?=%s)" % "|".join(_HEADINGS + _LABELS[2:]))
+    return re.compile(r"(?<=\S) ?(?=%s)" % "|".join(_HEADINGS + _ITEM_LABELS))
 
 
 @cache
 def _glued_phrase() -> re.Pattern:
-    return re.compile("|".join(_HEADINGS + _LABELS[2:]))
+    return re.compile("|".join(_HEADINGS + _ITEM_LABELS))
 
 
 _PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
@@ -223,37 +219,43 @@ def _words(phrase: str) -> str:
     return r"\s+".join(re.escape(word) for word in phrase.split())
 
 
+def _opening(phrase: str, words: int) -> str:
+    """:func:`_words` of a template phrase's first ``words`` words: enough
+    to know the phrase by."""
+    return _words(" ".join(phrase.split()[:words]))
+
+
 # Lines that always stand alone: the three section headings.
-_HEADINGS = [
-    _words("HOW THE IMR FINAL DETERMINATION WAS MADE"),
-    _words("CLINICAL CASE SUMMARY"),
-    _words("IMR ISSUES, DECISIONS AND RATIONALES"),
-]
+_HEADINGS = [_words(heading) for heading in wording.HEADINGS]
 # Fixed sentences of the template that stand alone as lines.
 _SENTENCES = [
-    _words("The Expert Reviewer has the following credentials:"),
-    _words("The expert reviewer developed the following clinical case summary")
-    + r"[^:]*?:",
-    _words("The Final Determination was based on decisions for the disputed")
-    + r"[^:]*?:",
+    _words(wording.CREDENTIALS),
+    _words(wording.SUMMARY_INTRO) + r"[^:]*?:",
+    _words(wording.ISSUES_INTRO) + r"[^:]*?:",
 ]
-# Labels that start a line, whose text runs on until the next line start.
-_LABELS = [
-    _words("State(s) of Licensure:"),
-    _words("Certification(s)/Specialty:"),
-    _words("Claims Administrator guideline:"),
-    r"(?:MAXIMUS|Expert\s+Reviewer)\s+guideline:",
-    _words("Decision rationale:"),
+# Labels that start a line, whose text runs on until the next line start:
+# the credentials' lists, and an item's paragraphs (which extraction may
+# also glue to the text before them, see _glued).
+_CREDENTIAL_LABELS = [_words(wording.LICENSURE_LABEL), _words(wording.SPECIALTY_LABEL)]
+_ITEM_LABELS = [
+    _words(wording.CLAIMS_LABEL),
+    "(?:%s)" % "|".join(_words(label) for label in wording.REVIEWER_LABELS),
+    _words(wording.RATIONALE_LABEL),
 ]
+_LABELS = _CREDENTIAL_LABELS + _ITEM_LABELS
+# Words every heading and item label :func:`_glued` looks for contains (its
+# last word): a line without one of them has none (:func:`_lines_with_label_words`).
+_LABEL_WORDS = tuple(dict.fromkeys(phrase.split()[-1] for phrase in (
+    wording.CLAIMS_LABEL, *wording.REVIEWER_LABELS, wording.RATIONALE_LABEL, *wording.HEADINGS)))
 
 _STANDALONE = re.compile(
     r"^(?:%s)[ \t]*(?:\n|$)" % "|".join(_HEADINGS + _SENTENCES), re.M | re.I
 )
 _LINE_START = re.compile(r"^(?:%s)" % "|".join(_LABELS), re.M | re.I)
-_CLAIMS_LABEL = re.compile(r"^" + _words("Claims Administrator guideline:"), re.M | re.I)
+_CLAIMS_LABEL = re.compile(r"^" + _words(wording.CLAIMS_LABEL), re.M | re.I)
 # An item heading ends in its decision word; extraction may wrap the word
 # onto a line of its own.
-_DECISION_END = re.compile(r":[ \t]*\n?[ \t]*(?:Upheld|Overturned)[ \t]*$", re.M | re.I)
+_DECISION_END = re.compile(r":[ \t]*\n?[ \t]*(?:%s)[ \t]*$" % "|".join(wording.DECISIONS), re.M | re.I)
 _FIRST_HEADING = re.compile(_HEADINGS[0], re.I)
 
 # A physical line that closes a sentence: the heading after it starts fresh.
@@ -263,13 +265,14 @@ _SENTENCE_END = re.compile(r"""[.!?]["')\]]*$""")
 # remaining …, Z is: Upheld", or "… The Claims Administrator authorized Y,
 # leaving the original request IMR eligible. The original request, Z is: …"):
 # its later sentences must not start a heading of their own.
-_PARTIAL_MIDDLE = re.compile(
-    r"was\s+authorized\s+by\s+the\s+Claims\s+Administrator\."
-    r"|The\s+Claims\s+Administrator\s+authorized|leaving\s+the\s+original\s+request"
-    r"|The\s+remaining\s+IMR\s+eligible\s+portion|The\s+original\s+request,",
-    re.I,
-)
-_PARTIAL_START = re.compile(r"was\s+the\s+original\s+request\.", re.I)
+_PARTIAL_MIDDLE = re.compile("|".join([
+    _words(wording.WAS_AUTHORIZED),
+    _words(wording.CA_AUTHORIZED),
+    _opening(wording.LEAVING_ELIGIBLE, 4),
+    _opening(wording.REMAINING_PORTION, 5),
+    _words(wording.ORIGINAL_NOW),
+]), re.I)
+_PARTIAL_START = re.compile(_words(wording.WAS_ORIGINAL), re.I)
 
 
 class _Layout:

@@ -15,6 +15,7 @@ from pathlib import Path
 from lark import Lark, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from imr_etl import wording
 from imr_etl.errors import LetterParseError
 from imr_etl.normalize import Normalized
 
@@ -30,22 +31,22 @@ def parser(transformer: Transformer | None = None) -> Lark:
         str(GRAMMARS / "letter.lark"),
         parser="lalr",
         lexer="contextual",
-        maybe_placeholders=False,
+        maybe_placeholders=True,
         transformer=transformer,
     )
 
 
 # Terminal names a reader understands, for "expected …" in error messages.
 _FRIENDLY = {
-    "DECISION": "Upheld or Overturned",
+    "DECISION": " or ".join(wording.DECISIONS),
     "_DECIDED": "':' before the decision",
-    "_CLAIMS_LABEL": "'Claims Administrator guideline:'",
-    "_REVIEWER_LABEL": "'MAXIMUS guideline:'",
-    "RATIONALE_LABEL": "'Decision rationale:'",
-    "_HOW_HEADING": "'HOW THE IMR FINAL DETERMINATION WAS MADE'",
-    "_SUMMARY_HEADING": "'CLINICAL CASE SUMMARY'",
-    "_ISSUES_HEADING": "'IMR ISSUES, DECISIONS AND RATIONALES'",
-    "SERVICE": "a disputed item ending in ': Upheld' or ': Overturned'",
+    "_CLAIMS_LABEL": f"'{wording.CLAIMS_LABEL}'",
+    "_REVIEWER_LABEL": f"'{wording.REVIEWER_LABELS[0]}'",
+    "RATIONALE_LABEL": f"'{wording.RATIONALE_LABEL}'",
+    "_HOW_HEADING": f"'{wording.HOW_HEADING}'",
+    "_SUMMARY_HEADING": f"'{wording.SUMMARY_HEADING}'",
+    "_ISSUES_HEADING": f"'{wording.ISSUES_HEADING}'",
+    "SERVICE": "a disputed item ending in %s" % " or ".join(f"': {word}'" for word in wording.DECISIONS),
     "REQUEST": "a disputed item",
     "_NL": "end of line",
     "$END": "end of letter",

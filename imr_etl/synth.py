@@ -11,7 +11,8 @@ letters do.  Services are drawn from ``vocab/synth_services.csv`` (every
 subcategory of ``vocab/taxonomy.csv``), regions from
 ``vocab/synth_regions.csv``, guideline documents from
 ``vocab/synth_guidelines.csv``, specialties from
-``vocab/synth_specialties.csv``; states and number words come from the
+``vocab/synth_specialties.csv``, quantity phrases from
+``vocab/synth_quantities.csv``; states and number words come from the
 parser's own vocabularies.  Then the text gets the extraction noise
 the normalizer undoes: wrapping at 40-120 columns, blank lines after every
 line or lone-space lines, the decision word alone on the next line, page
@@ -42,10 +43,12 @@ letters of a larger one.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -54,7 +57,7 @@ from pathlib import Path
 from random import Random
 from typing import Callable, Iterator
 
-from imr_etl import vocabulary
+from imr_etl import vocabulary, wording
 
 PER_DIR = 1000  # letters per subdirectory when N is larger than this
 MANIFEST = "manifest.jsonl"
@@ -110,6 +113,82 @@ class Guide:
     gid: str | None  # its guideline_id (an ODG chapter's for ODG); None = not decided
 
 
+class QuantityText:
+    """A template of ``vocab/synth_quantities.csv``: text with fields in braces,
+    each a draw's name or a sum or product of draws and whole numbers
+    (``{a}-{a+1} times a week``, ``({a*b} sessions)``); a field with the spec
+    ``word`` is written as its number word, ``Word`` capitalized
+    (``{refills:Word} refills of``)."""
+
+    def __init__(self, text: str):
+        self.parts = [(literal, None if field is None else _arithmetic(field), spec)
+                      for literal, field, spec, _ in string.Formatter().parse(text)]
+
+    def names(self) -> set[str]:
+        """The draws it writes."""
+        return set().union(*(_names(tree) for _, tree, _ in self.parts if tree))
+
+    def __call__(self, values: dict, words: dict[int, str]) -> str:
+        out = []
+        for literal, tree, spec in self.parts:
+            out.append(literal)
+            if tree is not None:
+                value = _evaluate(tree, values)
+                out.append(words[value] if spec == "word" else words[value].capitalize()
+                           if spec == "Word" else str(value))
+        return "".join(out)
+
+
+def _arithmetic(text: str) -> ast.expr:
+    """A field or quantity of synth_quantities.csv, parsed; only names, whole
+    numbers, + and * are allowed."""
+    tree = ast.parse(text, mode="eval").body
+    for node in ast.walk(tree):
+        if not (isinstance(node, (ast.Name, ast.Load, ast.Add, ast.Mult))
+                or isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult))
+                or isinstance(node, ast.Constant) and type(node.value) is int):
+            raise ValueError(f"synth_quantities.csv: {text!r} is not a sum or product of draws")
+    return tree
+
+
+def _names(tree: ast.expr) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _evaluate(tree: ast.expr, values: dict):
+    if isinstance(tree, ast.Name):
+        return values[tree.id]
+    if isinstance(tree, ast.Constant):
+        return tree.value
+    left, right = _evaluate(tree.left, values), _evaluate(tree.right, values)
+    return left + right if isinstance(tree.op, ast.Add) else left * right
+
+
+@dataclass(frozen=True)
+class QuantityForm:
+    """One way of writing a quantity: a row of ``vocab/synth_quantities.csv``."""
+
+    below: float  # the form is the kind's first whose ``below`` exceeds the item's draw
+    draws: tuple[tuple[str, tuple], ...]  # (name, values), each value drawn in turn
+    prefix: QuantityText
+    suffixes: tuple[QuantityText, ...]  # with more than one, one is drawn after the values
+    quantity: ast.expr | None
+    unit: QuantityText | None
+    partial: bool  # a partial authorization may be written in it (its quantity is {n})
+
+    def write(self, rng: Random, words: dict[int, str]):
+        """(prefix, suffix, quantity, unit, partial form); see :meth:`Composer.quantity`."""
+        values = {name: _pick(rng, choices) for name, choices in self.draws}
+        suffix = self.suffixes[0] if len(self.suffixes) == 1 else _pick(rng, self.suffixes)
+        partial = None
+        if self.partial:  # the same text with {n} left for the amount
+            unfilled = {**values, "n": "{n}"}
+            partial = (self.prefix(unfilled, words), suffix(unfilled, words))
+        return (self.prefix(values, words), suffix(values, words),
+                None if self.quantity is None else _evaluate(self.quantity, values),
+                self.unit(values, words) if self.unit else None, partial)
+
+
 @dataclass(frozen=True)
 class Data:
     templates: dict[str, dict[str, tuple[Template, ...]]]  # category → subcategory → rows
@@ -124,16 +203,20 @@ class Data:
     board: dict[str, str | None]  # specialty as written → DWC board specialty
     limbs: frozenset[str]  # regions whose imaging the DWC files as peripheral
     number_words: dict[int, str]
+    quantities: dict[str, tuple[QuantityForm, ...]]  # kind → its forms (synth_quantities.csv)
 
 
 @cache
 def data() -> Data:
     taxonomy = {(r["category"], r["subcategory"]) for r in vocabulary.rows("taxonomy.csv")}
     templates: dict[str, dict[str, list[Template]]] = {}
+    quantities = _quantity_forms()
     for row in vocabulary.rows("synth_services.csv"):
         key = (row["category"], row["subcategory"])
         if key not in taxonomy:
             raise ValueError(f"synth_services.csv: {key} is not in taxonomy.csv")
+        if row["quantity"] not in quantities:
+            raise ValueError(f"synth_services.csv: quantity {row['quantity']!r} is not in synth_quantities.csv")
         if key in PARSER_GAPS:
             continue
         placeholder = "{region}" in row["text"]
@@ -175,8 +258,42 @@ def data() -> Data:
         {r: tuple(p) for r, p in phrases.items()},
         {k: tuple(g) for k, g in guides.items()},
         acoem, chapters, {k: tuple(c) for k, c in chapters_by_id.items()},
-        states, tuple(board), simple, board, limbs, words,
+        states, tuple(board), simple, board, limbs, words, quantities,
     )
+
+
+def _quantity_forms() -> dict[str, tuple[QuantityForm, ...]]:
+    """The rows of synth_quantities.csv by kind, in file order."""
+    forms: dict[str, list[QuantityForm]] = {}
+    for row in vocabulary.rows("synth_quantities.csv"):
+        draws = tuple((name, _choices(values)) for name, values in
+                      (draw.split("=", 1) for draw in row["draws"].split("; ") if draw))
+        form = QuantityForm(float(row["below"]), draws, QuantityText(row["prefix"]),
+                            tuple(QuantityText(text) for text in row["suffix"].split("|")),
+                            _arithmetic(row["quantity"]) if row["quantity"] else None,
+                            QuantityText(row["unit"]) if row["unit"] else None, row["partial"] == "1")
+        texts = (form.prefix, *form.suffixes, *([form.unit] if form.unit else []))
+        used = set().union(*(text.names() for text in texts),
+                           _names(form.quantity) if form.quantity else ())
+        if unknown := used - {name for name, _ in draws}:
+            raise ValueError(f"synth_quantities.csv: a {row['kind']} form writes {unknown}, not drawn")
+        if form.partial and row["quantity"] != "n":
+            raise ValueError(f"synth_quantities.csv: a {row['kind']} form for partial authorizations "
+                             "has a quantity other than n")
+        forms.setdefault(row["kind"], []).append(form)
+    for kind, kind_forms in forms.items():
+        bounds = [form.below for form in kind_forms]
+        if bounds[-1] != 1 or bounds != sorted(set(bounds)):
+            raise ValueError(f"synth_quantities.csv: the {kind} forms' bounds must rise to 1: {bounds}")
+    return {kind: tuple(kind_forms) for kind, kind_forms in forms.items()}
+
+
+def _choices(values: str) -> tuple:
+    """A draw's values: "2|4|6" (a value written twice is drawn twice as often)
+    or the range "1-5"."""
+    if span := re.fullmatch(r"(\d+)-(\d+)", values):
+        return tuple(range(int(span[1]), int(span[2]) + 1))
+    return tuple(int(v) if v.isdigit() else v for v in values.split("|"))
 
 
 # The record's drug keys and their columns in synth_services.csv.
@@ -305,89 +422,16 @@ class Composer:
         return _pick(rng, _pick(rng, tuple(subs.values())))
 
     def quantity(self, kind: str) -> tuple[str, str, int | None, str | None, tuple[str, str] | None]:
-        """(prefix, suffix, quantity, unit, partial form): the partial form is
-        a (prefix, suffix) pair with ``{n}`` for a partial authorization."""
-        rng = self.rng
-        r = rng.random()
-        if kind == "none" or r < 0.15:
-            return "", "", None, None, None
-        if kind in ("rx", "topical"):
-            n = _pick(rng, (10, 15, 20, 30, 30, 45, 60, 60, 90, 120, 180) if kind == "rx"
-                           else (1, 2, 3, 4, 10, 30, 60))
-            if kind == "topical" or r < 0.5:
-                form = _pick(rng, (" #{n}", ", #{n}", " # {n}"))
-                return "", form.format(n=n), n, "units", ("", form)
-            if r < 0.62:
-                form = _pick(rng, (", {n} tablets", ", {n} capsules", " {n} tablets"))
-                return "", form.format(n=n), n, "units", ("", form)
-            if r < 0.74:
-                refills = _int(rng, 1, 5)
-                word = self.data.number_words[refills].capitalize()
-                return f"{word} refills of ", f" #{n}", refills, "refills", None
-            if r < 0.86:
-                days = _pick(rng, (7, 10, 14, 30, 60, 90))
-                return "", f", {days} day supply", days, "days", None
-            dosing = _pick(rng, ("take 1 tablet by mouth twice daily", "take one tablet at bedtime",
-                                 "take 1 capsule three times a day"))
-            return "", f" {dosing} #{n}", n, "units", None
-        if kind == "visits":
-            words = self.data.number_words
-            if r < 0.35:
-                n = _pick(rng, (2, 3, 4, 6, 6, 8, 8, 10, 12, 12, 16, 18, 24))
-                noun = _pick(rng, ("visits", "visits", "sessions"))
-                if r < 0.12 and n in words:
-                    return "", f", {words[n]} {noun}", n, noun, None
-                form = _pick(rng, (", {n} %s" % noun, " {n} %s" % noun, " for {n} %s" % noun))
-                return "", form.format(n=n), n, noun, ("", form)
-            a, b = _int(rng, 1, 3), _pick(rng, (2, 3, 4, 4, 6, 6, 8))
-            if r < 0.47:
-                per = _pick(rng, ("times a week", "times per week", "x per week", "x a week"))
-                return "", f" {a} {per} for {b} weeks", a * b, "sessions", None
-            if r < 0.55:
-                noun = _pick(rng, ("sessions", "visits"))
-                aw, bw = words[a], words[b]
-                return "", f", {aw} {noun} per week for {bw} weeks", a * b, noun, None
-            if r < 0.62:
-                return "", f" {a}-{a + 1} times a week for {b} weeks", (a + 1) * b, "sessions", None
-            if r < 0.70:
-                return "", f" {a} times a week for {b} weeks ({a * b} sessions)", a * b, "sessions", None
-            if r < 0.78:
-                return "", f" {a}x{b}", a * b, "sessions", None
-            if r < 0.86:
-                return "", f" {a} times {b}", a * b, "sessions", None
-            n = _pick(rng, (2, 4, 6, 8, 12))
-            return f"{n} sessions of ", "", n, "sessions", None
-        if kind == "times":
-            n = _int(rng, 1, 4)
-            form = _pick(rng, (" times {n}", " x{n}", " x {n}"))
-            return "", form.format(n=n), n, None, None
-        if kind == "count":
-            n = _int(rng, 1, 4)
-            form = _pick(rng, (" #{n}", ", #{n}"))
-            return "", form.format(n=n), n, "units", ("", form)
-        if kind == "rental":
-            if r < 0.55:
-                n = _int(rng, 1, 6)
-                form = _pick(rng, (" for a {n} month rental", ", {n} month rental", " for a {n}-month rental"))
-                return "", form.format(n=n), n, "months", ("", form)
-            if r < 0.8:
-                n = _pick(rng, (7, 14, 21, 30, 30, 60, 90))
-                form = _pick(rng, (" {n} day rental", " for a {n}-day rental"))
-                return "", form.format(n=n), n, "days", ("", form)
-            return "", " purchase", None, None, None
-        if kind == "hours":
-            n = _pick(rng, (4, 6, 8, 10, 20, 40, 80, 160))
-            form = _pick(rng, (", {n} hours", " for {n} hours", " {n} hours per day"))
-            return "", form.format(n=n), n, "hours", ("", form)
-        if kind == "days":
-            n = _pick(rng, (5, 10, 14, 20, 30))
-            form = _pick(rng, (" for {n} days", ", {n} days", " x {n} days"))
-            return "", form.format(n=n), n, "days", ("", form)
-        if kind == "months":
-            n = _int(rng, 2, 12)
-            form = _pick(rng, (" for {n} months", ", {n} months"))
-            return "", form.format(n=n), n, "months", ("", form)
-        raise ValueError(f"unknown quantity kind {kind!r}")
+        """(prefix, suffix, quantity, unit, partial form) of a quantity phrase of
+        ``kind``, in one of its forms in ``vocab/synth_quantities.csv``: the
+        partial form is a (prefix, suffix) pair with ``{n}`` for a partial
+        authorization."""
+        forms = self.data.quantities.get(kind)
+        if forms is None:
+            raise ValueError(f"unknown quantity kind {kind!r}")
+        r = self.rng.random()
+        form = next(form for form in forms if r < form.below)
+        return form.write(self.rng, self.data.number_words)
 
     def item(self, sex_word: str) -> Item:
         rng = self.rng
@@ -464,16 +508,14 @@ class Composer:
             decided = say(remaining)
             if rng.random() < 0.3:
                 decided = lower(decided)
-            heading = (f"{say(original)} was the original request. {say(authorized)} was "
-                       "authorized by the Claims Administrator. The remaining IMR eligible portion "
-                       f"of the original request, {decided}")
+            heading = (f"{say(original)} {wording.WAS_ORIGINAL} {say(authorized)} "
+                       f"{wording.WAS_AUTHORIZED} {wording.REMAINING_PORTION} {decided}")
             return heading, decided, remaining
         decided = say(original)
         if rng.random() < 0.5:
             decided = lower(decided)
-        heading = (f"{say(original)} was the original request. The Claims Administrator "
-                   f"authorized {lower(say(authorized))}, leaving the original request IMR "
-                   f"eligible. The original request, {decided}")
+        heading = (f"{say(original)} {wording.WAS_ORIGINAL} {wording.CA_AUTHORIZED} "
+                   f"{lower(say(authorized))}, {wording.LEAVING_ELIGIBLE} {wording.ORIGINAL_NOW} {decided}")
         return heading, decided, original
 
     # --------------------------------------------------------- citations
@@ -493,17 +535,16 @@ class Composer:
             if need_topic and choice in ("none", "outside"):
                 choice = "mtus"
         if choice == "none":
-            return f"The {party} did not cite any medical evidence for its decision.", []
+            return f"The {party} {wording.NO_EVIDENCE}", []
         parts, cited = [], []
         if choice in ("mtus", "both"):
             text, refs = self.mtus(tpl, region, need_topic)
             parts.append(text)
             cited += refs
         if choice == "outside":
-            parts.append(f"The {party} based their decision on recommendation(s) outside of the "
-                         "MTUS Guidelines.")
+            parts.append(f"The {party} {wording.OUTSIDE_MTUS}")
         elif choice == "not_based":
-            parts.append(f"The {party} did not base their decision on the MTUS.")
+            parts.append(f"The {party} {wording.NOT_BASED_ON_MTUS}")
         if choice != "mtus":
             text, refs = self.non_mtus(tpl, region)
             parts.append(text)
@@ -548,13 +589,13 @@ class Composer:
                 guide = self.cased(_pick(rng, guides[f"{family}_old"]))
                 said_topic = topic if (need_topic or rng.random() < 0.8) else None
             if (family in _REGULATION and said_topic and pages and rng.random() < 0.3):
-                text = (f"Decision based on MTUS {guide.document} {_REGULATION[family]}. "
+                text = (f"{wording.MTUS_BASED} {guide.document} {_REGULATION[family]}. "
                         f"{said_topic}, pages {pages}.")
                 return text, [_cite("MTUS", guide, said_topic, pages, _REGULATION[family])]
             said_pages = pages if pages and rng.random() < 0.75 else None
             text = guide.document + (f" {said_topic}" if said_topic else "")
             text += f" Page(s): {said_pages}." if said_pages else "."
-            return "Decision based on MTUS " + text, [_cite("MTUS", guide, said_topic, said_pages)]
+            return f"{wording.MTUS_BASED} {text}", [_cite("MTUS", guide, said_topic, said_pages)]
         if family == "acoem":
             guide = self.cased(self.acoem("acoem_new", region))
             topic = _pick(rng, guides["acoem_section"]).document if tpl.mtus_topic == "Special Studies" \
@@ -574,7 +615,7 @@ class Composer:
         said_topic = topic if (need_topic or rng.random() < 0.9) else None
         texts.append(f"{guide.document}, Section(s): {said_topic}" if said_topic else guide.document)
         refs.append(_cite("MTUS", guide, said_topic, None))
-        return "Decision based on MTUS " + ", and ".join(texts) + ".", refs
+        return f"{wording.MTUS_BASED} {', and '.join(texts)}.", refs
 
     def non_mtus(self, tpl: Template, region: str | None) -> tuple[str, list[dict]]:
         rng, guides = self.rng, self.data.guides
@@ -869,11 +910,9 @@ _HOW_REST = ("He/she has been in active clinical practice for more than five yea
              "regulations, including the strength of evidence hierarchy that applies to "
              "Independent Medical Review determinations.")
 _CREDENTIALS_FORM = _HOW_AFFILIATION + " " + _HOW_REST.format(what="Service")
-_SUMMARY_INTRO = ("The expert reviewer developed the following clinical case summary based on a "
-                  "review of the case file, including all medical records:")
-_ISSUES_INTRO = ("The Final Determination was based on decisions for the disputed items/services "
-                 "set forth below:")
-_FIXED = {_CREDENTIALS_FORM, "The Expert Reviewer has the following credentials:"}
+_SUMMARY_INTRO = f"{wording.SUMMARY_INTRO} based on a review of the case file, including all medical records:"
+_ISSUES_INTRO = f"{wording.ISSUES_INTRO} items/services set forth below:"
+_FIXED = {_CREDENTIALS_FORM, wording.CREDENTIALS}
 _SUBSPECIALTIES = ("Interventional Spine", "Pain Medicine", "Sports Medicine", "Hand Surgery",
                    "Spine Surgery", "Addiction Medicine")
 
@@ -888,9 +927,9 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
         fields = rng.sample(data.specialties, _pick(rng, (1, 1, 2, 3)))
         comma = _pick(rng, (", ", ","))
         paragraphs = [_CREDENTIALS_FORM,
-                      "The Expert Reviewer has the following credentials:",
-                      "State(s) of Licensure: " + comma.join(states),
-                      "Certification(s)/Specialty: " + ", ".join(fields)]
+                      wording.CREDENTIALS,
+                      f"{wording.LICENSURE_LABEL} {comma.join(states)}",
+                      f"{wording.SPECIALTY_LABEL} {', '.join(fields)}"]
         return paragraphs, _board({"specialties": fields, "subspecialties": [], "board_certified": True,
                                    "licensure_states": [_state_code(s) for s in states]}, data)
     board = rng.random() < 0.8
@@ -903,13 +942,15 @@ def _reviewer(composer: Composer) -> tuple[list[str], dict]:
     subs = [_pick(rng, _SUBSPECIALTIES)] if board and rng.random() < 0.3 else []
     state = "California" if rng.random() < 0.9 else _pick(rng, data.states)
     if board:
-        lead = _pick(rng, ("Board Certified in ", "Board Certified in ", "Board Certified "))
+        # "Board Certified in X" or, a third of the time, "Board Certified X"
+        lead = _pick(rng, (wording.BOARD_CERTIFIED, wording.BOARD_CERTIFIED,
+                           wording.BOARD_CERTIFIED.removesuffix(" in")))
     else:
-        lead = "licensed in "
-    qualification = f"The expert reviewer is {lead}{said}"
+        lead = wording.LICENSED_IN
+    qualification = f"{wording.REVIEWER_IS} {lead} {said}"
     if subs:
-        qualification += f", has a subspecialty in {subs[0]}"
-    qualification += f" and is licensed to practice in {state}."
+        qualification += f", {wording.SUBSPECIALTY_IN} {subs[0]}"
+    qualification += f" and {wording.PRACTICE_IN} {state}."
     paragraphs = [_HOW_AFFILIATION + " " + qualification + " " + _HOW_REST.format(what="services")]
     return paragraphs, _board({"specialties": fields, "subspecialties": subs, "board_certified": board,
                                "licensure_states": [_state_code(state)]}, data)
@@ -987,18 +1028,28 @@ def _header_block(rng: Random, header: dict, width: int) -> list[str]:
     h = {k: header[k] for k in header}
     dates = {k: _mmddyyyy(date.fromisoformat(v).toordinal()) for k, v in h.items()
              if k not in ("case_number", "priority", "other")}
-    if rng.random() < 0.7:  # the published layout
-        return [f"Case Number: {h['case_number']}  ",
-                f"Date Assigned: {dates['date_assigned']} Date of Injury:  {dates['injury_date']}",
-                f"Decision Date: {dates['decision_date']} UR Denial Date:  {dates['ur_denial_date']}",
-                f"Priority:  {h['priority']} Application",
-                "Received:  ",
+    label = _header_labels()
+    if rng.random() < 0.7:  # the published layout, "Application Received" wrapped
+        application, received = label["application_received"].split()
+        return [f"{label['case_number']}: {h['case_number']}  ",
+                f"{label['date_assigned']}: {dates['date_assigned']} "
+                f"{label['injury_date']}:  {dates['injury_date']}",
+                f"{label['decision_date']}: {dates['decision_date']} "
+                f"{label['ur_denial_date']}:  {dates['ur_denial_date']}",
+                f"{label['priority']}:  {h['priority']} {application}",
+                f"{received}:  ",
                 dates["application_received"]]
-    text = (f"Case Number: {h['case_number']} Date Assigned: {dates['date_assigned']} "
-            f"Date of Injury: {dates['injury_date']} Decision Date: {dates['decision_date']} "
-            f"UR Denial Date: {dates['ur_denial_date']} Priority: {h['priority']} "
-            f"Application Received: {dates['application_received']}")
-    return wrap(text, width)
+    said = {**h, **dates}
+    return wrap(" ".join(f"{label[key]}: {said[key]}" for key in label), width)
+
+
+@cache
+def _header_labels() -> dict[str, str]:
+    """Each header key's label in the published template (its first)."""
+    labels: dict[str, str] = {}
+    for text, key in wording.HEADER_LABELS.items():
+        labels.setdefault(key, text)
+    return labels
 
 
 def compose(seed: int, index: int) -> tuple[str, bytes, dict]:
@@ -1042,35 +1093,35 @@ def compose(seed: int, index: int) -> tuple[str, bytes, dict]:
     blocks: list[list[str] | tuple[str, ...]] = []
     if published:
         blocks.append(_header_block(rng, header, width))
-    blocks.append(["HOW THE IMR FINAL DETERMINATION WAS MADE"])
+    blocks.append([wording.HOW_HEADING])
     for paragraph in how:
         blocks.append(_wrap_fixed(paragraph, width) if paragraph in _FIXED else wrap(paragraph, width))
-    blocks.append(["CLINICAL CASE SUMMARY"])
+    blocks.append([wording.SUMMARY_HEADING])
     blocks.append(_wrap_fixed(_SUMMARY_INTRO, width))
     blocks.append(wrap(summary.text, width))
-    blocks.append(["IMR ISSUES, DECISIONS AND RATIONALES"])
+    blocks.append([wording.ISSUES_HEADING])
     blocks.append(_wrap_fixed(_ISSUES_INTRO, width))
-    reviewer_label = "MAXIMUS guideline:" if rng.random() < 0.97 else "Expert Reviewer guideline:"
+    reviewer_label = wording.REVIEWER_LABELS[0] if rng.random() < 0.97 else wording.REVIEWER_LABELS[1]
     for item in items:
-        word = "Upheld" if item.decision == "upheld" else "Overturned"
+        word = wording.UPHELD if item.decision == "upheld" else wording.OVERTURNED
         if rng.random() < 0.02:
             word = word.upper()
         colon = _pick(rng, (":  ", ": ", ":  ", " is: " if item.heading != item.service else ": "))
-        if "was the original request" in item.heading:
+        if wording.WAS_ORIGINAL in item.heading:
             colon = " is: "
         alone = rng.random() < 0.15  # the decision word alone on the next line
         heading_text = item.heading + (colon.rstrip() if alone else colon + word)
         heading = wrap(heading_text, width)
         if alone:
             heading.append(word)
-        claims = wrap("Claims Administrator guideline: " + item.claims, width)
+        claims = wrap(f"{wording.CLAIMS_LABEL} {item.claims}", width)
         if rng.random() < 0.03:  # extraction glued the next label to the decision
             heading[-1] += _pick(rng, ("", " ")) + claims.pop(0)
         blocks.append(heading)
         if claims:
             blocks.append(claims)
         blocks.append(wrap(f"{reviewer_label} " + item.reviewer, width))
-        blocks.append(wrap("Decision rationale: " + item.rationale, width))
+        blocks.append(wrap(f"{wording.RATIONALE_LABEL} {item.rationale}", width))
 
     text = _render(rng, blocks)
     if rng.random() < 0.6:

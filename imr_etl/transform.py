@@ -1,33 +1,32 @@
 """Stage 3: parse tree → record (plain dicts, the contract of docs/record.md).
 
-A Lark Transformer maps each grammar rule to plain data; the citation rules
-are handled by :class:`imr_etl.citations.CitationTransformer`, merged in under
-the grammar's ``citation`` namespace.  Facts in prose come from
-:mod:`imr_etl.extract`, vocabularies from :mod:`imr_etl.classify`.
+A Lark Transformer maps each grammar rule to plain data, in Lark's idiom: an
+optional part arrives as ``None`` (the parser keeps placeholders), a rule
+whose children are its arguments takes them inline (``@v_args(inline=True)``),
+a rule whose children are the value is a type (``heading = tuple``).  (The
+rules read for every item or citation unpack their children themselves:
+Lark's inline wrapper costs three calls each time.)
+The citation rules are handled by :class:`imr_etl.citations.CitationTransformer`,
+merged in under the grammar's ``citation`` namespace.  What the transformer
+makes of the whole letter is a :class:`Letter`; :func:`record` classifies its
+items and reads the facts in its prose (:mod:`imr_etl.extract`) into the record.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
-from lark import Transformer, Tree
+from lark import Transformer, Tree, v_args
 from lark.visitors import merge_transformers
 
-from imr_etl import classify, drugs, dwc, extract, guidelines
+from imr_etl import classify, drugs, dwc, extract, guidelines, wording
 from imr_etl.citations import CitationTransformer
 from imr_etl.normalize import Normalized, single_spaced
 
-HEADER_KEYS = {
-    "case number": "case_number",
-    "imr case number": "case_number",
-    "date assigned": "date_assigned",
-    "date of injury": "injury_date",
-    "decision date": "decision_date",
-    "ur denial date": "ur_denial_date",
-    "priority": "priority",
-    "application received": "application_received",
-}
+# A header label, lower-cased (the grammar reads labels in any case) → its key.
+HEADER_KEYS = {label.lower(): key for label, key in wording.HEADER_LABELS.items()}
 HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
 
 
@@ -35,59 +34,99 @@ def squash(text) -> str:
     return single_spaced(str(text)).strip()
 
 
+@dataclass(frozen=True)
+class Lines:
+    """Where a part of the letter lies: its first and last logical line
+    (1-based, in the normalized text; :meth:`Normalized.origin` maps them
+    back to the file's lines)."""
+
+    first: int
+    last: int
+
+
+@dataclass
+class Item:
+    """A disputed item as the grammar reads it, before it is classified.
+    (Not frozen, nor is :class:`Letter`: a frozen dataclass is built
+    attribute by attribute through ``object.__setattr__``: about 1% of the
+    grammar stage's time.)"""
+
+    service: str
+    decision: str  # "upheld" or "overturned"
+    partial_authorization: dict | None
+    citations: list[dict]
+    rationale: str
+    lines: Lines
+
+
+@dataclass
+class Letter:
+    """The letter as the grammar reads it (the transformer's result)."""
+
+    header: list[tuple[str, str | None]] | None  # (label as written, value); None: no header block
+    reviewer: dict
+    summary: str
+    items: list[Item]
+
+
 class LetterTransformer(Transformer):
     """Rule by rule, the letter's tree as plain values."""
 
-    # ---------------------------------------------------------- header
-    def header(self, fields):
-        return ("header", [f for f in fields if isinstance(f, tuple)])
+    start = v_args(inline=True)(Letter)
 
-    def header_field(self, children):
-        label, value = children
-        return squash(label).rstrip(": "), value
+    # ---------------------------------------------------------- header
+    @v_args(inline=True)
+    def header(self, _preamble, *fields):
+        return list(fields)
+
+    header_field = tuple  # (label as written, "Case Number:"; value)
 
     def header_value(self, words):
         return squash(" ".join(words)) or None
 
     # -------------------------------------------------------- reviewer
-    def determination(self, children):
+    @v_args(inline=True)
+    def determination(self, narrative, credentials):
+        """The reviewer, from the qualifications sentence or the credentials
+        (either may be missing or say nothing of a key)."""
         reviewer = {"specialties": [], "subspecialties": [], "board_certified": None,
                     "licensure_states": []}
-        for part in children:
-            if isinstance(part, dict):
-                reviewer.update({k: v for k, v in part.items() if v not in (None, [])})
+        for part in (narrative, credentials):
+            reviewer.update({k: v for k, v in (part or {}).items() if v not in (None, [])})
         reviewer["board_specialties"] = classify.board_specialties(reviewer["specialties"])
-        return ("reviewer", reviewer)
+        return reviewer
 
-    def reviewer_narrative(self, children):
-        return children[0] if children and isinstance(children[0], dict) else None
+    def plain_narrative(self, _):
+        """A paragraph without the qualifications sentence: nothing read."""
+        return None
 
-    def qualification_sentence(self, children):
-        return children[0]
+    @v_args(inline=True)
+    def qualification_sentence(self, qualification, _rest):
+        return qualification
 
-    def qualification(self, parts):
-        out = {}
-        for part in parts:
-            out.update(part)
-        return out
+    @v_args(inline=True)
+    def qualification(self, certification, subspecialty, licensure):
+        return _merged(certification, subspecialty, licensure)
 
-    def board_certified(self, children):
-        return {"board_certified": True, "specialties": classify.split_specialties(squash(children[-1]))}
+    @v_args(inline=True)
+    def board_certified(self, _lead, field):
+        return {"board_certified": True, "specialties": classify.split_specialties(squash(field))}
 
-    def licensed_in(self, children):
-        return {"board_certified": False, "specialties": classify.split_specialties(squash(children[-1]))}
+    @v_args(inline=True)
+    def licensed_in(self, field):
+        return {"board_certified": False, "specialties": classify.split_specialties(squash(field))}
 
-    def subspecialty(self, children):
-        return {"subspecialties": classify.split_specialties(squash(children[0]))}
+    @v_args(inline=True)
+    def subspecialty(self, field):
+        return {"subspecialties": classify.split_specialties(squash(field))}
 
-    def licensure(self, children):
-        return {"licensure_states": _states([children[0]])}
+    @v_args(inline=True)
+    def licensure(self, state):
+        return {"licensure_states": _states([state])}
 
-    def credentials(self, children):
-        out = {}
-        for part in children:
-            out.update(part)
-        return out
+    @v_args(inline=True)
+    def credentials(self, licensure, specialty):
+        return _merged(licensure, specialty)
 
     def licensure_list(self, items):
         return {"licensure_states": _states(items)}
@@ -98,55 +137,44 @@ class LetterTransformer(Transformer):
 
     # --------------------------------------------------------- summary
     def summary(self, prose):
-        return ("summary", " ".join(squash(p) for p in prose))
+        return " ".join(squash(p) for p in prose)
 
     # ----------------------------------------------------------- items
-    def issues(self, items):
-        return ("items", items)
+    issues = list
+
+    heading = tuple  # (partial authorization or None, SERVICE, DECISION)
+    rationale = tuple  # (RATIONALE_LABEL, PROSE or None)
 
     def item(self, children):
-        heading, *guidelines, rationale = children
-        citations = []
-        for cited_by, cited in guidelines:
-            citations += [_canonical({**c, "cited_by": cited_by}) for c in cited]
-        text, last_line = rationale
-        return {**heading, "citations": citations, "rationale": text, "_last_line": last_line}
+        """An item: its heading, the two guideline paragraphs' citations
+        (either paragraph may be missing) and the rationale (its text may be)."""
+        (partial, service, decision), claims, reviewer, (label, text) = children
+        cited = [_canonical({**c, "cited_by": cited_by})
+                 for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
+                 for c in paragraph or ()]
+        return Item(service=squash(service), decision=decision.lower(), partial_authorization=partial,
+                    citations=cited, rationale=squash(text) if text else "",
+                    lines=Lines(service.line, (text or label).line))
 
-    def heading(self, children):
-        *partial, service, decision = children
-        return {"service": squash(service), "decision": str(decision).lower(),
-                "partial_authorization": partial[0] if partial else None, "_line": service.line}
-
-    def partial_authorization(self, children):
+    @v_args(inline=True)
+    def partial_authorization(self, original, authorized):
         """What was asked for and what the claims administrator authorized,
         each with its quantity read as the item's own (docs/record.md)."""
-        original, authorized, _ = children
+        original, authorized = squash(original), squash(authorized)
         return {"original_request": original, "original_quantity": classify.quantity(original)[0],
                 "authorized": authorized, "authorized_quantity": classify.quantity(authorized)[0]}
-
-    def original_request(self, children):
-        return squash(children[0])
-
-    def authorized(self, children):
-        return squash(children[0])
-
-    def remaining(self, _):
-        return None
 
     def citations(self, statements):
         """The imported citation rule: its statements' citations, flattened."""
         return [cited for statement in statements for cited in statement]
 
-    def claims_guideline(self, children):
-        return "claims_administrator", children[0]
 
-    def reviewer_guideline(self, children):
-        return "reviewer", children[0]
-
-    def rationale(self, children):
-        """(text, logical line where it ends); the label is kept only for its line."""
-        label, *prose = children
-        return (squash(prose[0]) if prose else ""), (prose[0] if prose else label).line
+def _merged(*parts: dict | None) -> dict:
+    """The parts read of the reviewer, one dict (a missing part is None)."""
+    out = {}
+    for part in parts:
+        out.update(part or {})
+    return out
 
 
 def _states(names) -> list[str]:
@@ -167,21 +195,20 @@ def build_record(tree: Tree, normalized: Normalized) -> dict:
     return record(TRANSFORMER.transform(tree), normalized)
 
 
-def record(transformed: Tree, normalized: Normalized) -> dict:
+def record(letter: Letter, normalized: Normalized) -> dict:
     """:func:`build_record` of a tree :data:`TRANSFORMER` has already
     transformed, as the parser does when given it (``parse_tree(…, TRANSFORMER)``)."""
-    parts = dict(transformed.children)
-    header = _header(parts.get("header", []))
-    summary = parts.get("summary", "")
+    header = _header(letter.header or [])
+    summary = letter.summary
     age, sex = extract.age_and_sex(summary)
     # The letter's date is looked up only if a two-digit year needs it: with
     # no dated header, that is a scan of the whole letter.
     injury = (extract.injury_date(summary, lambda: _letter_date(header, normalized))
               or _iso_date(header["injury_date"]))
-    items = [_item(n, item, normalized) for n, item in enumerate(parts["items"], start=1)]
+    items = [_item(n, item, normalized) for n, item in enumerate(letter.items, start=1)]
     return {
         "header": header,
-        "reviewer": parts["reviewer"],
+        "reviewer": letter.reviewer,
         "patient": {"age": age, "sex": sex, "injury_date": _iso(injury)},
         "diagnoses": extract.diagnoses(summary),
         "outcome": outcome(items),
@@ -200,6 +227,7 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
     header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
     header["other"] = {}
     for label, value in fields:
+        label = squash(label).rstrip(": ")
         key = HEADER_KEYS.get(label.lower())
         if key in HEADER_DATES:
             header[key] = _iso(extract.parse_date(value))
@@ -217,21 +245,20 @@ def _letter_date(header: dict, normalized: Normalized) -> date | None:
     return extract.latest_date(normalized.text)
 
 
-def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
-    line, last_line = item.pop("_line"), item.pop("_last_line")
-    service = item["service"]
-    topics = " ".join(c["topic"] or "" for c in item["citations"] if c["cited_by"] == "reviewer")
+def _item(ordinal: int, item: Item, normalized: Normalized) -> dict:
+    service = item.service
+    topics = " ".join(c["topic"] or "" for c in item.citations if c["cited_by"] == "reviewer")
     category, subcategory = classify.treatment(service, topics)
     quantity, unit = classify.quantity(service)
     named = classify.body_region(service)
-    cited = (classify.cited_region(item["citations"])
+    cited = (classify.cited_region(item.citations)
              if named is None and classify.treats_a_region(category, subcategory) else None)
     dwc_category, dwc_subcategory = dwc.classify(service, category, subcategory, named)
     drug = drugs.drug(service) if dwc_category == "Pharmaceuticals" else None
     return {
         "ordinal": ordinal,
         "service": service,
-        "decision": item["decision"],
+        "decision": item.decision,
         "treatment_category": category,
         "treatment_subcategory": subcategory,
         "quantity": quantity,
@@ -241,11 +268,11 @@ def _item(ordinal: int, item: dict, normalized: Normalized) -> dict:
         "dwc_category": dwc_category,
         "dwc_subcategory": dwc_subcategory,
         "drug": dict(drug) if drug else None,
-        "partial_authorization": item["partial_authorization"],
-        "citations": item["citations"],
-        "rationale": item["rationale"],
-        "span": {"start_line": normalized.origin(line).start,
-                 "end_line": normalized.origin(last_line).end},
+        "partial_authorization": item.partial_authorization,
+        "citations": item.citations,
+        "rationale": item.rationale,
+        "span": {"start_line": normalized.origin(item.lines.first).start,
+                 "end_line": normalized.origin(item.lines.last).end},
     }
 
 

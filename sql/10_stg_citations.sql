@@ -1,4 +1,4 @@
--- Staging: each guideline citation of a decision, with its canonical document spelled out (feeds the citation views).
+-- Staging: each guideline citation of a decision, with its canonical document spelled out, for analysts' own queries (no view reads it: v_guideline_citations and v_overturn_rate_by_guideline read the kept agg_guideline_document, v_overturn_rate_by_guideline_source and v_citer_agreement fact_decision's citation summaries).
 -- Grain: one citation (fact_citation joined to dim_guideline and dim_guideline_document).
 -- Columns:
 --   decision_key  the decision that cites (fact_decision)
@@ -13,17 +13,17 @@
 --   guideline_id  the canonical document and edition (dim_guideline_document)
 --   topic_id      the canonical topic (NULL: none given)
 CREATE OR REPLACE VIEW stg_citations AS
-SELECT c.decision_key,
-       c.letter_key,
-       c.position,
-       c.cited_by,
-       d.source,
-       d.document,
-       g.topic,
-       c.pages,
-       c.section,
-       g.guideline_id,
-       g.topic_id
-FROM fact_citation AS c
-JOIN dim_guideline AS g ON g.guideline_key = c.guideline_key
-JOIN dim_guideline_document AS d ON d.guideline_id = g.guideline_id;
+SELECT citation.decision_key,
+       citation.letter_key,
+       citation.position,
+       citation.cited_by,
+       catalogue.source,
+       catalogue.document,
+       guideline.topic,
+       citation.pages,
+       citation.section,
+       guideline.guideline_id,
+       guideline.topic_id
+FROM fact_citation AS citation
+JOIN dim_guideline AS guideline ON guideline.guideline_key = citation.guideline_key
+JOIN dim_guideline_document AS catalogue ON catalogue.guideline_id = guideline.guideline_id;

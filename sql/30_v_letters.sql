@@ -30,33 +30,33 @@
 -- decisions and overturned are dim_letter's own counts (revision 0003;
 -- `imr-etl check` asserts they match fact_decision): no decision is read.
 CREATE OR REPLACE VIEW v_letters AS
-SELECT l.letter_id,
-       l.case_number,
-       l.source_path,
-       l.sha256,
-       l.format,
-       l.date_assigned,
-       l.decision_date,
-       l.ur_denial_date,
-       l.application_received,
-       l.priority,
-       l.patient_age,
-       l.age_band,
-       l.patient_sex,
-       l.injury_date,
-       l.diagnoses,
-       r.specialties AS reviewer_specialties,
-       r.board_specialties AS reviewer_board_specialties,
-       r.subspecialties AS reviewer_subspecialties,
-       r.board_certified AS reviewer_board_certified,
-       r.licensure_states AS reviewer_licensure_states,
-       CAST(l.decision_count AS BIGINT) AS decisions,
-       CAST(l.overturned_count AS BIGINT) AS overturned,
-       CAST(l.decision_count - l.overturned_count AS BIGINT) AS upheld,
-       l.load_run_id,
-       l.loaded_at,
-       CASE WHEN l.overturned_count = 0 THEN 'upheld'
-            WHEN l.overturned_count = l.decision_count THEN 'overturned'
+SELECT letter.letter_id,
+       letter.case_number,
+       letter.source_path,
+       letter.sha256,
+       letter.format,
+       letter.date_assigned,
+       letter.decision_date,
+       letter.ur_denial_date,
+       letter.application_received,
+       letter.priority,
+       letter.patient_age,
+       letter.age_band,
+       letter.patient_sex,
+       letter.injury_date,
+       letter.diagnoses,
+       reviewer.specialties AS reviewer_specialties,
+       reviewer.board_specialties AS reviewer_board_specialties,
+       reviewer.subspecialties AS reviewer_subspecialties,
+       reviewer.board_certified AS reviewer_board_certified,
+       reviewer.licensure_states AS reviewer_licensure_states,
+       CAST(letter.decision_count AS BIGINT) AS decisions,
+       CAST(letter.overturned_count AS BIGINT) AS overturned,
+       CAST(letter.decision_count - letter.overturned_count AS BIGINT) AS upheld,
+       letter.load_run_id,
+       letter.loaded_at,
+       CASE WHEN letter.overturned_count = 0 THEN 'upheld'
+            WHEN letter.overturned_count = letter.decision_count THEN 'overturned'
             ELSE 'partially_overturned' END AS outcome
-FROM dim_letter AS l
-JOIN dim_reviewer AS r ON r.reviewer_key = l.reviewer_key;
+FROM dim_letter AS letter
+JOIN dim_reviewer AS reviewer ON reviewer.reviewer_key = letter.reviewer_key;

@@ -17,14 +17,14 @@ WITH by_service AS (
     GROUP BY service_key
 ),
 counts AS (
-    SELECT s.treatment_category,
-           s.treatment_subcategory,
-           s.subcategory_label,
-           CAST(sum(d.decisions) AS BIGINT) AS decisions,
-           CAST(sum(d.overturned) AS BIGINT) AS overturned
-    FROM by_service AS d
-    JOIN dim_service AS s ON s.service_key = d.service_key
-    GROUP BY s.treatment_category, s.treatment_subcategory, s.subcategory_label
+    SELECT service.treatment_category,
+           service.treatment_subcategory,
+           service.subcategory_label,
+           CAST(sum(by_service.decisions) AS BIGINT) AS decisions,
+           CAST(sum(by_service.overturned) AS BIGINT) AS overturned
+    FROM by_service
+    JOIN dim_service AS service ON service.service_key = by_service.service_key
+    GROUP BY service.treatment_category, service.treatment_subcategory, service.subcategory_label
 )
 SELECT treatment_category,
        treatment_subcategory,

@@ -18,12 +18,12 @@ counts AS (
     SELECT specialty,
            CAST(sum(decisions) AS BIGINT) AS decisions,
            CAST(sum(overturned) AS BIGINT) AS overturned
-    FROM (SELECT unnest(CASE WHEN r.board_specialties = '' THEN ARRAY[NULL::VARCHAR]
-                             ELSE string_to_array(r.board_specialties, '; ') END) AS specialty,
-                 d.decisions,
-                 d.overturned
-          FROM by_reviewer AS d
-          JOIN dim_reviewer AS r ON r.reviewer_key = d.reviewer_key) AS by_specialty
+    FROM (SELECT unnest(CASE WHEN reviewer.board_specialties = '' THEN ARRAY[NULL::VARCHAR]
+                             ELSE string_to_array(reviewer.board_specialties, '; ') END) AS specialty,
+                 by_reviewer.decisions,
+                 by_reviewer.overturned
+          FROM by_reviewer
+          JOIN dim_reviewer AS reviewer ON reviewer.reviewer_key = by_reviewer.reviewer_key) AS by_specialty
     GROUP BY specialty
 )
 SELECT specialty,

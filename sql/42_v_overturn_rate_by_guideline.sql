@@ -15,9 +15,9 @@
 -- 0004; `imr-etl check` asserts they equal their recomputation from the citations).
 CREATE OR REPLACE VIEW v_overturn_rate_by_guideline AS
 WITH counts AS (
-    SELECT a.cited_by, a.source, a.document, a.guideline_id, g.label, a.decisions, a.overturned
-    FROM agg_guideline_document AS a
-    JOIN dim_guideline_document AS g ON g.guideline_id = a.guideline_id
+    SELECT kept.cited_by, kept.source, kept.document, kept.guideline_id, catalogue.label, kept.decisions, kept.overturned
+    FROM agg_guideline_document AS kept
+    JOIN dim_guideline_document AS catalogue ON catalogue.guideline_id = kept.guideline_id
 )
 SELECT cited_by,
        source,

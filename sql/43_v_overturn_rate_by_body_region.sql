@@ -17,14 +17,14 @@ WITH by_region AS (
     GROUP BY body_region_key
 ),
 counts AS (
-    SELECT b.body_region,
-           b.label,
-           b.region_group,
-           CAST(sum(d.decisions) AS BIGINT) AS decisions,
-           CAST(sum(d.overturned) AS BIGINT) AS overturned
-    FROM by_region AS d
-    LEFT JOIN dim_body_region AS b ON b.body_region_key = d.body_region_key
-    GROUP BY b.body_region, b.label, b.region_group
+    SELECT region.body_region,
+           region.label,
+           region.region_group,
+           CAST(sum(by_region.decisions) AS BIGINT) AS decisions,
+           CAST(sum(by_region.overturned) AS BIGINT) AS overturned
+    FROM by_region
+    LEFT JOIN dim_body_region AS region ON region.body_region_key = by_region.body_region_key
+    GROUP BY region.body_region, region.label, region.region_group
 )
 SELECT body_region,
        decisions,

@@ -17,13 +17,13 @@ WITH by_drug AS (
     GROUP BY drug_key
 ),
 counts AS (
-    SELECT g.drug_class,
-           g.generic AS drug_generic,
-           CAST(sum(d.decisions) AS BIGINT) AS decisions,
-           CAST(sum(d.overturned) AS BIGINT) AS overturned
-    FROM by_drug AS d
-    LEFT JOIN dim_drug AS g ON g.drug_key = d.drug_key
-    GROUP BY g.drug_class, g.generic
+    SELECT drug.drug_class,
+           drug.generic AS drug_generic,
+           CAST(sum(by_drug.decisions) AS BIGINT) AS decisions,
+           CAST(sum(by_drug.overturned) AS BIGINT) AS overturned
+    FROM by_drug
+    LEFT JOIN dim_drug AS drug ON drug.drug_key = by_drug.drug_key
+    GROUP BY drug.drug_class, drug.generic
 )
 SELECT drug_class,
        drug_generic,

@@ -18,20 +18,20 @@
 -- Decisions written before revision 0005 have partial_authorization NULL (the
 -- heading's wording was not kept): `imr-etl load --force` reads them again.
 CREATE OR REPLACE VIEW v_partial_authorizations AS
-SELECT l.letter_id,
-       l.case_number,
-       l.decision_date,
-       d.ordinal,
-       d.original_request,
-       d.original_quantity,
-       d.authorized,
-       d.authorized_quantity,
-       d.service,
-       d.quantity AS decided_quantity,
-       d.quantity_unit,
-       d.decision,
-       d.dwc_category,
-       d.dwc_subcategory
-FROM fact_decision AS d
-JOIN dim_letter AS l ON l.letter_key = d.letter_key
-WHERE d.partial_authorization;
+SELECT letter.letter_id,
+       letter.case_number,
+       letter.decision_date,
+       decision.ordinal,
+       decision.original_request,
+       decision.original_quantity,
+       decision.authorized,
+       decision.authorized_quantity,
+       decision.service,
+       decision.quantity AS decided_quantity,
+       decision.quantity_unit,
+       decision.decision,
+       decision.dwc_category,
+       decision.dwc_subcategory
+FROM fact_decision AS decision
+JOIN dim_letter AS letter ON letter.letter_key = decision.letter_key
+WHERE decision.partial_authorization;

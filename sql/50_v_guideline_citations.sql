@@ -14,16 +14,16 @@
 -- The counts are kept by the load in agg_guideline_document (revisions 0003,
 -- 0004; `imr-etl check` asserts they equal their recomputation from the citations).
 CREATE OR REPLACE VIEW v_guideline_citations AS
-SELECT a.cited_by,
-       a.source,
-       a.document,
-       a.guideline_id,
-       g.label,
-       a.citations,
-       a.decisions,
-       a.letters,
-       a.both_cited,
-       CAST(a.both_cited AS DOUBLE PRECISION) / a.decisions AS both_cited_rate
-FROM agg_guideline_document AS a
-JOIN dim_guideline_document AS g ON g.guideline_id = a.guideline_id
-ORDER BY a.cited_by, a.decisions DESC, a.source, a.document, a.guideline_id;
+SELECT kept.cited_by,
+       kept.source,
+       kept.document,
+       kept.guideline_id,
+       catalogue.label,
+       kept.citations,
+       kept.decisions,
+       kept.letters,
+       kept.both_cited,
+       CAST(kept.both_cited AS DOUBLE PRECISION) / kept.decisions AS both_cited_rate
+FROM agg_guideline_document AS kept
+JOIN dim_guideline_document AS catalogue ON catalogue.guideline_id = kept.guideline_id
+ORDER BY kept.cited_by, kept.decisions DESC, kept.source, kept.document, kept.guideline_id;
