@@ -175,3 +175,107 @@ def test_partial_authorizations_rewrapped_narrow(width):
             for line in logical(letter)
         )
         assert parsed(relaid) == parsed(letter), path.name
+
+
+# ------------------------------------------- a citation's page or a page number
+# CM16-0219557's reviewer cites "ACOEM Occupational Medicine Practice
+# Guidelines, 3rd ed., Low Back \nDisorders, pg. 607." and its rationale writes
+# the same page as "…Third Edition ACOEM Guidelines Low Back Disorders
+# Chapter,\npage 607."  A letter that writes the citation that way and ends
+# the paragraph without a full stop, wrapped before "page", has a physical
+# line that is just "page 607" -- which is also what a page number looks like.
+LOW_BACK = next(p for p in REAL if p.stem == "CM16-0219557")
+CITED = "ACOEM Occupational Medicine Practice Guidelines, 3rd ed., Low Back \nDisorders, pg. 607. \n"
+PAGE_LAST = "ACOEM Occupational Medicine Practice Guidelines, 3rd ed., Low Back Disorders,\npage 607\n"
+
+
+def page_last() -> list[str]:
+    """CM16-0219557 with its citation ending in a line "page 607", as paragraphs."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    assert CITED in text
+    return paragraphs(text.replace(CITED, PAGE_LAST))
+
+
+def acoem(record: dict) -> dict:
+    cited = record["items"][0]["citations"][-1]
+    assert cited["cited_by"] == "reviewer" and cited["source"] == "ACOEM"
+    return cited
+
+
+def paginate(lines: list[str], breaks: list[int], footer: str | None, feed: str = "\f") -> str:
+    """``lines`` cut into pages before each index in ``breaks``: each page
+    but the last ends in ``footer`` (numbered, or none) and ``feed``."""
+    out, start = [], 0
+    for number, end in enumerate(breaks, start=1):
+        out += lines[start:end] + ([footer.format(k=number, n=len(breaks) + 1)] if footer else [])
+        out.append(feed)
+        start = end
+    return "\n".join(out + lines[start:]) + "\n"
+
+
+def test_a_citation_wrapped_before_its_page_keeps_the_page():
+    lines = page_last()
+    record = parsed("\n".join(lines))
+    assert acoem(record)["pages"] == "607"
+    assert acoem(record)["topic"] == "Low Back Disorders"
+    # the same citation as the letter's own "Low Back \nDisorders, pg. 607."
+    assert acoem(record) == acoem(parsed(LOW_BACK.read_bytes()))
+
+
+FOOTERS = ["Page {k}", "Page {k} of {n}", "- {k} -", "{k}/{n}", "Page {k}/{n}"]
+
+
+@pytest.mark.parametrize("footer", FOOTERS + [None])
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_a_page_break_next_to_the_citations_page(footer, where):
+    """A page (with its number in any form, or none: PDFium's pages joined by
+    form feeds) ends just after "page 607", or just before it, between
+    "…Low Back Disorders," and "page 607": the number is dropped, the
+    citation's page kept."""
+    lines = page_last()
+    at = lines.index("page 607") + (1 if where == "after" else 0)
+    assert 25 < at < len(lines) - 5
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, [25, at, at + 30], footer)
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+    if footer:
+        kept = " ".join(line.text for line in normalize_text(paged).lines)
+        assert footer.format(k=2, n=4) not in kept
+
+
+@pytest.mark.parametrize("footer", ["Page {k}", "Page {k} of {n}"])
+def test_page_numbers_without_form_feeds(footer):
+    """An extraction that joins pages with a plain line end (pypdf's text
+    read page by page) keeps a page's number as a line of its own, also
+    right after "…Low Back Disorders," (the line that leads to "page 607")."""
+    lines = page_last()
+    at = lines.index("page 607")
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, [20, at, at + 20], footer, feed="")
+    assert "Disorders,\nPage 2" in paged
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+
+
+def test_other_extractions_of_the_citation_give_the_same_facts():
+    lines = page_last()
+    expected = parsed("\n".join(lines))
+    crlf = "\r\n".join(lines)
+    curly = re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", "\n".join(lines)).replace("'", "\u2019")
+    assert curly != "\n".join(lines)
+    blank = "\n\n".join(lines)  # a blank line after each, as pypdf gives the letters
+    for variant in (crlf, curly, blank, blank.replace("\n", "\r\n")):
+        assert parsed(variant) == expected
+        assert acoem(parsed(variant))["pages"] == "607"
+
+
+def test_a_page_number_that_no_text_leads_to_is_furniture():
+    """Without form feeds, a lone "Page N" that neither continues the run of
+    page numbers nor follows a line leading to it (a letter excerpted from
+    page 5 on) is still dropped: the old rule, for the footer after a
+    sentence."""
+    lines = paragraphs(LOW_BACK.read_text(encoding="utf-8"))
+    at = next(i for i, line in enumerate(lines) if line.endswith("."))
+    moved = lines[: at + 1] + ["Page 5"] + lines[at + 1 :]
+    assert parsed("\n".join(moved)) == parsed(LOW_BACK.read_bytes())
