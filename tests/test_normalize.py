@@ -202,13 +202,20 @@ def acoem(record: dict) -> dict:
     return cited
 
 
-def paginate(lines: list[str], breaks: list[int], footer: str | None, feed: str = "\f") -> str:
+def paginate(lines: list[str], breaks: list[int], footer: str | None, feed: str = "\f",
+             header: bool = False) -> str:
     """``lines`` cut into pages before each index in ``breaks``: each page
-    but the last ends in ``footer`` (numbered, or none) and ``feed``."""
+    but the last ends in ``footer`` (numbered, or none) and ``feed``; with
+    ``header``, each page but the first starts with it instead."""
     out, start = [], 0
     for number, end in enumerate(breaks, start=1):
-        out += lines[start:end] + ([footer.format(k=number, n=len(breaks) + 1)] if footer else [])
-        out.append(feed)
+        out += lines[start:end]
+        if footer and not header:
+            out.append(footer.format(k=number, n=len(breaks) + 1))
+        if feed:
+            out.append(feed)
+        if footer and header:
+            out.append(footer.format(k=number + 1, n=len(breaks) + 1))
         start = end
     return "\n".join(out + lines[start:]) + "\n"
 
@@ -222,7 +229,7 @@ def test_a_citation_wrapped_before_its_page_keeps_the_page():
     assert acoem(record) == acoem(parsed(LOW_BACK.read_bytes()))
 
 
-FOOTERS = ["Page {k}", "Page {k} of {n}", "- {k} -", "{k}/{n}", "Page {k}/{n}"]
+FOOTERS = ["Page {k}", "Page {k} of {n}", "- {k} -", "{k}/{n}", "Page {k}/{n}", "{k}/{n} pages"]
 
 
 @pytest.mark.parametrize("footer", FOOTERS + [None])
@@ -245,15 +252,31 @@ def test_a_page_break_next_to_the_citations_page(footer, where):
 
 
 @pytest.mark.parametrize("footer", ["Page {k}", "Page {k} of {n}"])
-def test_page_numbers_without_form_feeds(footer):
+@pytest.mark.parametrize("first", [20, "citation"])
+def test_page_numbers_without_form_feeds(footer, first):
     """An extraction that joins pages with a plain line end (pypdf's text
     read page by page) keeps a page's number as a line of its own, also
-    right after "…Low Back Disorders," (the line that leads to "page 607")."""
+    right after "…Low Back Disorders," (the line that leads to "page 607"):
+    page 1's number, or a later one."""
+    lines = page_last()
+    at = lines.index("page 607")
+    breaks = [20, at, at + 20] if first == 20 else [at, at + 20]
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, breaks, footer, feed="")
+    assert f"Disorders,\n{footer.format(k=len(breaks) - 1, n=len(breaks) + 1)}\npage 607" in paged
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+
+
+@pytest.mark.parametrize("feed", ["\f", ""])
+def test_page_numbers_at_the_top_of_each_page(feed):
+    """Page numbers printed as headers (page 2's "Page 2" first on it), with
+    or without form feeds: page 2 starts between "…Low Back Disorders," and
+    "page 607"."""
     lines = page_last()
     at = lines.index("page 607")
     expected = parsed("\n".join(lines))
-    paged = paginate(lines, [20, at, at + 20], footer, feed="")
-    assert "Disorders,\nPage 2" in paged
+    paged = paginate(lines, [at, at + 20], "Page {k}", feed=feed, header=True)
     assert parsed(paged) == expected
     assert acoem(parsed(paged))["pages"] == "607"
 
@@ -274,8 +297,30 @@ def test_a_page_number_that_no_text_leads_to_is_furniture():
     """Without form feeds, a lone "Page N" that neither continues the run of
     page numbers nor follows a line leading to it (a letter excerpted from
     page 5 on) is still dropped: the old rule, for the footer after a
-    sentence."""
+    sentence.  Here it falls just above the item heading "Facet joint
+    injections L4-5, L5-S1:  Upheld", which it must not join."""
     lines = paragraphs(LOW_BACK.read_text(encoding="utf-8"))
-    at = next(i for i, line in enumerate(lines) if line.endswith("."))
-    moved = lines[: at + 1] + ["Page 5"] + lines[at + 1 :]
-    assert parsed("\n".join(moved)) == parsed(LOW_BACK.read_bytes())
+    at = lines.index("Facet joint injections L4-5, L5-S1:  Upheld")
+    moved = lines[:at] + ["Page 5"] + lines[at:]
+    record = parsed("\n".join(moved))
+    assert record["items"][0]["service"] == "Facet joint injections L4-5, L5-S1"
+    assert record == parsed(LOW_BACK.read_bytes())
+
+
+def test_a_damaged_byte_after_a_byte_order_mark_is_replaced():
+    """A BOM names the encoding; a byte that is not of it (a damaged file)
+    becomes U+FFFD instead of failing the letter."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    damaged = text.encode("utf-16").replace("applicant".encode("utf-16-le"), b"\x00\xd8" + "pplicant".encode("utf-16-le"), 1)
+    assert "\ufffd" in decode(damaged)
+    assert parsed(damaged)["items"] == parsed(text)["items"]
+
+
+def test_bytes_that_cp1252_lacks_are_read_as_latin_1():
+    """0x81, 0x8D, 0x8F, 0x90 and 0x9D are not cp1252 (nor UTF-8): a Windows
+    extraction with one of them still decodes, as latin-1 (the stray byte a
+    control character, read as a space), and parses."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    data = text.encode("cp1252").replace(b"the applicant", b"the \x81applicant", 1)
+    assert decode(data).count("\x81") == 1
+    assert parsed(data)["items"] == parsed(text)["items"]
