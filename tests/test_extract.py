@@ -3,9 +3,12 @@ sample letters (named), with the values a reader takes from them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from imr_etl.extract import age_and_sex, diagnoses
+from conftest import SEEDS
+from imr_etl.extract import age_and_sex, diagnoses, injury_date, latest_date
 
 CASES = [
     # CM16-0229336
@@ -58,3 +61,31 @@ def test_diagnoses(summary, expected):
 ])
 def test_age_and_sex(summary, expected):
     assert age_and_sex(summary) == expected
+
+
+# A two-digit year takes the century that keeps the date on or before the
+# letter's own date.  Seed 000 writes "The patient is a 66 year old with an
+# injury date on 1/24/00." (a letter of 2015: 2000); seed 002 "DOI 9/3/10."
+@pytest.mark.parametrize("summary, letter_date, expected", [
+    ("The patient is a 66 year old with an injury date on 1/24/00.", date(2015, 2, 27), date(2000, 1, 24)),
+    ("The patient is a 34 y/o female, DOI 9/3/10.", date(2015, 2, 27), date(2010, 9, 3)),
+    # the same sentences with a year after the letter's: the last century
+    ("The patient is a 66 year old with an injury date on 1/24/98.", date(2015, 2, 27), date(1998, 1, 24)),
+    ("The patient is a 34 y/o female, DOI 9/3/16.", date(2015, 2, 27), date(1916, 9, 3)),
+    # on the letter's own date: this century
+    ("The patient is a 34 y/o female, DOI 2/27/15.", date(2015, 2, 27), date(2015, 2, 27)),
+])
+def test_a_two_digit_year_is_read_against_the_letters_date(summary, letter_date, expected):
+    assert injury_date(summary, lambda: letter_date) == expected
+    assert injury_date(summary, letter_date) == expected
+
+
+def test_a_headerless_letters_date_is_its_latest_full_date():
+    """Seed 004 has no header block: its date is the latest four-digit-year
+    date it writes -- "an industrial injury on 6/27/2012", "surgical
+    intervention (11/17/2014 right C5-7", "performed on 11/19/2012"."""
+    text = next(p for p in SEEDS if p.name.startswith("004_")).read_text(encoding="utf-8")
+    for written in ("injury on 6/27/2012", "intervention (11/17/2014", "performed on 11/19/2012"):
+        assert written in text
+    assert latest_date(text) == date(2014, 11, 17)
+    assert latest_date("DOI 9/3/10, seen 1/24/00") is None  # two-digit years do not count
