@@ -39,6 +39,20 @@ CASES = [
     # CM17-0019907
     ("sustained an industrial injury on 10-25-16 and was being treated for the diagnosis of back pain. "
      "The injured worker", ["back pain"]),
+    # CM16-0219557: a quoted diagnosis, its full stop inside the quotes
+    ('October 14, 2016, the attending provider gave the applicant a diagnosis of "lumbar pain with '
+     'radiculopathy." On a handwritten progress note', ["lumbar pain with radiculopathy"]),
+    # CM16-0249536's list with two semicolons (not three): still a semicolon list
+    ("The current diagnoses are documented as cervicalgia; low back pain; and pain, unspecified. The prior",
+     ["cervicalgia", "low back pain", "pain, unspecified"]),
+    # ...and a summary that opens with its diagnoses
+    ("Diagnoses are documented as cervicalgia; low back pain; and pain, unspecified. The prior",
+     ["cervicalgia", "low back pain", "pain, unspecified"]),
+    # CM16-0229336's diagnosis named again, capitalized: once
+    ("Medical records indicates that the injured worker is undergoing treatment for acute Lisfranc "
+     "fracture, diabetes mellitus, hypertension and dyslipidemia. The injured worker was diagnosed with "
+     "Acute Lisfranc fracture. According to the note",
+     ["acute Lisfranc fracture", "diabetes mellitus", "hypertension", "dyslipidemia"]),
     # CM17-0002181: "strain of knee and shoulder strain" is two
     ("the injured worker is undergoing treatment for strain of muscle and-or tendon of wrist, low back "
      "strain, strain of knee and shoulder strain. According",
@@ -58,6 +72,13 @@ def test_diagnoses(summary, expected):
     ("The patient is a 66 year old with an injury date on 1/24/00.", (66, None)),  # seed 000
     ("The applicant is a 46-year-old gentleman. He reports", (46, "male")),
     ("A 40 year old who was injured. She complains", (40, "female")),
+    # seed 000's sentence, then the next one or the same one speaking of the patient
+    ("The patient is a 66 year old with an injury date on 1/24/00. He complains of continuing neck pain",
+     (66, "male")),
+    ("The patient is a 66 year old who injured his neck on 1/24/00.", (66, "male")),
+    ("The patient is a 66 year old who injured her neck on 1/24/00.", (66, "female")),
+    ("The patient is a 66 year old whose spouse says he and she were injured on 1/24/00.", (66, None)),
+    ("The patient is a 66 year old with an injury date on 1/24/00. Patient complains", (66, None)),
 ])
 def test_age_and_sex(summary, expected):
     assert age_and_sex(summary) == expected
