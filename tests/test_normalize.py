@@ -324,3 +324,19 @@ def test_bytes_that_cp1252_lacks_are_read_as_latin_1():
     data = text.encode("cp1252").replace(b"the applicant", b"the \x81applicant", 1)
     assert decode(data).count("\x81") == 1
     assert parsed(data)["items"] == parsed(text)["items"]
+
+
+def test_a_line_end_hyphen_in_a_compound_the_letter_also_spells_whole_is_kept():
+    """CM16-0245466 writes "an oral non-steroidal anti-inflammatory drug" and
+    "oral non-steroidal anti-inflammatory drugs", and once "nonsteroidal
+    anti-inflammatory drugs".  An extractor that breaks the first at its
+    hyphen ("non-" / "steroidal") must leave it as the letter spells it."""
+    path = next(p for p in REAL if p.stem == "CM16-0245466")
+    text = path.read_text(encoding="utf-8")
+    assert "nonsteroidal anti-inflammatory drugs" in text
+    spelt = "failure of an oral non-steroidal anti-inflammatory drug"
+    broken = text.replace(spelt, "failure of an oral non-\nsteroidal anti-inflammatory drug", 1)
+    assert broken != text
+    rationales = [item["rationale"] for item in parsed(broken)["items"]]
+    assert any(spelt in r for r in rationales)
+    assert parsed(broken) == parsed(text)
