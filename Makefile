@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test load bench docs clean
+.PHONY: install test load bench docs mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,19 @@ BENCH ?= full
 bench: $(STAMP)  ## generate corpora and measure load speed, memory, re-runs, nightly increments, views
 	BENCH=$(BENCH) $(BIN)/python benchmarks/bench.py
 
+# Slow and not part of `make test` or CI (docs/testing.md): the measured subsets
+# take about an hour and a half on 2 cores.  `make mutation MUTATION=rows` runs
+# one group; MUTATION_FLAGS= (empty) every mutant of the groups: many hours.
+MUTATION ?= parser rows
+MUTATION_FLAGS ?= --subset
+
+mutation: $(STAMP)  ## mutation testing of the parser, the rows and the SQL views (slow, not in CI)
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	nice -n 10 $(BIN)/python mutation/run.py $(MUTATION) $(MUTATION_FLAGS)
+	nice -n 10 $(BIN)/python mutation/sql.py
+
 docs: $(STAMP)  ## regenerate the data dictionary in docs/dictionary (commit it)
 	$(BIN)/imr-etl docs docs/dictionary
 
 clean:  ## remove the warehouse, the virtualenv and build output
-	rm -rf warehouse $(VENV) build *.egg-info .pytest_cache records.jsonl
+	rm -rf warehouse $(VENV) build *.egg-info .pytest_cache records.jsonl mutants

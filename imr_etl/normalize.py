@@ -128,10 +128,21 @@ def _translate(text: str) -> str:
     return _translated_characters().sub(lambda match: table[ord(match.group())], text)
 
 
+# A physical line that may be page furniture: a page number an extractor or a
+# printed footer puts at a page's edge.  A number with its count ("Page 3 of
+# 7", "Page 3/7", "3/7 pages") or between dashes ("- 3 -") is never the
+# letter's text.  A bare one ("Page 3", "3/7") can be: the last line of a
+# wrapped citation ("…, Chapter 12,\npage 115") or a score ("7/10"), so it is
+# furniture only as :func:`_without_furniture` decides.
 _PAGE_FURNITURE = re.compile(
-    r"(?:page\s*\d+(?:\s*(?:of|/)\s*\d+)?|-\s*\d+\s*-|\d+\s*/\s*\d+\s*pages?)",
+    r"page\s*(?P<counted>\d+)\s*(?:of|/)\s*\d+|-\s*(?P<dashed>\d+)\s*-"
+    r"|(?P<of_pages>\d+)\s*/\s*\d+\s*pages?|page\s*(?P<page>\d+)|(?P<fraction>\d+)\s*/\s*\d+",
     re.IGNORECASE,
 )
+# The end of a line that a page reference continues: a list of a citation's
+# parts ("Chapter 12,") or a word that takes a page ("notes on", "at odds
+# with", "see").
+_LEADS_TO_PAGE = re.compile(r"(?:[,(]|\b(?:on|at|see|with|of|to|from|and|per|cf\.?))$", re.IGNORECASE)
 # (Two literal spaces first: the regex engine then skips single spaces fast.)
 _SPACES = re.compile(r"  [ ]*")
 
@@ -154,22 +165,78 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     # Tests that every line would need are done once on the whole text: the
     # loop below is most of this stage's time.
     glued = _lines_with_label_words(text)
+    # Page numbers are kept here and dropped once the page breaks around
+    # them are known: (index in out, form feeds before it) of each, and
+    # the indexes in out where a form feed fell.
+    numbers: list[tuple[int, int]] = []
+    page_breaks: set[int] = set()
+    form_feeds = 0
     for number, raw in enumerate(text.split("\n"), start=1):
         for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if breaks else (raw,):
-            line = part.strip()
-            if not line or (_may_be_furniture(line) and _PAGE_FURNITURE.fullmatch(line)):
+            if part == "\f":
+                page_breaks.add(len(out))
+                form_feeds += 1
                 continue
-            if number in glued and _may_be_glued(line):
+            line = part.strip()
+            if not line or line == "\ufffe":
+                continue
+            if _may_be_furniture(line) and _PAGE_FURNITURE.fullmatch(line):
+                numbers.append((len(out), form_feeds))
+                out.append((line, number))
+            elif number in glued and _may_be_glued(line):
                 out.extend((piece, number) for piece in _glued().split(line) if piece)
             else:
                 out.append((line, number))
-    return out
+    return _without_furniture(out, numbers, page_breaks) if numbers else out
 
 
 def _may_be_furniture(line: str) -> bool:
     """Can :data:`_PAGE_FURNITURE` match the line?  Only if it starts as
     "page", "-" or a digit (any Unicode digit, as ``\\d`` is) does."""
     return line[0] in "pP-" or line[0].isdecimal()
+
+
+def _without_furniture(out: list[tuple[str, int]], numbers: list[tuple[int, int]],
+                       page_breaks: set[int]) -> list[tuple[str, int]]:
+    """``out`` less the page numbers in it that are furniture.
+
+    ``numbers`` are the lines of ``out`` that :data:`_PAGE_FURNITURE` matches,
+    each with the count of form feeds before it; ``page_breaks`` are the
+    indexes in ``out`` where a form feed fell.  A counted or dashed number is
+    furniture.  A bare one is furniture when it numbers the page it is on:
+    with form feeds, the first or last line of its page, that page's number;
+    without, a "page N" next in the run of numbers dropped so far (starting
+    at 1, or 2 for a header that page 1 lacks).  Any other bare "page N" is a
+    citation's page if the line before leads to it ("…, Chapter 12," then
+    "page 115"), and furniture if not; any other "3/7" is text.
+    """
+    dropped: set[int] = set()
+    last = 0  # the number of the last page number dropped
+    for index, breaks_before in numbers:
+        match = _PAGE_FURNITURE.fullmatch(out[index][0])
+        bare = match["page"] or match["fraction"]
+        page = int(bare or match["counted"] or match["dashed"] or match["of_pages"])
+        if not bare:
+            furniture = True
+        elif page_breaks:
+            at_edge = index in page_breaks or index + 1 in page_breaks
+            furniture = at_edge and page == breaks_before + 1
+        else:
+            furniture = bool(match["page"]) and (page == last + 1 or (last == 0 and page == 2))
+        if not furniture and match["page"]:
+            furniture = not _LEADS_TO_PAGE.search(_kept_before(out, index, dropped))
+        if furniture:
+            dropped.add(index)
+            last = page
+    return [line for index, line in enumerate(out) if index not in dropped]
+
+
+def _kept_before(out: list[tuple[str, int]], index: int, dropped: set[int]) -> str:
+    """The text of the last line before ``out[index]`` that is kept ("" if none)."""
+    for before in range(index - 1, -1, -1):
+        if before not in dropped:
+            return out[before][0]
+    return ""
 
 
 def _lines_with_label_words(text: str) -> set[int]:
@@ -209,7 +276,9 @@ def _glued_phrase() -> re.Pattern:
     return re.compile("|".join(_HEADINGS + _ITEM_LABELS))
 
 
-_PAGE_OR_HYPHEN_BREAK = re.compile("[\f\ufffe]")
+# Captured: a form feed is a page break (it numbers the pages for
+# _without_furniture), PDFium's U+FFFE only a line end.
+_PAGE_OR_HYPHEN_BREAK = re.compile("([\f\ufffe])")
 
 
 # ---------------------------------------------------------------- layout

@@ -69,7 +69,7 @@ MANIFEST = "manifest.jsonl"
 PARSER_GAPS: set[tuple[str, str]] = set()
 
 # Other forms a real letter uses that the parser reads wrongly today, so the
-# templates avoid them (PARSER GAP): see the full stop after a Non-MTUS page.
+# templates avoid them, are marked PARSER GAP where they are avoided (none now).
 
 # Rough shares of the DWC's IMR decisions by category.
 CATEGORY_WEIGHTS = {
@@ -650,10 +650,7 @@ class Composer:
             guide = guides["other"][0]
             texts.append(f"UpToDate, {tpl.odg_topic}")
             refs.append(_cite("OTHER", guide, tpl.odg_topic, None))
-        # PARSER GAP (normalize.py): a wrapped citation whose last physical
-        # line is just "page 115" is dropped as page furniture; the full stop
-        # keeps it ("page 115." is not furniture).
-        end = "." if refs[-1]["pages"] or rng.random() < 0.7 else ""
+        end = "." if rng.random() < 0.7 else ""
         return "Decision based on Non-MTUS Citation " + "; ".join(texts) + end, refs
 
     def odg(self, tpl: Template, region: str | None, refs: list) -> str:

@@ -3,9 +3,12 @@ sample letters (named), with the values a reader takes from them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from imr_etl.extract import age_and_sex, diagnoses
+from helpers import SEEDS
+from imr_etl.extract import age_and_sex, diagnoses, injury_date, latest_date
 
 CASES = [
     # CM16-0229336
@@ -36,6 +39,20 @@ CASES = [
     # CM17-0019907
     ("sustained an industrial injury on 10-25-16 and was being treated for the diagnosis of back pain. "
      "The injured worker", ["back pain"]),
+    # CM16-0219557: a quoted diagnosis, its full stop inside the quotes
+    ('October 14, 2016, the attending provider gave the applicant a diagnosis of "lumbar pain with '
+     'radiculopathy." On a handwritten progress note', ["lumbar pain with radiculopathy"]),
+    # CM16-0249536's list with two semicolons (not three): still a semicolon list
+    ("The current diagnoses are documented as cervicalgia; low back pain; and pain, unspecified. The prior",
+     ["cervicalgia", "low back pain", "pain, unspecified"]),
+    # ...and a summary that opens with its diagnoses
+    ("Diagnoses are documented as cervicalgia; low back pain; and pain, unspecified. The prior",
+     ["cervicalgia", "low back pain", "pain, unspecified"]),
+    # CM16-0229336's diagnosis named again, capitalized: once
+    ("Medical records indicates that the injured worker is undergoing treatment for acute Lisfranc "
+     "fracture, diabetes mellitus, hypertension and dyslipidemia. The injured worker was diagnosed with "
+     "Acute Lisfranc fracture. According to the note",
+     ["acute Lisfranc fracture", "diabetes mellitus", "hypertension", "dyslipidemia"]),
     # CM17-0002181: "strain of knee and shoulder strain" is two
     ("the injured worker is undergoing treatment for strain of muscle and-or tendon of wrist, low back "
      "strain, strain of knee and shoulder strain. According",
@@ -55,6 +72,41 @@ def test_diagnoses(summary, expected):
     ("The patient is a 66 year old with an injury date on 1/24/00.", (66, None)),  # seed 000
     ("The applicant is a 46-year-old gentleman. He reports", (46, "male")),
     ("A 40 year old who was injured. She complains", (40, "female")),
+    # seed 000's sentence, then the next one or the same one speaking of the patient
+    ("The patient is a 66 year old with an injury date on 1/24/00. He complains of continuing neck pain",
+     (66, "male")),
+    ("The patient is a 66 year old who injured his neck on 1/24/00.", (66, "male")),
+    ("The patient is a 66 year old who injured her neck on 1/24/00.", (66, "female")),
+    ("The patient is a 66 year old whose spouse says he and she were injured on 1/24/00.", (66, None)),
+    ("The patient is a 66 year old with an injury date on 1/24/00. Patient complains", (66, None)),
 ])
 def test_age_and_sex(summary, expected):
     assert age_and_sex(summary) == expected
+
+
+# A two-digit year takes the century that keeps the date on or before the
+# letter's own date.  Seed 000 writes "The patient is a 66 year old with an
+# injury date on 1/24/00." (a letter of 2015: 2000); seed 002 "DOI 9/3/10."
+@pytest.mark.parametrize("summary, letter_date, expected", [
+    ("The patient is a 66 year old with an injury date on 1/24/00.", date(2015, 2, 27), date(2000, 1, 24)),
+    ("The patient is a 34 y/o female, DOI 9/3/10.", date(2015, 2, 27), date(2010, 9, 3)),
+    # the same sentences with a year after the letter's: the last century
+    ("The patient is a 66 year old with an injury date on 1/24/98.", date(2015, 2, 27), date(1998, 1, 24)),
+    ("The patient is a 34 y/o female, DOI 9/3/16.", date(2015, 2, 27), date(1916, 9, 3)),
+    # on the letter's own date: this century
+    ("The patient is a 34 y/o female, DOI 2/27/15.", date(2015, 2, 27), date(2015, 2, 27)),
+])
+def test_a_two_digit_year_is_read_against_the_letters_date(summary, letter_date, expected):
+    assert injury_date(summary, lambda: letter_date) == expected
+    assert injury_date(summary, letter_date) == expected
+
+
+def test_a_headerless_letters_date_is_its_latest_full_date():
+    """Seed 004 has no header block: its date is the latest four-digit-year
+    date it writes -- "an industrial injury on 6/27/2012", "surgical
+    intervention (11/17/2014 right C5-7", "performed on 11/19/2012"."""
+    text = next(p for p in SEEDS if p.name.startswith("004_")).read_text(encoding="utf-8")
+    for written in ("injury on 6/27/2012", "intervention (11/17/2014", "performed on 11/19/2012"):
+        assert written in text
+    assert latest_date(text) == date(2014, 11, 17)
+    assert latest_date("DOI 9/3/10, seen 1/24/00") is None  # two-digit years do not count

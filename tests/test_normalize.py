@@ -175,3 +175,168 @@ def test_partial_authorizations_rewrapped_narrow(width):
             for line in logical(letter)
         )
         assert parsed(relaid) == parsed(letter), path.name
+
+
+# ------------------------------------------- a citation's page or a page number
+# CM16-0219557's reviewer cites "ACOEM Occupational Medicine Practice
+# Guidelines, 3rd ed., Low Back \nDisorders, pg. 607." and its rationale writes
+# the same page as "…Third Edition ACOEM Guidelines Low Back Disorders
+# Chapter,\npage 607."  A letter that writes the citation that way and ends
+# the paragraph without a full stop, wrapped before "page", has a physical
+# line that is just "page 607" -- which is also what a page number looks like.
+LOW_BACK = next(p for p in REAL if p.stem == "CM16-0219557")
+CITED = "ACOEM Occupational Medicine Practice Guidelines, 3rd ed., Low Back \nDisorders, pg. 607. \n"
+PAGE_LAST = "ACOEM Occupational Medicine Practice Guidelines, 3rd ed., Low Back Disorders,\npage 607\n"
+
+
+def page_last() -> list[str]:
+    """CM16-0219557 with its citation ending in a line "page 607", as paragraphs."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    assert CITED in text
+    return paragraphs(text.replace(CITED, PAGE_LAST))
+
+
+def acoem(record: dict) -> dict:
+    cited = record["items"][0]["citations"][-1]
+    assert cited["cited_by"] == "reviewer" and cited["source"] == "ACOEM"
+    return cited
+
+
+def paginate(lines: list[str], breaks: list[int], footer: str | None, feed: str = "\f",
+             header: bool = False) -> str:
+    """``lines`` cut into pages before each index in ``breaks``: each page
+    but the last ends in ``footer`` (numbered, or none) and ``feed``; with
+    ``header``, each page but the first starts with it instead."""
+    out, start = [], 0
+    for number, end in enumerate(breaks, start=1):
+        out += lines[start:end]
+        if footer and not header:
+            out.append(footer.format(k=number, n=len(breaks) + 1))
+        if feed:
+            out.append(feed)
+        if footer and header:
+            out.append(footer.format(k=number + 1, n=len(breaks) + 1))
+        start = end
+    return "\n".join(out + lines[start:]) + "\n"
+
+
+def test_a_citation_wrapped_before_its_page_keeps_the_page():
+    lines = page_last()
+    record = parsed("\n".join(lines))
+    assert acoem(record)["pages"] == "607"
+    assert acoem(record)["topic"] == "Low Back Disorders"
+    # the same citation as the letter's own "Low Back \nDisorders, pg. 607."
+    assert acoem(record) == acoem(parsed(LOW_BACK.read_bytes()))
+
+
+FOOTERS = ["Page {k}", "Page {k} of {n}", "- {k} -", "{k}/{n}", "Page {k}/{n}", "{k}/{n} pages"]
+
+
+@pytest.mark.parametrize("footer", FOOTERS + [None])
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_a_page_break_next_to_the_citations_page(footer, where):
+    """A page (with its number in any form, or none: PDFium's pages joined by
+    form feeds) ends just after "page 607", or just before it, between
+    "…Low Back Disorders," and "page 607": the number is dropped, the
+    citation's page kept."""
+    lines = page_last()
+    at = lines.index("page 607") + (1 if where == "after" else 0)
+    assert 25 < at < len(lines) - 5
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, [25, at, at + 30], footer)
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+    if footer:
+        kept = " ".join(line.text for line in normalize_text(paged).lines)
+        assert footer.format(k=2, n=4) not in kept
+
+
+@pytest.mark.parametrize("footer", ["Page {k}", "Page {k} of {n}"])
+@pytest.mark.parametrize("first", [20, "citation"])
+def test_page_numbers_without_form_feeds(footer, first):
+    """An extraction that joins pages with a plain line end (pypdf's text
+    read page by page) keeps a page's number as a line of its own, also
+    right after "…Low Back Disorders," (the line that leads to "page 607"):
+    page 1's number, or a later one."""
+    lines = page_last()
+    at = lines.index("page 607")
+    breaks = [20, at, at + 20] if first == 20 else [at, at + 20]
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, breaks, footer, feed="")
+    assert f"Disorders,\n{footer.format(k=len(breaks) - 1, n=len(breaks) + 1)}\npage 607" in paged
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+
+
+@pytest.mark.parametrize("feed", ["\f", ""])
+def test_page_numbers_at_the_top_of_each_page(feed):
+    """Page numbers printed as headers (page 2's "Page 2" first on it), with
+    or without form feeds: page 2 starts between "…Low Back Disorders," and
+    "page 607"."""
+    lines = page_last()
+    at = lines.index("page 607")
+    expected = parsed("\n".join(lines))
+    paged = paginate(lines, [at, at + 20], "Page {k}", feed=feed, header=True)
+    assert parsed(paged) == expected
+    assert acoem(parsed(paged))["pages"] == "607"
+
+
+def test_other_extractions_of_the_citation_give_the_same_facts():
+    lines = page_last()
+    expected = parsed("\n".join(lines))
+    crlf = "\r\n".join(lines)
+    curly = re.sub(r'"([^"\n]*)"', "\u201c\\1\u201d", "\n".join(lines)).replace("'", "\u2019")
+    assert curly != "\n".join(lines)
+    blank = "\n\n".join(lines)  # a blank line after each, as pypdf gives the letters
+    for variant in (crlf, curly, blank, blank.replace("\n", "\r\n")):
+        assert parsed(variant) == expected
+        assert acoem(parsed(variant))["pages"] == "607"
+
+
+def test_a_page_number_that_no_text_leads_to_is_furniture():
+    """Without form feeds, a lone "Page N" that neither continues the run of
+    page numbers nor follows a line leading to it (a letter excerpted from
+    page 5 on) is still dropped: the old rule, for the footer after a
+    sentence.  Here it falls just above the item heading "Facet joint
+    injections L4-5, L5-S1:  Upheld", which it must not join."""
+    lines = paragraphs(LOW_BACK.read_text(encoding="utf-8"))
+    at = lines.index("Facet joint injections L4-5, L5-S1:  Upheld")
+    moved = lines[:at] + ["Page 5"] + lines[at:]
+    record = parsed("\n".join(moved))
+    assert record["items"][0]["service"] == "Facet joint injections L4-5, L5-S1"
+    assert record == parsed(LOW_BACK.read_bytes())
+
+
+def test_a_damaged_byte_after_a_byte_order_mark_is_replaced():
+    """A BOM names the encoding; a byte that is not of it (a damaged file)
+    becomes U+FFFD instead of failing the letter."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    damaged = text.encode("utf-16").replace("applicant".encode("utf-16-le"), b"\x00\xd8" + "pplicant".encode("utf-16-le"), 1)
+    assert "\ufffd" in decode(damaged)
+    assert parsed(damaged)["items"] == parsed(text)["items"]
+
+
+def test_bytes_that_cp1252_lacks_are_read_as_latin_1():
+    """0x81, 0x8D, 0x8F, 0x90 and 0x9D are not cp1252 (nor UTF-8): a Windows
+    extraction with one of them still decodes, as latin-1 (the stray byte a
+    control character, read as a space), and parses."""
+    text = LOW_BACK.read_text(encoding="utf-8")
+    data = text.encode("cp1252").replace(b"the applicant", b"the \x81applicant", 1)
+    assert decode(data).count("\x81") == 1
+    assert parsed(data)["items"] == parsed(text)["items"]
+
+
+def test_a_line_end_hyphen_in_a_compound_the_letter_also_spells_whole_is_kept():
+    """CM16-0245466 writes "an oral non-steroidal anti-inflammatory drug" and
+    "oral non-steroidal anti-inflammatory drugs", and once "nonsteroidal
+    anti-inflammatory drugs".  An extractor that breaks the first at its
+    hyphen ("non-" / "steroidal") must leave it as the letter spells it."""
+    path = next(p for p in REAL if p.stem == "CM16-0245466")
+    text = path.read_text(encoding="utf-8")
+    assert "nonsteroidal anti-inflammatory drugs" in text
+    spelt = "failure of an oral non-steroidal anti-inflammatory drug"
+    broken = text.replace(spelt, "failure of an oral non-\nsteroidal anti-inflammatory drug", 1)
+    assert broken != text
+    rationales = [item["rationale"] for item in parsed(broken)["items"]]
+    assert any(spelt in r for r in rationales)
+    assert parsed(broken) == parsed(text)
