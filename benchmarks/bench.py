@@ -73,7 +73,7 @@ def settings() -> dict:
     if preset not in PRESETS:
         sys.exit(f"BENCH must be one of {', '.join(PRESETS)}")
     out = dict(PRESETS[preset], preset=preset)
-    for name in ("COLD", "LARGE", "WAREHOUSE", "NEW", "RUNS", "LARGE_RUNS", "PARSE", "PDF_RUNS"):
+    for name in ("COLD", "LARGE", "WAREHOUSE", "NEW", "RUNS", "LARGE_RUNS", "PARSE", "PDF_RUNS", "PDF_REDERIVE"):
         value = os.environ.get(f"BENCH_{name}")
         if value:
             out[name] = int(value.replace("_", "").replace(",", ""))
@@ -334,6 +334,8 @@ def pdf_corpus(base: Path, n: int) -> Path:
     them), cached."""
     from fpdf import FPDF
 
+    from imr_etl.normalize import decode
+
     folder = CACHE / f"pdf-{n}"
     if folder.exists() and sum(1 for _ in folder.glob("*.pdf")) == n:
         return folder
@@ -345,7 +347,8 @@ def pdf_corpus(base: Path, n: int) -> Path:
         pdf = FPDF(format="letter")
         pdf.set_font("Helvetica", size=10)
         pdf.add_page()
-        for line in path.read_text(encoding="utf-8").splitlines():
+        # synth writes some letters in cp1252, as some extractions are; Helvetica is Latin-1
+        for line in decode(path.read_bytes()).splitlines():
             pdf.multi_cell(0, 5, line.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
         (folder / f"{path.stem}.pdf").write_bytes(bytes(pdf.output()))
     return folder
