@@ -191,3 +191,23 @@ def test_every_view_holds_the_same_rows_on_both_databases(warehouses, what):
         assert len(left) == len(right) and (left or empty), view.name
         for a, b in zip(left, right):
             assert len(a) == len(b) and all(map(same, a, b)), f"{view.name}: {a} != {b}"
+
+
+# ------------------------------------------------------------ the reviewer
+
+def test_the_reviewers_columns_are_the_letters_reviewer_lines(samples):
+    """Seed 000: "reviewer is Board Certified Physical Medicine and
+    Rehabilitation, has a subspecialty in Interventional Spine and is licensed
+    to practice in California".  CM16-0219557: "State(s) of Licensure:
+    Texas,New York,California" / "Certification(s)/Specialty: Preventive
+    Medicine, Occupational Medicine"."""
+    columns = ("reviewer_specialties, reviewer_subspecialties, reviewer_board_certified,"
+               " reviewer_licensure_states, reviewer_licensed_in_california")
+    seed = query(samples, f"SELECT DISTINCT {columns} FROM v_decisions WHERE source_path LIKE ?",
+                 "%000_a5f95da6f992a566.txt")
+    assert seed == [("Physical Medicine and Rehabilitation", "Interventional Spine", True, "CA", True)]
+    real = query(samples, f"SELECT DISTINCT {columns} FROM v_decisions WHERE case_number = ?", "CM16-0219557")
+    assert real == [("Preventive Medicine; Occupational Medicine", "", True, "TX, NY, CA", True)]
+    assert query(samples, "SELECT reviewer_specialties, reviewer_licensure_states FROM v_letters"
+                          " WHERE case_number = ?", "CM16-0219557") == [
+        ("Preventive Medicine; Occupational Medicine", "TX, NY, CA")]
