@@ -211,3 +211,23 @@ def test_the_reviewers_columns_are_the_letters_reviewer_lines(samples):
     assert query(samples, "SELECT reviewer_specialties, reviewer_licensure_states FROM v_letters"
                           " WHERE case_number = ?", "CM16-0219557") == [
         ("Preventive Medicine; Occupational Medicine", "TX, NY, CA")]
+
+
+def test_a_reviewer_with_no_board_specialty_counts_under_none(tmp_path):
+    """CM16-0238035: "Certification(s)/Specialty: Orthopedic Surgery, Sports
+    Medicinea" and eight items, all "Upheld".  The same letter by a reviewer
+    of Addiction Medicine, which the DWC's board list does not name:
+    the eight decisions count in the specialty view's row for none, not
+    nowhere."""
+    letter = next(p for p in REAL if p.stem == "CM16-0238035")
+    text = letter.read_text(encoding="utf-8")
+    assert "Certification(s)/Specialty: Orthopedic Surgery, Sports Medicinea" in text
+    assert len(decision_lines(letter)) == 8
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / letter.name).write_text(
+        text.replace("Specialty: Orthopedic Surgery, Sports Medicinea", "Specialty: Addiction Medicine"),
+        encoding="utf-8")
+    db = str(tmp_path / "one.duckdb")
+    load([tmp_path / "letters"], db, jobs=1)
+    assert query(db, "SELECT specialty, decisions, overturned FROM v_overturn_rate_by_reviewer_specialty") == [
+        (None, 8, 0)]
