@@ -231,3 +231,22 @@ def test_a_reviewer_with_no_board_specialty_counts_under_none(tmp_path):
     load([tmp_path / "letters"], db, jobs=1)
     assert query(db, "SELECT specialty, decisions, overturned FROM v_overturn_rate_by_reviewer_specialty") == [
         (None, 8, 0)]
+
+
+def test_an_expedited_review_has_three_days(tmp_path):
+    """CM16-0229336's header: "Date Assigned: 12/05/2016", "Decision Date:
+    12/30/2016", "Priority:  Standard Application" -- 25 days, within the 30
+    a standard review has.  The same letter as an expedited review (3 days)
+    was late."""
+    letter = next(p for p in REAL if p.stem == "CM16-0229336")
+    text = letter.read_text(encoding="utf-8")
+    assert "Priority:  Standard Application" in text
+    for priority, limit, within in (("Standard", 30, 1), ("Expedited", 3, 0)):
+        folder = tmp_path / priority
+        folder.mkdir()
+        (folder / letter.name).write_text(
+            text.replace("Priority:  Standard Application", f"Priority:  {priority} Application"), encoding="utf-8")
+        db = str(tmp_path / f"{priority}.duckdb")
+        load([folder], db, jobs=1)
+        assert query(db, "SELECT priority, statutory_limit_days, letters_timed, decided_within_limit,"
+                         " median_days_from_assignment FROM v_timeliness") == [(priority, limit, 1, within, 25.0)]
