@@ -250,3 +250,26 @@ def test_an_expedited_review_has_three_days(tmp_path):
         load([folder], db, jobs=1)
         assert query(db, "SELECT priority, statutory_limit_days, letters_timed, decided_within_limit,"
                          " median_days_from_assignment FROM v_timeliness") == [(priority, limit, 1, within, 25.0)]
+
+
+def test_a_document_cited_twice_in_one_decision_is_one_decision(tmp_path):
+    """CM16-0219557, one item: "Claims Administrator guideline: Decision based
+    on MTUS Low Back Complaints 2004." and "MAXIMUS guideline: Decision based
+    on MTUS Low Back Complaints 2004, Section(s): Summary, and Chronic Pain
+    Medical Treatment 2016, Section(s): Facet blocks."  Its reviewer citing
+    Low Back Complaints for both topics: two citations, one decision, which
+    both parties cite (no sample letter cites a document twice in an item)."""
+    letter = next(p for p in REAL if p.stem == "CM16-0219557")
+    text = letter.read_text(encoding="utf-8")
+    cited = "Summary, and Chronic Pain Medical Treatment 2016, Section(s): Facet blocks."
+    assert "Claims Administrator guideline: Decision based on MTUS Low Back Complaints 2004." in text
+    assert cited in text
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / letter.name).write_text(
+        text.replace(cited, "Summary, and Low Back Complaints 2004, Section(s): Facet blocks."), encoding="utf-8")
+    db = str(tmp_path / "one.duckdb")
+    load([tmp_path / "letters"], db, jobs=1)
+    assert query(db, "SELECT citations, decisions, both_cited, both_cited_rate FROM v_guideline_citations"
+                     " WHERE cited_by = 'reviewer' AND guideline_id = 'mtus/low-back/2004'") == [(2, 1, 1, 1.0)]
+    assert query(db, "SELECT decisions, overturned FROM v_overturn_rate_by_guideline"
+                     " WHERE cited_by = 'reviewer' AND guideline_id = 'mtus/low-back/2004'") == [(1, 0)]
