@@ -46,12 +46,13 @@ PARSER_TESTS = [
     "tests/test_outcomes.py", "tests/test_normalize.py", "tests/test_extractions.py",
     "tests/test_respelled.py",
 ]
-# Every test of test_views.py loads the sample letters into DuckDB once (a
-# module fixture) and checks the views against the letters' own counts;
-# test_conformed.py and test_body_region.py load a warehouse per test, which
-# made a rows mutant cost a minute.
+# test_views.py and test_analyst_views.py each load the sample letters into
+# DuckDB once (a module fixture) and check the views and keys against the
+# letters' own counts and dates; test_conformed.py and test_body_region.py
+# load a warehouse per test, which made a rows mutant cost a minute.
 ROWS_TESTS = [
-    "tests/test_views.py", "tests/test_warehouse.py::test_keys_are_stable_and_distinct",
+    "tests/test_views.py", "tests/test_analyst_views.py",
+    "tests/test_warehouse.py::test_keys_are_stable_and_distinct",
     "tests/test_warehouse.py::test_small_derivations",
 ]
 # Left out: tests that need PostgreSQL, the migrations' (they load a warehouse
@@ -68,8 +69,8 @@ GROUPS = {
 }
 # The subsets measured (docs/testing.md), for ``--subset``: all of a whole
 # group takes hours on 2 cores.  Parser: every module but the normalizer's
-# layout (its mutants reach every test: ~20 s each); rows: the functions that
-# make a value of their own, and every tenth mutant of letter_rows.
+# layout (its mutants reach every test: ~20 s each); rows: the small functions
+# that make a value of their own (letter_rows' 470 mutants cost ~10-60 s each).
 SUBSETS = {
     "parser": ["imr_etl.citations.*", "imr_etl.parse.*", "imr_etl.transform.*", "imr_etl.extract.*",
                "imr_etl.normalize.x_decode__*", "imr_etl.normalize.x__without_furniture__*",
@@ -78,10 +79,41 @@ SUBSETS = {
                "imr_etl.normalize.xǁNormalizedǁorigin__*"],
     "rows": ["imr_etl.rows.x_citation_summary__*", "imr_etl.rows.x_partial_authorization__*",
              "imr_etl.rows.x_shared_guidelines__*", "imr_etl.rows.x_age_band__*",
-             "imr_etl.rows.x_date_key__*", "imr_etl.rows.x__date__*", "imr_etl.rows.x_specialty_rows__*",
-             "imr_etl.rows.x_letter_identity__*", "imr_etl.rows.x_service_label__*",
-             "imr_etl.rows.x_reviewer_row__*", "imr_etl.rows.x_letter_rows__mutmut_*0"],
+             "imr_etl.rows.x_date_key__*", "imr_etl.rows.x_letter_identity__*"],
 }
+
+
+# mutmut counts a test as reaching a function only if the test itself calls
+# it; a module fixture that loads the letters is counted for the first test
+# that uses it alone.  So the rows mutants would run without the tests that
+# read the loaded warehouse (every date key against the letters': survived).
+# In these files, a mutant runs every test of the file that reaches it.
+WHOLE_FILES = {"tests/test_views.py", "tests/test_analyst_views.py"}
+
+# The pytest plugin each group's run loads (``-p mutation_inprocess``):
+# loads parse in-process (a load's worker processes are calls mutmut does not
+# see), and a test of WHOLE_FILES stands for its whole file.
+PLUGIN = '''"""pytest plugin of mutation/run.py (written by it)."""
+
+import os
+
+WHOLE = %r
+
+
+def pytest_configure(config):
+    from imr_etl import workers
+
+    workers.MIN_POOL = 10 ** 9
+    if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats", "list_all_tests", "mutant_generation"):
+        return
+    args = []
+    for arg in config.args:
+        path = arg.split("::")[0]
+        name = path if any(path.endswith(f) for f in WHOLE) else arg
+        if name not in args:
+            args.append(name)
+    config.args[:] = args
+'''
 
 
 def _toml_list(values: list[str]) -> str:
@@ -90,6 +122,7 @@ def _toml_list(values: list[str]) -> str:
 
 def prepare(group: str, keep: bool) -> Path:
     modules, tests, deselect = GROUPS[group]
+    whole = tuple(t for t in tests if "::" not in t and t in WHOLE_FILES)
     folder = WORK / group
     if not keep and folder.exists():
         shutil.rmtree(folder)
@@ -98,18 +131,22 @@ def prepare(group: str, keep: bool) -> Path:
         link = folder / name
         if not link.exists():
             link.symlink_to(ROOT / name)
+    (folder / "mutation_inprocess.py").write_text(PLUGIN % (whole,), encoding="utf-8")
     (folder / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
         'source_paths = ["imr_etl"]\n'
         f"only_mutate = {_toml_list(modules)}\n"
         # The package's data directories are links, which mutmut's copy skips.
-        'also_copy = ["imr_etl/grammars", "imr_etl/sql", "imr_etl/migrations"]\n'
+        'also_copy = ["imr_etl/grammars", "imr_etl/sql", "imr_etl/migrations", "mutation_inprocess.py"]\n'
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-        f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', '-k', deselect])}\n"
+        f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', '-p', 'mutation_inprocess', '-k', deselect])}\n"
         # Not forked from the process that ran every test once: its caches
         # (the parser's, the citations' lru_cache) would answer for the
         # mutated functions, and every mutant behind a cache would survive.
         'process_isolation = "forkserver"\n'
+        # mutmut's time limit is 30 times the estimated time of the tests
+        # that reach the function; WHOLE_FILES runs more than those.
+        "timeout_multiplier = 60.0\n"
         "[tool.pytest.ini_options]\n"
         'testpaths = ["tests"]\n',
         encoding="utf-8",

@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation" / "sql"
 MUTATIONS = Path(__file__).resolve().parent / "sql_mutations.csv"
 TESTS = ["tests/test_views.py", "tests/test_analyst_views.py", "tests/test_view_aggregates.py",
-         "tests/test_conformed.py", "tests/test_load.py", "tests/test_body_region.py"]
+         "tests/test_conformed.py"]
+# The migrations' tests (a warehouse loaded and upgraded or downgraded, 4-27 s
+# each) test the revisions, not the views: a surviving mutant would run them all.
+DESELECT = "not revision and not upgrade and not downgrade and not new_vocabulary and not whichever"
 
 
 def mutations() -> list[dict]:
@@ -58,7 +61,7 @@ def run_tests(folder: Path) -> tuple[int, float]:
     started = time.monotonic()
     code = subprocess.call(
         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--rootdir", str(folder),
-         *TESTS], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "-k", DESELECT, *TESTS], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return code, time.monotonic() - started
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from helpers import REAL, SEEDS, SEED_TREATMENTS, VOLATILE, decision_lines, documented_columns, query, wilson_by_quadratic
 from imr_etl import checks, warehouse
 from imr_etl.letters import parse_file
+from imr_etl.writer import load
 
 RATE_VIEWS = ("v_overturn_rate_by_treatment", "v_overturn_rate_by_reviewer_specialty",
               "v_overturn_rate_by_guideline", "v_overturn_rate_by_body_region",
@@ -137,3 +138,85 @@ def test_every_view_holds_the_same_rows_on_both_databases(warehouses, what):
         assert len(left) == len(right) and (left or empty), view.name
         for a, b in zip(left, right):
             assert len(a) == len(b) and all(map(same, a, b)), f"{view.name}: {a} != {b}"
+
+
+# ------------------------------------------------------------ the reviewer
+
+def test_the_reviewers_columns_are_the_letters_reviewer_lines(samples):
+    """Seed 000: "reviewer is Board Certified Physical Medicine and
+    Rehabilitation, has a subspecialty in Interventional Spine and is licensed
+    to practice in California".  CM16-0219557: "State(s) of Licensure:
+    Texas,New York,California" / "Certification(s)/Specialty: Preventive
+    Medicine, Occupational Medicine"."""
+    columns = ("reviewer_specialties, reviewer_subspecialties, reviewer_board_certified,"
+               " reviewer_licensure_states, reviewer_licensed_in_california")
+    seed = query(samples, f"SELECT DISTINCT {columns} FROM v_decisions WHERE source_path LIKE ?",
+                 "%000_a5f95da6f992a566.txt")
+    assert seed == [("Physical Medicine and Rehabilitation", "Interventional Spine", True, "CA", True)]
+    real = query(samples, f"SELECT DISTINCT {columns} FROM v_decisions WHERE case_number = ?", "CM16-0219557")
+    assert real == [("Preventive Medicine; Occupational Medicine", "", True, "TX, NY, CA", True)]
+    assert query(samples, "SELECT reviewer_specialties, reviewer_licensure_states FROM v_letters"
+                          " WHERE case_number = ?", "CM16-0219557") == [
+        ("Preventive Medicine; Occupational Medicine", "TX, NY, CA")]
+
+
+def test_a_reviewer_with_no_board_specialty_counts_under_none(tmp_path):
+    """CM16-0238035: "Certification(s)/Specialty: Orthopedic Surgery, Sports
+    Medicinea" and eight items, all "Upheld".  The same letter by a reviewer
+    of Addiction Medicine, which the DWC's board list does not name:
+    the eight decisions count in the specialty view's row for none, not
+    nowhere."""
+    letter = next(p for p in REAL if p.stem == "CM16-0238035")
+    text = letter.read_text(encoding="utf-8")
+    assert "Certification(s)/Specialty: Orthopedic Surgery, Sports Medicinea" in text
+    assert len(decision_lines(letter)) == 8
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / letter.name).write_text(
+        text.replace("Specialty: Orthopedic Surgery, Sports Medicinea", "Specialty: Addiction Medicine"),
+        encoding="utf-8")
+    db = str(tmp_path / "one.duckdb")
+    load([tmp_path / "letters"], db, jobs=1)
+    assert query(db, "SELECT specialty, decisions, overturned FROM v_overturn_rate_by_reviewer_specialty") == [
+        (None, 8, 0)]
+
+
+def test_an_expedited_review_has_three_days(tmp_path):
+    """CM16-0229336's header: "Date Assigned: 12/05/2016", "Decision Date:
+    12/30/2016", "Priority:  Standard Application" -- 25 days, within the 30
+    a standard review has.  The same letter as an expedited review (3 days)
+    was late."""
+    letter = next(p for p in REAL if p.stem == "CM16-0229336")
+    text = letter.read_text(encoding="utf-8")
+    assert "Priority:  Standard Application" in text
+    for priority, limit, within in (("Standard", 30, 1), ("Expedited", 3, 0)):
+        folder = tmp_path / priority
+        folder.mkdir()
+        (folder / letter.name).write_text(
+            text.replace("Priority:  Standard Application", f"Priority:  {priority} Application"), encoding="utf-8")
+        db = str(tmp_path / f"{priority}.duckdb")
+        load([folder], db, jobs=1)
+        assert query(db, "SELECT priority, statutory_limit_days, letters_timed, decided_within_limit,"
+                         " median_days_from_assignment FROM v_timeliness") == [(priority, limit, 1, within, 25.0)]
+
+
+def test_a_document_cited_twice_in_one_decision_is_one_decision(tmp_path):
+    """CM16-0219557, one item: "Claims Administrator guideline: Decision based
+    on MTUS Low Back Complaints 2004." and "MAXIMUS guideline: Decision based
+    on MTUS Low Back Complaints 2004, Section(s): Summary, and Chronic Pain
+    Medical Treatment 2016, Section(s): Facet blocks."  Its reviewer citing
+    Low Back Complaints for both topics: two citations, one decision, which
+    both parties cite (no sample letter cites a document twice in an item)."""
+    letter = next(p for p in REAL if p.stem == "CM16-0219557")
+    text = letter.read_text(encoding="utf-8")
+    cited = "Summary, and Chronic Pain Medical Treatment 2016, Section(s): Facet blocks."
+    assert "Claims Administrator guideline: Decision based on MTUS Low Back Complaints 2004." in text
+    assert cited in text
+    (tmp_path / "letters").mkdir()
+    (tmp_path / "letters" / letter.name).write_text(
+        text.replace(cited, "Summary, and Low Back Complaints 2004, Section(s): Facet blocks."), encoding="utf-8")
+    db = str(tmp_path / "one.duckdb")
+    load([tmp_path / "letters"], db, jobs=1)
+    assert query(db, "SELECT citations, decisions, both_cited, both_cited_rate FROM v_guideline_citations"
+                     " WHERE cited_by = 'reviewer' AND guideline_id = 'mtus/low-back/2004'") == [(2, 1, 1, 1.0)]
+    assert query(db, "SELECT decisions, overturned FROM v_overturn_rate_by_guideline"
+                     " WHERE cited_by = 'reviewer' AND guideline_id = 'mtus/low-back/2004'") == [(1, 0)]
