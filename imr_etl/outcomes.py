@@ -81,10 +81,11 @@ class Parsed:
     documents: list[tuple]  # dim_guideline_document rows of the documents it cites
     unclassified: int  # its decisions the DWC's taxonomy leaves 'Unclassified'
     record_sha256: str  # lineage.record_digest of its rows
-    pdf_text: bytes | None = None  # a PDF's text as just extracted, compressed, for etl_pdf_text
+    # a PDF's text as just extracted: its etl_pdf_text row (sha256, extractor, size, zlib), made in the worker
+    pdf_text: tuple | None = None
 
     @classmethod
-    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: bytes | None = None) -> Parsed:
+    def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: tuple | None = None) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
                    {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
                    letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,

@@ -154,8 +154,9 @@ def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool 
         if isinstance(result, Quarantined):
             out.append(result)
         else:
-            extracted = lineage.compress(result.text) if result.text is not None else None
-            out.append(Parsed.of(state, result, data, extracted))
+            kept_text = None if result.text is None else (
+                state.sha256, lineage.extractor(), len(result.text), lineage.compress(result.text))
+            out.append(Parsed.of(state, result, data, kept_text))
     return out
 
 

@@ -383,11 +383,9 @@ class Loader:
 
     def _keep_pdf_texts(self, letters: list[Parsed]) -> None:
         """Keep the text of the PDFs just extracted (etl_pdf_text)."""
-        texts = {l.file.sha256: l.pdf_text for l in letters if l.pdf_text is not None}
+        texts = {l.pdf_text[0]: l.pdf_text for l in letters if l.pdf_text is not None}
         if texts:
-            dialect.insert_rows(self.conn, schema.etl_pdf_text,
-                                [(sha, lineage.extractor(), len(lineage.decompress(text)), text)
-                                 for sha, text in texts.items()],
+            dialect.insert_rows(self.conn, schema.etl_pdf_text, list(texts.values()),
                                 "ON CONFLICT (sha256) DO UPDATE SET extractor = excluded.extractor, "
                                 "text_bytes = excluded.text_bytes, text_zlib = excluded.text_zlib")
 

@@ -20,14 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, REAL, SEEDS
+from helpers import EXPECTED, REAL, RUN_COLUMNS, SEEDS, query
 from imr_etl import lineage, schema, warehouse
 
 PACKAGE = Path(lineage.__file__).parent
 IMR_ETL = Path(sys.executable).with_name("imr-etl")
 PDFS = sorted(Path(p).with_suffix(".pdf") for p in REAL)
-# what differs between two loads of the same letters: when, and by which run
-RUN_COLUMNS = ("load_run_id", "loaded_at", "run_id", "quarantined_at")
 
 
 def muscle_relaxant_letters() -> set[str]:
@@ -62,11 +60,6 @@ def fingerprint(env=None) -> str:
     # run from "/": `python -c` puts the working directory (the checkout) first on the path
     return subprocess.run([sys.executable, "-c", "from imr_etl import lineage; print(lineage.fingerprint())"],
                           capture_output=True, text=True, env=env, check=True, cwd="/").stdout.strip()
-
-
-def query(db: str, sql: str) -> list[tuple]:
-    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql(sql)]
 
 
 def last_run(db: str) -> dict:
