@@ -8,6 +8,10 @@ parser (:func:`warm`), a few tasks in flight each, so memory stays flat;
 results come back in task order.  A worker that dies (a PDF that crashes
 PDFium, the OOM killer) loses no file: its tasks are parsed again one file
 per process, and the file that kills its reader is quarantined.
+
+What a load reads, parses and batches with is one :class:`Hooks` value,
+today's by default: tests pass another to :func:`imr_etl.writer.load` instead
+of patching this module.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
@@ -37,21 +42,24 @@ from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
 
-TASK_SIZE = 16  # letters per task sent to a worker
 IN_FLIGHT = 4  # tasks queued or running per worker: bounds memory
-MIN_POOL = 64  # fewer letters than this to parse: parse in-process, start no workers
+# The defaults of :class:`Hooks`.
+TASK_SIZE = 16  # letters per task sent to a worker
+# Fewer letters than this to parse: parse in-process, start no workers.  The
+# mutation runs (mutation/run.py) raise it through the environment, read once
+# here, so that every load of the tests they run parses where mutmut sees it.
+MIN_POOL_VAR = "IMR_ETL_TEST_MIN_POOL"
+MIN_POOL = int(os.environ.get(MIN_POOL_VAR) or 64)
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
+# A letter parses in milliseconds; one that takes seconds is pathological
+# input, and must not hold up a nightly load.
+PARSE_SECONDS = 10.0
 
 T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-# A letter parses in milliseconds; one that takes seconds is pathological
-# input, and must not hold up a nightly load.
-PARSE_SECONDS = 10.0
 
 
 @contextmanager
@@ -75,12 +83,14 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
-            text: bytes | None = None) -> rows.LetterRows | Quarantined:
+def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime, text: bytes | None = None, *,
+            seconds: float = PARSE_SECONDS,
+            parse: Callable[..., dict] = parse_text) -> rows.LetterRows | Quarantined:
     """Parse one letter's bytes into its rows, or say why it cannot be loaded.
 
-    Pure (no database): safe to run in a worker process.  A PDF's text is
-    extracted here, within the letter's time budget, unless ``text`` gives it
+    Pure (no database): safe to run in a worker process.  ``parse`` reads the
+    text into a record within the letter's time budget, ``seconds``.  A PDF's
+    text is extracted here, within that budget too, unless ``text`` gives it
     (as kept by an earlier load: ``etl_pdf_text``); a PDF without text (a
     scan, a password, a broken file) is quarantined at the read stage.  The
     rows of a PDF just extracted carry its text, for the writer to keep.
@@ -89,7 +99,7 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
     format = file_format(path)
     kept = text
     try:
-        with time_budget(PARSE_SECONDS):
+        with time_budget(seconds):
             if text is None:
                 try:
                     extracted = letter_text(data, path, format)
@@ -99,13 +109,13 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
                 text = extracted if format == "pdf" else None
             else:
                 extracted = text
-            record = parse_text(extracted, data, path, format)
+            record = parse(extracted, data, path, format)
         letter = rows.letter_rows(record, run_id, loaded_at)
         if format == "pdf" and kept is None:
             letter.text = extracted
         return letter
     except ParseTimeout as error:
-        return Quarantined(path, sha, error.stage, f"took over {PARSE_SECONDS:g} s to parse: not a letter "
+        return Quarantined(path, sha, error.stage, f"took over {seconds:g} s to parse: not a letter "
                            "as the grammar knows it", data, text=text)
     except LetterParseError as error:
         return Quarantined(path, sha, error.stage, error.reason, data, error.line, error.column, error.expected,
@@ -116,13 +126,14 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime,
                            text=text)
 
 
-def read(path: str) -> tuple[bytes, FileState]:
+def read(path: str, *, racy_ns: int = RACY_NS) -> tuple[bytes, FileState]:
     """A file's bytes and its state as read (stat'ed on the open file, before
-    reading: if it changes after, its mtime moves and the next run reads it)."""
+    reading: if it changes after, its mtime moves and the next run reads it).
+    An mtime less than ``racy_ns`` before the read is recorded as unknown."""
     with open(path, "rb") as file:
         stat = os.fstat(file.fileno())
         data = file.read()
-    trusted = time.time_ns() - stat.st_mtime_ns >= RACY_NS
+    trusted = time.time_ns() - stat.st_mtime_ns >= racy_ns
     return data, FileState(path, stat.st_size, stat.st_mtime_ns if trusted else None,
                            hashlib.sha256(data).hexdigest())
 
@@ -136,13 +147,55 @@ class Task(NamedTuple):
     pdf_text: bytes | None = None  # a PDF's text kept for last_sha (etl_pdf_text), compressed
 
 
-def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool = False) -> list[Outcome]:
+@dataclass(frozen=True)
+class Hooks:
+    """How a load reads, parses and batches letters: its sizes and the
+    functions it calls, today's by default (:data:`DEFAULT_HOOKS`).
+
+    Tests pass others to :func:`imr_etl.writer.load` (``hooks=``) to make a
+    file unreadable, a letter slow to parse or unwritable, or workers start
+    for a few letters; the command line does not expose them.  Workers fork
+    from a fork server and get the hooks pickled with each task, so where a
+    field is used decides what it may be:
+
+    - ``task_size``, ``min_pool``, ``executor`` and ``on_batch`` are used in
+      the main process only (the workers get the defaults): a closure will do;
+    - ``racy_ns`` and ``parse_seconds`` travel with the tasks: they hold in
+      the workers as in-process;
+    - ``read``, ``parse`` and ``prepare`` run where the letters are parsed.  In
+      workers they must pickle: module-level functions of a module the
+      workers import (``functools.partial`` of one, too).  A lambda or a
+      closure only makes sense when the load parses in-process: ``jobs=1``,
+      or fewer letters to parse than ``min_pool``.
+    """
+
+    task_size: int = TASK_SIZE  # letters per task sent to a worker
+    min_pool: int = MIN_POOL  # fewer letters than this to parse: in-process, no workers
+    racy_ns: int = RACY_NS  # an mtime this close to the read is recorded as unknown
+    parse_seconds: float = PARSE_SECONDS  # a letter's time budget
+    # read(path, *, racy_ns) -> (bytes, FileState); raises OSError when it cannot
+    read: Callable[..., tuple[bytes, FileState]] = read
+    # parse(text, data, path, format) -> the record (imr_etl.letters.parse_text)
+    parse: Callable[..., dict] = parse_text
+    # prepare(path, data, run_id, loaded_at, text, *, seconds, parse) -> LetterRows | Quarantined
+    prepare: Callable[..., rows.LetterRows | Quarantined] = prepare
+    # executor(jobs, mp_context=...) -> a pool of worker processes
+    executor: Callable[..., Executor] = ProcessPoolExecutor
+    # called with each batch of outcomes before the writer writes it
+    on_batch: Callable[[Sequence[Outcome]], None] | None = None
+
+
+DEFAULT_HOOKS = Hooks()
+
+
+def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool = False,
+            hooks: Hooks = DEFAULT_HOOKS) -> list[Outcome]:
     """Read, hash and parse a task's files in a worker or in-process.  No
     database."""
     out: list[Outcome] = []
     for path, last_sha, fresh, pdf_text in task:
         try:
-            data, state = read(path)
+            data, state = hooks.read(path, racy_ns=hooks.racy_ns)
         except OSError as error:
             out.append(_unreadable(path, error))
             continue
@@ -150,7 +203,8 @@ def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool 
             out.append(Unchanged(state))
             continue
         kept = lineage.decompress(pdf_text) if pdf_text is not None and state.sha256 == last_sha else None
-        result = prepare(path, data, run_id, loaded_at, kept)
+        result = hooks.prepare(path, data, run_id, loaded_at, kept, seconds=hooks.parse_seconds,
+                               parse=hooks.parse)
         if isinstance(result, Quarantined):
             out.append(result)
         else:
@@ -208,12 +262,14 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
-                 force: bool = False, work: Callable[..., list[Outcome]] = process) -> Iterator[list[Outcome]]:
+def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: bool = False,
+                 work: Callable[..., list[Outcome]] = process,
+                 hooks: Hooks = DEFAULT_HOOKS) -> Iterator[list[Outcome]]:
     """Each task's outcomes, in task order: in ``jobs`` worker processes, at
     most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
-    ``jobs`` is 1 or there is too little to parse to be worth the workers.
-    ``work`` is what a worker does with a task (tests replace it)."""
+    ``jobs`` is 1 or there is too little to parse to be worth the workers
+    (``hooks.min_pool``).  ``work`` is what a worker does with a task and the
+    hooks (tests replace it)."""
     head: list[list[Task]] = []
     if jobs > 1 and not _workers_can_start():
         log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
@@ -224,17 +280,17 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
         for task in tasks:
             head.append(task)
             letters += len(task)
-            if letters >= MIN_POOL:
+            if letters >= hooks.min_pool:
                 break
         else:
             jobs = 1
     if jobs <= 1:
         for task in _chain(head, tasks):
-            yield work(task, run_id, utcnow(), force)
+            yield work(task, run_id, utcnow(), force, hooks)
         return
     remaining = _chain(head, tasks)
     while True:
-        lost = yield from _in_pool(remaining, run_id, jobs, force, work)
+        lost = yield from _in_pool(remaining, run_id, jobs, force, work, hooks)
         if not lost:
             return
         # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
@@ -242,21 +298,28 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int,
         # in a process of its own, so the one that kills its reader is
         # quarantined and the others load; then a new pool goes on.
         for task in lost:
-            yield _isolated(task, run_id, force, work)
+            yield _isolated(task, run_id, force, work, hooks)
+
+
+def _for_workers(hooks: Hooks) -> Hooks:
+    """``hooks`` as sent to the workers: the main process's own set back to
+    the defaults, since a test's executor or on_batch need not pickle."""
+    return replace(hooks, executor=DEFAULT_HOOKS.executor, on_batch=DEFAULT_HOOKS.on_batch)
 
 
 def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
-             work: Callable[..., list[Outcome]]):
+             work: Callable[..., list[Outcome]], hooks: Hooks):
     """Yield tasks' outcomes from one pool of workers; return the tasks not
     done when a worker died (empty when all went well)."""
-    with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+    sent = _for_workers(hooks)
+    with hooks.executor(jobs, mp_context=_context()) as pool:
         # [task, its future]; a task goes in before its submit, which itself
         # fails once a worker has died, so no task is lost with the pool.
         pending: deque = deque()
         try:
             for task in tasks:
                 pending.append([task, None])
-                pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force)
+                pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force, sent)
                 if len(pending) >= jobs * IN_FLIGHT:
                     yield pending[0][1].result()
                     pending.popleft()
@@ -275,22 +338,23 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
 
 
 def _isolated(task: list[Task], run_id: int, force: bool,
-              work: Callable[..., list[Outcome]]) -> list[Outcome]:
+              work: Callable[..., list[Outcome]], hooks: Hooks) -> list[Outcome]:
     out: list[Outcome] = []
+    sent = _for_workers(hooks)
     for item in task:
-        with ProcessPoolExecutor(1, mp_context=_context()) as pool:
+        with hooks.executor(1, mp_context=_context()) as pool:
             try:
-                out.extend(pool.submit(work, [item], run_id, utcnow(), force).result())
+                out.extend(pool.submit(work, [item], run_id, utcnow(), force, sent).result())
             except BrokenProcessPool:
-                out.append(_crashed(item[0]))
+                out.append(_crashed(item[0], hooks))
     return out
 
 
-def _crashed(path: str) -> Quarantined:
+def _crashed(path: str, hooks: Hooks) -> Quarantined:
     """The file whose reading or parsing killed the process doing it."""
     reason = "its reader crashed: the process reading and parsing it died"
     try:
-        data, state = read(path)
+        data, state = hooks.read(path, racy_ns=hooks.racy_ns)
     except OSError as error:
         return _unreadable(path, error)
     return Quarantined(path, state.sha256, "read", reason, data)

@@ -139,7 +139,8 @@ class Loader:
     def __init__(self, conn: Connection, summary: Summary, run_id: int, folder: Path, *,
                  force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
                  on_quarantine: Callable[[Quarantined], None] | None = None,
-                 progress: Callable[[Summary], None] | None = None, memory: MemoryCap | None = None):
+                 progress: Callable[[Summary], None] | None = None, memory: MemoryCap | None = None,
+                 hooks: workers.Hooks = workers.DEFAULT_HOOKS):
         self.conn = conn
         self.memory = memory
         self.summary = summary
@@ -150,6 +151,7 @@ class Loader:
         self.batch_size = batch_size
         self.on_quarantine = on_quarantine or (lambda q: None)
         self.progress = progress or (lambda s: None)
+        self.hooks = hooks
         self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
         self.fingerprint = lineage.fingerprint()
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
@@ -167,9 +169,10 @@ class Loader:
                 f"SELECT {', '.join(c.name for c in documents.columns)} FROM {documents.name}")}
 
     def run(self, files: Iterable[str]) -> None:
-        tasks = workers.chunks(self._triage(files), workers.TASK_SIZE)
+        tasks = workers.chunks(self._triage(files), self.hooks.task_size)
         batch: list[Outcome] = []
-        with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force)) as outcomes:
+        with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force,
+                                          hooks=self.hooks)) as outcomes:
             for outcome in outcomes:
                 batch.extend(outcome)
                 if len(batch) >= self.batch_size:
@@ -262,6 +265,8 @@ class Loader:
 
     # ---- one batch of outcomes
     def load_batch(self, outcomes: Sequence[Outcome]) -> None:
+        if self.hooks.on_batch is not None:
+            self.hooks.on_batch(outcomes)
         if self.memory is not None:
             self.memory.grow(self.summary.seen)
         unchanged = [o.file for o in outcomes if isinstance(o, Unchanged)]
@@ -527,7 +532,8 @@ def _alive(pid: int) -> bool:
 def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool = False,
          wait: float = 0.0, batch_size: int = BATCH_SIZE, jobs: int | None = None,
          on_quarantine: Callable[[Quarantined], None] | None = None,
-         progress: Callable[[Summary], None] | None = None) -> Summary:
+         progress: Callable[[Summary], None] | None = None,
+         hooks: workers.Hooks = workers.DEFAULT_HOOKS) -> Summary:
     """Load letter files (default: the bundled samples) into the warehouse.
 
     ``jobs`` worker processes read and parse (default: one per core; 1 parses
@@ -535,9 +541,11 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     imports the caller's main module: a script that calls this with more than
     one job must guard its entry point with ``if __name__ == "__main__":``.
     ``progress`` is called with the summary so far as letters are parsed and
-    written.  Raises :class:`imr_etl.warehouse.WarehouseError` (one-line
-    message) when the warehouse cannot be opened or is busy; a letter's
-    problems never raise.
+    written.  ``hooks`` are the sizes and functions the run reads, parses and
+    batches letters with (:class:`imr_etl.workers.Hooks`, for tests; the
+    command line always uses the defaults).  Raises
+    :class:`imr_etl.warehouse.WarehouseError` (one-line message) when the
+    warehouse cannot be opened or is busy; a letter's problems never raise.
     """
     start = time.monotonic()
     paths = list(paths) or list(DEFAULT_PATHS)
@@ -565,7 +573,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs or default_jobs(), batch_size=batch_size,
-                                on_quarantine=on_quarantine, progress=progress, memory=memory)
+                                on_quarantine=on_quarantine, progress=progress, memory=memory, hooks=hooks)
                 loader.run(iter_files(paths, skip))
                 loader.prune()
             except BaseException as error:

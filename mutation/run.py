@@ -90,9 +90,14 @@ SUBSETS = {
 # In these files, a mutant runs every test of the file that reaches it.
 WHOLE_FILES = {"tests/test_views.py", "tests/test_analyst_views.py"}
 
-# The pytest plugin each group's run loads (``-p mutation_inprocess``):
-# loads parse in-process (a load's worker processes are calls mutmut does not
-# see), and a test of WHOLE_FILES stands for its whole file.
+# Every load parses in-process, whatever its size: a load's worker processes
+# make calls mutmut does not see.  The loader reads this from the environment
+# when imported (imr_etl.workers.MIN_POOL_VAR: fewer letters than this to
+# parse, no workers); run() sets it for mutmut and the tests it runs.
+IN_PROCESS = {"IMR_ETL_TEST_MIN_POOL": str(10 ** 9)}
+
+# The pytest plugin each group's run loads (``-p mutation_inprocess``): a test
+# of WHOLE_FILES stands for its whole file.
 PLUGIN = '''"""pytest plugin of mutation/run.py (written by it)."""
 
 import os
@@ -101,9 +106,6 @@ WHOLE = %r
 
 
 def pytest_configure(config):
-    from imr_etl import workers
-
-    workers.MIN_POOL = 10 ** 9
     if os.environ.get("MUTANT_UNDER_TEST", "") in ("", "stats", "list_all_tests", "mutant_generation"):
         return
     args = []
@@ -157,7 +159,7 @@ def prepare(group: str, keep: bool) -> Path:
 def run(group: str, max_children: int, keep: bool, mutants: list[str]) -> dict:
     folder = prepare(group, keep)
     mutmut = Path(sys.executable).with_name("mutmut")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "IMR_ETL_TEST_PG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "IMR_ETL_TEST_PG")} | IN_PROCESS
     started = time.monotonic()
     with (folder / "mutmut.log").open("a" if keep else "w", encoding="utf-8") as log:
         code = subprocess.call([str(mutmut), "run", "--max-children", str(max_children), *mutants],

@@ -1,6 +1,7 @@
 """What the tests share: the sample letters, readings of them that do not go
-through the parser, the warehouse's rows as a test compares them, the
-command line in a subprocess, and doubles for the vocabularies' mappings.
+through the parser, the warehouse's rows as a test compares them, hooks that
+change how a load reads and parses, the command line in a subprocess, and
+doubles for the vocabularies' mappings.
 Fixtures are in conftest.py; test files import from here, never from each
 other."""
 
@@ -19,11 +20,11 @@ from collections import defaultdict
 from contextlib import ExitStack
 from functools import cache
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import pytest
 
-from imr_etl import classify, dialect, guidelines, rows, schema, warehouse
+from imr_etl import classify, dialect, guidelines, rows, schema, warehouse, workers
 from imr_etl.writer import load
 
 # ---------------------------------------------------------- the sample letters
@@ -266,6 +267,38 @@ def documented_columns(view: warehouse.View) -> list[str]:
             break
         names.append(match.group(1))
     return names
+
+
+# ------------------------------------- hooks for a load (imr_etl.workers.Hooks)
+# Closures: a load given them must parse in-process (jobs=1, or fewer letters
+# than the hooks' min_pool), as the workers cannot unpickle them.
+
+def recording(calls: list, real: Callable | None = None) -> Callable:
+    """A ``read`` or ``prepare`` hook that notes the path of each call in
+    ``calls``, then does what ``real`` does (without it, nothing: the call
+    returns None, which fails the load if it was not meant to happen)."""
+
+    def hook(path, *args, **knobs):
+        calls.append(path)
+        return None if real is None else real(path, *args, **knobs)
+
+    return hook
+
+
+def unwritable(victim: str, decision: int) -> Callable:
+    """A ``prepare`` hook that parses as the loader does, but leaves the
+    ``service`` of the ``victim`` file's decision number ``decision`` (from 0)
+    empty: a NOT NULL column, so writing that letter's rows fails."""
+
+    def prepare(path, *args, **knobs):
+        result = workers.prepare(path, *args, **knobs)
+        if path == victim:
+            decisions = result.tables["fact_decision"]
+            service = [c.name for c in schema.fact_decision.columns].index("service")
+            decisions[decision] = decisions[decision][:service] + (None,) + decisions[decision][service + 1:]
+        return result
+
+    return prepare
 
 
 # ----------------------------------------------- the command line, as a process

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from helpers import REAL, SEEDS
 from imr_etl import warehouse, workers
 from imr_etl.cli import main
+from imr_etl.letters import parse_text
 from imr_etl.writer import load
 
 GOOD = SEEDS + REAL[:2]
@@ -101,7 +102,7 @@ def test_the_cli_reports_quarantine_in_one_summary_line_and_strict_fails(nightly
     assert strict.exit_code == 2
 
 
-def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_path, monkeypatch):
+def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_path):
     """The per-letter time budget: a pathological letter (here, a parser made
     to hang on one file) is quarantined with that reason; the rest load."""
     import time as time_module
@@ -112,25 +113,22 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     for path in GOOD:
         shutil.copy(path, folder / path.name)
     (folder / "slow.txt").write_bytes(GOOD[0].read_bytes() + b"\n")
-    real_parse = workers.parse_text
 
     def parse(text, data, source, *args):
         if source.endswith("slow.txt"):
             time_module.sleep(60)
-        return real_parse(text, data, source, *args)
+        return parse_text(text, data, source, *args)
 
-    monkeypatch.setattr(workers, "parse_text", parse)
-    monkeypatch.setattr(workers, "PARSE_SECONDS", 0.5)
     db = str(tmp_path / "imr.duckdb")
     started = time_module.monotonic()
-    summary = load([folder], db, jobs=1)
+    summary = load([folder], db, jobs=1, hooks=workers.Hooks(parse=parse, parse_seconds=0.5))
     assert time_module.monotonic() - started < 30
     assert quarantine(db)["slow.txt"][:2] == ("parse", "took over 0.5 s to parse: not a letter as the grammar knows it")
     assert letter_count(db) == len(GOOD)
     assert summary.quarantined == 1
 
 
-def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypatch):
+def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path):
     """Permissions do not stop root (who runs these tests), so the refusal is
     the operating system's error raised where the loader opens the file."""
 
@@ -140,16 +138,14 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path, monkeypat
         shutil.copy(path, folder / path.name)
     (folder / "locked.txt").write_bytes(REAL[3].read_bytes())
     os.chmod(folder / "locked.txt", 0)
-    real_read = workers.read
 
-    def read(path):
+    def read(path, **knobs):
         if path.endswith("locked.txt"):
             raise PermissionError(13, "Permission denied", path)
-        return real_read(path)
+        return workers.read(path, **knobs)
 
-    monkeypatch.setattr(workers, "read", read)
     db = str(tmp_path / "imr.duckdb")
-    summary = load([folder], db, jobs=1)
+    summary = load([folder], db, jobs=1, hooks=workers.Hooks(read=read))
     stage, reason, *_ = quarantine(db)["locked.txt"]
     assert (stage, reason) == ("read", "cannot read: Permission denied")
     assert letter_count(db) == len(GOOD) and summary.quarantined == 1

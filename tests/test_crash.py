@@ -103,21 +103,19 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
 
 # ------------------------------------- a file that vanishes or changes mid-run
 
-def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_path, monkeypatch):
+def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_path):
     db = str(tmp_path / "w.duckdb")
     gone, changed = sorted(letters.iterdir())[:2]
     original = changed.read_bytes()
-    real_read = workers.read
 
-    def racing_read(path: str):  # another process deletes one file and rewrites another, after the stat
+    def racing_read(path: str, **knobs):  # another process deletes one file and rewrites another, after the stat
         if path == str(gone):
             gone.unlink()
         elif path == str(changed):
             changed.write_bytes(original[: len(original) // 4])  # caught half-written
-        return real_read(path)
+        return workers.read(path, **knobs)
 
-    monkeypatch.setattr(workers, "read", racing_read)
-    summary = load([letters], db, jobs=1)
+    summary = load([letters], db, jobs=1, hooks=workers.Hooks(read=racing_read))
     good = len(SEEDS + REAL[:2]) - 2
     assert (summary.seen, summary.new, summary.quarantined) == (good + 2, good, 2)
     assert statuses(db) == ["succeeded"]
@@ -127,8 +125,7 @@ def test_a_file_deleted_or_changed_between_discovery_and_reading(letters, tmp_pa
     assert held[changed.name][0] == "parse" and held[changed.name][1]
     assert query(db, "SELECT count(*) FROM dim_letter")[0][0] == good
 
-    # the writer finishes the file: the next run reads it again and loads it
-    monkeypatch.setattr(workers, "read", real_read)
+    # the writer finishes the file: the next run (reading as the loader does) reads it again and loads it
     changed.write_bytes(original)
     again = load([letters], db, jobs=1)
     assert (again.new, again.quarantined) == (1, 0)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REAL, SEEDS, SEED_TREATMENTS, break_letter, decision_lines, query, snapshot, wilson_by_quadratic
+from helpers import (REAL, SEEDS, SEED_TREATMENTS, break_letter, decision_lines, query, snapshot, unwritable,
+                     wilson_by_quadratic)
 from imr_etl import writer
-from imr_etl import schema, warehouse, workers
+from imr_etl import warehouse, workers
 from imr_etl.discover import discover
-from imr_etl.letters import parse_file
+from imr_etl.letters import parse_file, parse_text
 from imr_etl.writer import load
 
 
@@ -244,23 +245,13 @@ def test_a_broken_new_version_keeps_the_last_good_one(letters, tmp_path):
     assert query(db, "SELECT count(*) FROM etl_quarantine") == [(1,)]
 
 
-def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path, monkeypatch):
+def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path):
     """A database error while writing one letter of a batch rolls back only
     that letter: the batch is retried letter by letter."""
     db = str(tmp_path / "w.duckdb")
     victim = str((letters / SEEDS[3].name).resolve())
-    real_prepare = workers.prepare
-
-    def prepare(path, data, run_id, loaded_at, text=None):
-        result = real_prepare(path, data, run_id, loaded_at, text)
-        if path == victim:  # a NOT NULL column left empty in its second decision
-            decisions = result.tables["fact_decision"]
-            service = [c.name for c in schema.fact_decision.columns].index("service")
-            decisions[1] = decisions[1][:service] + (None,) + decisions[1][service + 1:]
-        return result
-
-    monkeypatch.setattr(workers, "prepare", prepare)
-    summary = load([letters], db)
+    # a NOT NULL column left empty in its second decision
+    summary = load([letters], db, hooks=workers.Hooks(prepare=unwritable(victim, 1)))
     assert (summary.new, summary.quarantined) == (6, 1)
     [(stage, reason)] = query(db, "SELECT stage, reason FROM etl_quarantine")
     assert stage == "load" and reason.startswith("load failed: ") and "NOT NULL" in reason
@@ -269,19 +260,15 @@ def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, tmp_path, mo
                      " WHERE l.source_path = ?", victim) == [(0,)]
 
 
-def test_an_internal_error_quarantines_instead_of_stopping_the_run(letters, tmp_path, monkeypatch):
-    from imr_etl import rows
-
+def test_an_internal_error_quarantines_instead_of_stopping_the_run(letters, tmp_path):
     db = str(tmp_path / "w.duckdb")
-    real = rows.letter_rows
 
-    def letter_rows(record, run_id, loaded_at):
-        if record["source_path"].endswith(SEEDS[4].name):
+    def parse(text, data, source, *args):  # a bug of ours, met by one letter
+        if source.endswith(SEEDS[4].name):
             raise RuntimeError("boom")
-        return real(record, run_id, loaded_at)
+        return parse_text(text, data, source, *args)
 
-    monkeypatch.setattr(rows, "letter_rows", letter_rows)
-    summary = load([letters], db)
+    summary = load([letters], db, hooks=workers.Hooks(parse=parse))
     assert (summary.new, summary.quarantined) == (6, 1)
     assert query(db, "SELECT reason FROM etl_quarantine") == [("internal error: RuntimeError: boom",)]
 
@@ -316,15 +303,14 @@ def test_a_run_that_died_is_marked_aborted_by_the_next(letters, tmp_path):
     assert query(db, "SELECT run_id, status FROM v_load_runs ORDER BY run_id") == [(1, "aborted"), (2, "succeeded")]
 
 
-def test_a_run_that_fails_is_recorded_as_failed(letters, tmp_path, monkeypatch):
+def test_a_run_that_fails_is_recorded_as_failed(letters, tmp_path):
     db = str(tmp_path / "w.duckdb")
 
-    def explode(self, paths):
+    def explode(outcomes):  # as the first batch is written
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writer.Loader, "load_batch", explode)
     with pytest.raises(KeyboardInterrupt):
-        load([letters], db)
+        load([letters], db, hooks=workers.Hooks(on_batch=explode))
     assert query(db, "SELECT status, message FROM v_load_runs") == [("failed", "KeyboardInterrupt: ")]
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 
-from helpers import EXPECTED, REAL, SEEDS, query, record_differences, snapshot
+from helpers import EXPECTED, REAL, SEEDS, query, record_differences, snapshot, unwritable
 from imr_etl import workers
 from imr_etl.cli import main
 from imr_etl.discover import discover
@@ -280,27 +280,15 @@ def test_a_damaged_pdf_gives_a_record_or_one_line_never_another_error():
     assert outcomes["read"] > 60 and outcomes["parse"] > 0, outcomes
 
 
-def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp_path, monkeypatch):
-    from imr_etl import schema
-
+def test_a_pdf_that_fails_to_write_is_quarantined_with_its_bytes_not_as_text(tmp_path):
     folder = tmp_path / "letters"
     folder.mkdir()
     for txt in REAL[:3]:
         shutil.copy(txt.with_suffix(".pdf"), folder / txt.with_suffix(".pdf").name)
     victim = str((folder / REAL[1].with_suffix(".pdf").name).resolve())
-    real_prepare = workers.prepare
-
-    def prepare(path, data, run_id, loaded_at, text=None):
-        result = real_prepare(path, data, run_id, loaded_at, text)
-        if path == victim:  # a NOT NULL column left empty
-            decisions = result.tables["fact_decision"]
-            service = [c.name for c in schema.fact_decision.columns].index("service")
-            decisions[0] = decisions[0][:service] + (None,) + decisions[0][service + 1:]
-        return result
-
-    monkeypatch.setattr(workers, "prepare", prepare)
     db = str(tmp_path / "w.duckdb")
-    summary = load([folder], db, jobs=1)
+    # a NOT NULL column left empty in its first decision
+    summary = load([folder], db, jobs=1, hooks=workers.Hooks(prepare=unwritable(victim, 0)))
     assert (summary.new, summary.quarantined) == (2, 1)
     [(path, stage, text, size)] = query(db, "SELECT source_path, stage, raw_text, octet_length(raw_bytes) "
                                             "FROM etl_quarantine")

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from helpers import REAL, RUN_COLUMNS, SEEDS, TABLES, decision_lines, imr_etl, load_killed, query, waiting_time
+from helpers import (REAL, RUN_COLUMNS, SEEDS, TABLES, decision_lines, imr_etl, load_killed, query, unwritable,
+                     waiting_time)
 from helpers import snapshot as columns_snapshot
 from imr_etl import checks, dialect, schema, warehouse, workers
 from imr_etl.cli import EXIT_BUSY, main
@@ -101,31 +102,20 @@ def test_a_changed_letter_replaces_its_rows(letters, pg_db):
         [(sum(len(decision_lines(p)) for p in letters.iterdir()),)]
 
 
-def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, pg_db, monkeypatch):
+def test_a_letter_that_fails_to_write_is_quarantined_alone(letters, pg_db):
     """A database error while writing one letter of a batch rolls back only
     that letter (PostgreSQL aborts the whole transaction on an error: the
     batch is retried in halves down to the letter)."""
     victim = str((letters / SEEDS[3].name).resolve())
-    real_prepare = workers.prepare
-
-    def prepare(path, data, run_id, loaded_at, text=None):
-        result = real_prepare(path, data, run_id, loaded_at, text)
-        if path == victim:  # a NOT NULL column left empty in its second decision
-            decisions = result.tables["fact_decision"]
-            service = [c.name for c in schema.fact_decision.columns].index("service")
-            decisions[1] = decisions[1][:service] + (None,) + decisions[1][service + 1:]
-        return result
-
-    monkeypatch.setattr(workers, "prepare", prepare)
-    summary = load([letters], pg_db, jobs=1)
+    # a NOT NULL column left empty in its second decision
+    summary = load([letters], pg_db, jobs=1, hooks=workers.Hooks(prepare=unwritable(victim, 1)))
     assert (summary.new, summary.quarantined) == (6, 1)
     [(stage, reason)] = query(pg_db, "SELECT stage, reason FROM etl_quarantine")
     assert stage == "load" and reason.startswith("load failed: ") and "not-null" in reason
     assert query(pg_db, "SELECT count(*) FROM dim_letter WHERE source_path = ?", victim) == [(0,)]
     assert query(pg_db, "SELECT count(*) FROM fact_decision d JOIN dim_letter l USING (letter_key)"
                         " WHERE l.source_path = ?", victim) == [(0,)]
-    monkeypatch.undo()  # fixed: the next run loads it and forgets the failure
-    again = load([letters], pg_db, jobs=1)
+    again = load([letters], pg_db, jobs=1)  # fixed: the next run loads it and forgets the failure
     assert (again.new, again.unchanged, again.quarantined) == (1, 6, 0)
     assert query(pg_db, "SELECT count(*) FROM etl_quarantine") == [(0,)]
 

@@ -10,11 +10,13 @@ import os
 import shutil
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from helpers import REAL, SEEDS, break_letter, query, snapshot
+from helpers import REAL, SEEDS, break_letter, query, recording, snapshot
 from imr_etl import warehouse, workers
 from imr_etl.discover import discover, iter_files
 from imr_etl.writer import Summary, load
@@ -106,12 +108,10 @@ def test_a_synthetic_corpus_reconciles_with_its_manifest(corpus, corpus_db):
     assert recorded == {p: truth[p]["sha256"] for p in loaded}
 
 
-def test_a_rerun_over_the_unchanged_corpus_reads_nothing_it_loaded(corpus, corpus_db, monkeypatch):
+def test_a_rerun_over_the_unchanged_corpus_reads_nothing_it_loaded(corpus, corpus_db):
     db, first = corpus_db
     read = []
-    real_read = workers.read
-    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
-    summary = load([corpus], db, jobs=1)
+    summary = load([corpus], db, jobs=1, hooks=workers.Hooks(read=recording(read, workers.read)))
     assert (summary.seen, summary.new, summary.updated, summary.decisions) == (2000, 0, 0, 0)
     assert summary.unchanged == first.new and summary.quarantined == first.quarantined
     # only the quarantined files are read again (to be retried)
@@ -121,16 +121,16 @@ def test_a_rerun_over_the_unchanged_corpus_reads_nothing_it_loaded(corpus, corpu
 
 # -------------------------------------------------------------- in parallel
 
-def test_parse_workers_give_the_same_warehouse_as_one_process(small, tmp_path, monkeypatch):
-    monkeypatch.setattr(workers, "MIN_POOL", 0)  # workers even for a small corpus
-    monkeypatch.setattr(workers, "TASK_SIZE", 3)  # many tasks, several in flight, out of step
+def test_parse_workers_give_the_same_warehouse_as_one_process(small, tmp_path):
+    hooks = workers.Hooks(min_pool=0,  # workers even for a small corpus
+                          task_size=3)  # many tasks, several in flight, out of step
     break_letter(small / SEEDS[1].name)
     (small / "empty.txt").write_bytes(b"")
     shutil.copy(small / SEEDS[0].name, small / "copy.txt")
     age(small)
     one, two = str(tmp_path / "one.duckdb"), str(tmp_path / "two.duckdb")
-    first = load([small], one, jobs=1, batch_size=50)
-    second = load([small], two, jobs=2, batch_size=50)
+    first = load([small], one, jobs=1, batch_size=50, hooks=hooks)
+    second = load([small], two, jobs=2, batch_size=50, hooks=hooks)
     counts = lambda s: (s.seen, s.new, s.updated, s.unchanged, s.quarantined, s.decisions)  # noqa: E731
     assert counts(first) == counts(second)
     assert first.quarantined == 2 and first.unchanged == 1 and first.new > 100
@@ -140,47 +140,42 @@ def test_parse_workers_give_the_same_warehouse_as_one_process(small, tmp_path, m
     assert query(one, files) == query(two, files)
 
 
-def test_parse_workers_start_only_when_there_is_enough_to_parse(small, tmp_path, monkeypatch):
+def test_parse_workers_start_only_when_there_is_enough_to_parse(small, tmp_path):
     started = []
-    real = workers.ProcessPoolExecutor
 
     def pool(*args, **kwargs):
         started.append(args)
-        return real(*args, **kwargs)
+        return ProcessPoolExecutor(*args, **kwargs)
 
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", pool)
+    hooks = workers.Hooks(executor=pool)
     db = str(tmp_path / "w.duckdb")
-    load([small / SEEDS[0].name], db, jobs=2)
+    load([small / SEEDS[0].name], db, jobs=2, hooks=hooks)
     assert started == []
-    summary = load([small], db, jobs=2)
+    summary = load([small], db, jobs=2, hooks=hooks)
     assert started == [(2,)] and summary.new > 100
 
 
 # ------------------------------------------------------------ what changed
 
-def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path, monkeypatch):
+def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path):
     db = str(tmp_path / "w.duckdb")
     first = load([small], db, jobs=1)
     assert first.quarantined == 0 and first.new == len(list(small.iterdir()))
     read, parsed = [], []
-    monkeypatch.setattr(workers, "read", lambda path: read.append(path))
-    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
-    second = load([small], db, jobs=1)
+    second = load([small], db, jobs=1, hooks=workers.Hooks(read=recording(read), prepare=recording(parsed)))
     assert (second.seen, second.unchanged, second.new, second.updated) == (first.new, first.new, 0, 0)
     assert read == [] and parsed == []
 
 
-def test_a_touched_but_identical_file_is_hashed_not_parsed(small, tmp_path, monkeypatch):
+def test_a_touched_but_identical_file_is_hashed_not_parsed(small, tmp_path):
     db = str(tmp_path / "w.duckdb")
     first = load([small], db, jobs=1)
     before = snapshot(db)
     touched = small / SEEDS[2].name
     os.utime(touched, (HOUR_AGO + 60, HOUR_AGO + 60))  # mtime changed, bytes the same
     read, parsed = [], []
-    real_read = workers.read
-    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
-    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
-    second = load([small], db, jobs=1)
+    hooks = workers.Hooks(read=recording(read, workers.read), prepare=recording(parsed))
+    second = load([small], db, jobs=1, hooks=hooks)
     assert (second.unchanged, second.new, second.updated) == (first.new, 0, 0)
     assert read == [str(touched.resolve())] and parsed == []
     assert snapshot(db) == before
@@ -188,7 +183,7 @@ def test_a_touched_but_identical_file_is_hashed_not_parsed(small, tmp_path, monk
     assert query(db, "SELECT mtime_ns FROM etl_source_file WHERE source_path = ?", str(touched.resolve())) == \
         [(touched.stat().st_mtime_ns,)]
     read.clear()
-    load([small], db, jobs=1)
+    load([small], db, jobs=1, hooks=hooks)
     assert read == []
 
 
@@ -209,28 +204,24 @@ def test_a_changed_file_is_updated_even_with_the_same_size(small, tmp_path):
     assert query(db, "SELECT count(*) FROM v_decisions WHERE rationale LIKE '%bilateral legs%'") == [(1,)]
 
 
-def test_a_file_modified_moments_ago_is_rehashed_next_time(small, tmp_path, monkeypatch):
+def test_a_file_modified_moments_ago_is_rehashed_next_time(small, tmp_path):
     """Its mtime may not change if it is written again within the same tick,
     so it is not trusted: recorded NULL, read and hashed by the next run."""
     db = str(tmp_path / "w.duckdb")
     # "moments ago" is RACY_NS (2 s); on a busy machine the load may take that
     # long to reach the file, so the test widens it to half an hour instead of
     # racing the clock (the other files were modified an hour ago)
-    monkeypatch.setattr(workers, "RACY_NS", 30 * 60 * 10**9)
+    wide = workers.Hooks(racy_ns=30 * 60 * 10**9)
     fresh = small / SEEDS[3].name
     fresh.write_bytes(fresh.read_bytes())  # modified now
-    load([small], db, jobs=1)
+    load([small], db, jobs=1, hooks=wide)
     assert query(db, "SELECT mtime_ns FROM etl_source_file WHERE source_path = ?", str(fresh.resolve())) == [(None,)]
     read, parsed = [], []
-    real_read = workers.read
-    monkeypatch.setattr(workers, "read", lambda path: read.append(path) or real_read(path))
-    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
-    load([small], db, jobs=1)
+    load([small], db, jobs=1, hooks=replace(wide, read=recording(read, workers.read), prepare=recording(parsed)))
     assert read == [str(fresh.resolve())] and parsed == []
 
 
-def test_a_warehouse_upgraded_from_the_first_revision_is_re_derived_once_then_skipped_by_stat(small, tmp_path,
-                                                                                              monkeypatch):
+def test_a_warehouse_upgraded_from_the_first_revision_is_re_derived_once_then_skipped_by_stat(small, tmp_path):
     db = str(tmp_path / "w.duckdb")
     first = load([small], db, jobs=1)
     with warehouse.open_engine(db) as engine:  # as a warehouse made before etl_source_file
@@ -242,9 +233,8 @@ def test_a_warehouse_upgraded_from_the_first_revision_is_re_derived_once_then_sk
     second = load([small], db, jobs=1)
     assert (second.new, second.updated, second.rederived, second.unchanged) == (0, 0, first.new, 0)
     assert query(db, "SELECT count(size_bytes), count(mtime_ns) FROM etl_source_file") == [(first.new, first.new)]
-    parsed = []
-    monkeypatch.setattr(workers, "prepare", lambda *args: parsed.append(args))
-    third = load([small], db, jobs=1)  # then skipped after a stat, unread
+    parsed = []  # then skipped after a stat, unread
+    third = load([small], db, jobs=1, hooks=workers.Hooks(prepare=recording(parsed)))
     assert third.unchanged == first.new and parsed == []
 
 
