@@ -106,7 +106,9 @@ def record_digest(tables: dict[str, list[tuple]], variable: dict[str, Iterable[i
         skip = set(variable.get(table, ()))
         digest.update(table.encode() + b"\0")
         for values in tables[table]:
-            digest.update(repr(tuple(v for i, v in enumerate(values) if i not in skip)).encode() + b"\n")
+            if skip:
+                values = tuple([v for i, v in enumerate(values) if i not in skip])
+            digest.update(repr(values).encode() + b"\n")
     return digest.hexdigest()
 
 

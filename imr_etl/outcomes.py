@@ -87,7 +87,7 @@ class Parsed:
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: tuple | None = None) -> Parsed:
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
-                   {table: encode(table_rows) for table, table_rows in letter.tables.items()}, data,
+                   {table: encode(table_rows) for table, table_rows in letter.tables.items() if table_rows}, data,
                    letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
                    pdf_text)
 
@@ -119,10 +119,11 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
     DuckDB and PostgreSQL cast to the column's type."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    out = []
+    firsts, ends, end = [], [], 0
     for row in table_rows:
-        writer.writerow([NULL if value is None else value for value in row])
-        out.append((row[0], buffer.getvalue()))
-        buffer.seek(0)
-        buffer.truncate()
-    return out
+        # writerow returns what the buffer's write does: the characters written
+        end += writer.writerow([NULL if value is None else value for value in row])
+        firsts.append(row[0])
+        ends.append(end)
+    text = buffer.getvalue()
+    return [(first, text[start:stop]) for first, start, stop in zip(firsts, [0, *ends], ends)]

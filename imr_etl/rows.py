@@ -36,7 +36,13 @@ def key(*parts: object) -> int:
 
 def row(table: Table, **values: object) -> tuple:
     """``values`` as a tuple in ``table``'s column order (every column required)."""
-    return tuple(values[c.name] for c in table.columns)
+    return tuple([values[name] for name in _column_names(table)])
+
+
+@cache
+def _column_names(table: Table) -> tuple[str, ...]:
+    # (SQLAlchemy's column collection is slow to iterate, and this runs for every row)
+    return tuple(c.name for c in table.columns)
 
 
 @dataclass
@@ -234,7 +240,8 @@ def first_document(rows_: Iterable[tuple]) -> dict[str, tuple]:
     out: dict[str, tuple] = {}
     for candidate in rows_:
         kept = out.get(candidate[0])
-        if kept is None or document_order(candidate) < document_order(kept):
+        # (the same document cited again is usually the very same cached row)
+        if kept is None or (candidate is not kept and document_order(candidate) < document_order(kept)):
             out[candidate[0]] = candidate
     return out
 

@@ -249,6 +249,17 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def start_early(jobs: int, files: Iterable[str], hooks: Hooks = DEFAULT_HOOKS) -> None:
+    """Start the fork server now, when the run will probably want workers
+    (``jobs`` > 1 and at least ``hooks.min_pool`` files): its preload (the
+    grammar, the vocabularies, PDFium: about a second) then runs on another
+    core while the main process opens and migrates the warehouse, instead of
+    the first worker waiting for it.  A run whose files all turn out
+    unchanged has spent that second of another core for nothing."""
+    if jobs > 1 and _workers_can_start() and sum(1 for _ in islice(files, hooks.min_pool)) >= hooks.min_pool:
+        _context()
+
+
 def _workers_can_start() -> bool:
     """Whether worker processes can import the main module, as multiprocessing
     makes them do: not when it came from stdin (``python - < script``)."""

@@ -555,6 +555,8 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     def skip(path: str) -> None:
         summary.skipped += 1
 
+    jobs = jobs or default_jobs()
+    workers.start_early(jobs, iter_files(paths), hooks)
     # a new generation of a DuckDB file, published when the run ends: readers never block it
     with generations.open_writer(url, wait) as engine:
         warehouse.migrate(engine)
@@ -572,7 +574,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
-                                jobs=jobs or default_jobs(), batch_size=batch_size,
+                                jobs=jobs, batch_size=batch_size,
                                 on_quarantine=on_quarantine, progress=progress, memory=memory, hooks=hooks)
                 loader.run(iter_files(paths, skip))
                 loader.prune()
