@@ -19,7 +19,7 @@ from imr_etl.normalize import single_spaced
 _PLACEHOLDER = re.compile(r"<\s*Insert\s+[A-Za-z ]+?\s*\((?P<text>[^<>]*?)\)*\s*>", re.I)
 _REGULATION = re.compile(r"\b9792\.\d+(?:\.\d+)*\b")
 _PAGES = re.compile(
-    r"[,;]?\s*\b(?:Page\(s\):|pages?|pg\.?|p\.)\s*(?P<pages>\d+(?:\s*[-,]\s*\d+)*)\.?", re.I
+    r"[,;]?\s*\b(?:Page\(s\):|pages?|pg\.?|p\.|p(?= \d))\s*(?P<pages>\d+(?:\s*[-,]\s*\d+)*)\.?", re.I
 )
 _TRAILING_PAGES = re.compile(r",\s*(?P<pages>\d+(?:\s*-\s*\d+)?)\.?\s*$")
 _EDGES = " \t,.;:-"
@@ -27,8 +27,15 @@ _EDGES = " \t,.;:-"
 _NON_MTUS_SPLIT = re.compile(
     r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)"
     r"|\s+and\s+(?:the\s+)?(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)"
-    r"|\.\s+(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)", re.I
+    r"|\.\s+(?=Official\s+Disability|ODG\b|ACOEM\b|AMA\b)"
+    # a reference in bibliographic form starts another citation: "… - Manipulation
+    # Harris J. Occupational medicine practice guidelines, 2nd edition (2004)"
+    r"|\s+(?=(?-i:(?!(?:Section|Sections|Appendix|Part|Chapter|Table|Figure|Vitamin|Type|Class|Grade"
+    r"|Level|Stage|Phase|Schedule|Title|Division|Article|Rule|Method|Volume|Vol|Item|Step)\b)"
+    r"[A-Z][a-z]+ [A-Z]{1,2}\.\s+[A-Z]))", re.I
 )
+# Its author, before the title: "Harris J. "
+_AUTHOR = re.compile(r"(?-i:[A-Z][a-z]+ [A-Z]{1,2}\.)\s+(?=[A-Z])")
 
 
 @cache
@@ -164,6 +171,11 @@ def _non_mtus(text: str) -> dict:
         return reference(text[prefix.end():], None, None, ("MTUS",))
     if _LINK.search(text):  # a URL wrapped by extraction: "…/Regulations-and- Guidance/…"
         text = _WRAPPED_LINK.sub(r"\1", text)
+    author = _AUTHOR.match(text)
+    if author:  # "Harris J. Occupational medicine practice guidelines, …": the document after its author
+        cited = reference(text[author.end():], None, None, ("ODG", "ACOEM", "AMA", "OTHER"))
+        if cited["source"] != "OTHER":
+            return cited
     cited = reference(text, None, None, ("ODG", "ACOEM", "AMA", "OTHER"))
     named = _ODG_MENTION.search(text)
     if cited["source"] == "OTHER" and named:  # "Neck and Upper Back, …, ODG Preface"

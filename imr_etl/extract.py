@@ -206,20 +206,52 @@ def _diagnosis_lists(summary: str):
 
 def _split_last_and(parts: list[str]) -> list[str]:
     """'A, B and C' → A, B, C; 'right shoulder sprain and neck strain' → two;
-    but 'sprain of joints and ligaments in the neck' stays one: without a
-    comma, only a condition word ('sprain', 'pain', 'syndrome') before the
-    'and' ends a diagnosis."""
-    if not parts or " and " not in parts[-1] or _only_regions(parts[-1]):
+    but 'sprain of joints and ligaments in the neck' stays one.  Without a
+    comma, an 'and' ends a diagnosis when a condition word ('sprain',
+    'pain', 'trigger finger') or a body part ('… of the right hand') comes
+    just before it and the rest names a condition, or both sides name one
+    ('sprain of ligaments of cervical spine and lumbar sprain').  An 'and'
+    inside a 'with …' clause is the clause's ('protrusion with lateral
+    recess and foraminal stenosis'); trailing qualifiers ('…, subsequent')
+    stay after the list they follow."""
+    last = len(parts) - 1
+    while last > 0 and _QUALIFIER.match(parts[last]):
+        last -= 1
+    if last < 0 or " and " not in parts[last] or _only_regions(parts[last]):
         return parts
-    head, _, tail = parts[-1].rpartition(" and ")
-    if len(parts) > 1 or head.split()[-1].lower() in _condition_words():
-        return parts[:-1] + [head, tail]
+    text = parts[last]
+    for at in reversed([m.start() for m in _AND.finditer(text)]):
+        head, tail = text[:at], text[at + len(" and "):]
+        if _CLAUSE.search(head):
+            continue
+        if last > 0 or _ends_a_diagnosis(head, tail):
+            return parts[:last] + [head, tail] + parts[last + 1:]
+        break
     return parts
 
 
+_AND = re.compile(r" and ")
+# A clause that goes on describing its condition: an 'and' after it is its own.
+_CLAUSE = re.compile(r"\b(?:with|secondary to|due to|consistent with)\b(?!.*\band\b)", re.I)
+
+
+def _ends_a_diagnosis(head: str, tail: str) -> bool:
+    """Is 'head and tail' two diagnoses (no comma before the 'and')?"""
+    if _condition(at_end=True).search(head):  # "… sprain and …"
+        return True
+    if not _condition(at_end=False).search(tail):
+        return False
+    # "sprain of … spine and lumbar sprain", "… of the right hand and trigger finger …"
+    return bool(_condition(at_end=False).search(head) or classify.names_region(head.rsplit(None, 1)[-1]))
+
+
 @cache
-def _condition_words() -> frozenset[str]:
-    return frozenset(row["word"].lower() for row in vocabulary.rows("condition_words.csv"))
+def _condition(at_end: bool) -> re.Pattern:
+    """A condition word of ``vocab/condition_words.csv`` anywhere, or ending
+    the text (``at_end``)."""
+    words = sorted((row["word"] for row in vocabulary.rows("condition_words.csv")), key=len, reverse=True)
+    alternatives = "|".join(re.escape(word) for word in words)
+    return re.compile(rf"\b(?:{alternatives})" + ("$" if at_end else r"\b"), re.I)
 
 
 # "cervical, thoracic and lumbar myoligamentous injury" is one diagnosis: a
@@ -265,6 +297,6 @@ def _is_site(part: str) -> bool:
 
 _QUALIFIER = re.compile(
     r"(?:consistent with\b.*|secondary to\b.*|due to\b.*"
-    r"|with\b.*|status post\b.*|s/p\b.*|(?:initial|subsequent) encounter|sequela)$",
+    r"|with\b.*|status post\b.*|s/p\b.*|(?:initial|subsequent)(?: encounter)?|sequela)$",
     re.I,
 )

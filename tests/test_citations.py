@@ -128,3 +128,26 @@ def test_reviewer_citations_follow_the_claims_administrators():
                "Decision based on MTUS Chronic Pain Treatment Guidelines Massage therapy Page(s): 60.")
     assert [(c["cited_by"], c["topic"]) for c in got] == [("claims_administrator", None),
                                                           ("reviewer", "Massage therapy")]
+
+
+def test_a_reference_in_bibliographic_form_is_a_citation_of_its_own():
+    # CM17-0005344, item 1, Claims Administrator guideline: the ODG topic runs
+    # straight on into a reference to ACOEM's guidelines by their editor
+    got = cite("Decision based on MTUS Low Back Complaints 2004, Section(s): Physical Methods. Decision based on "
+               "Non-MTUS Citation Official Disability Guidelines (ODG), Low back, Lumbar & Thoracic (Acute & "
+               "Chronic) - Manipulation Harris J. Occupational medicine practice guidelines, 2nd edition "
+               "(2004) p 301.")
+    assert short(got) == [
+        ("MTUS", "Low Back Complaints 2004", "Physical Methods", None, None),
+        ("ODG", "Official Disability Guidelines (ODG)",
+         "Low back, Lumbar & Thoracic (Acute & Chronic) - Manipulation", None, None),
+        ("ACOEM", "Occupational medicine practice guidelines, 2nd edition (2004)", None, "301", None),
+    ]
+    assert got[2]["guideline_id"] == "acoem/practice-guidelines/2nd"
+
+
+def test_a_capital_and_an_initial_that_are_no_author_split_nothing():
+    # "Section A." / "Appendix B." name parts of a document, not an author
+    got = cite("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain (Chronic), "
+               "Appendix B. Formulary.")
+    assert len(got) == 1 and got[0]["source"] == "ODG"

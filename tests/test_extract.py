@@ -57,6 +57,26 @@ CASES = [
     ("the injured worker is undergoing treatment for strain of muscle and-or tendon of wrist, low back "
      "strain, strain of knee and shoulder strain. According",
      ["strain of muscle and-or tendon of wrist", "low back strain", "strain of knee", "shoulder strain"]),
+    # CM16-0236380: both sides of the "and" name a condition
+    ("The current diagnoses are documented as sprain of ligaments of cervical spine and lumbar sprain. Prior "
+     "treatment has included", ["sprain of ligaments of cervical spine", "lumbar sprain"]),
+    # CM16-0228949: a body part before the "and", a condition after it
+    ("Diagnoses include jammed interphalangeal joint of the finger of the right hand and trigger finger of "
+     "the right thumb. Treatments to date include",
+     ["jammed interphalangeal joint of the finger of the right hand", "trigger finger of the right thumb"]),
+    # CM16-0242419: ICD-10's encounter word stays with the diagnosis it ends
+    ("the injured worker has had diagnoses of low back pain and lumbar muscle strain, subsequent. Treatment "
+     "to date has included", ["low back pain", "lumbar muscle strain, subsequent"]),
+    # CM17-0006287: the "and" of a "with …" clause is the clause's
+    ("The injured worker is undergoing treatment for bilateral lumbar radiculitis and 3mm disc protrusion "
+     "at L4-5 with lateral recess and foraminal stenosis. According to",
+     ["bilateral lumbar radiculitis", "3mm disc protrusion at L4-5 with lateral recess and foraminal stenosis"]),
+    # CM17-0016666
+    ("the injured worker is undergoing treatment for pain in the low back and pain in the left shoulder. "
+     "Treatment to date has included", ["pain in the low back", "pain in the left shoulder"]),
+    # (not split: a body part before the "and" but no condition after it)
+    ("The injured worker is undergoing treatment for contusion of the right knee and lower leg. According to",
+     ["contusion of the right knee and lower leg"]),
 ]
 
 
