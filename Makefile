@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test load bench docs mutation clean
+.PHONY: install test load bench docs mutation stress clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ mutation: $(STAMP)  ## mutation testing of the parser, the rows and the SQL view
 	$(BIN)/pip install --quiet -e '.[test,mutation]'
 	nice -n 10 $(BIN)/python mutation/run.py $(MUTATION) $(MUTATION_FLAGS)
 	nice -n 10 $(BIN)/python mutation/sql.py
+
+# The tests that wait on other processes, RUNS times in a row with every core
+# kept busy by a shell loop (docs/testing.md, "Under load"); STRESS_TESTS= for others.
+RUNS ?= 10
+STRESS_TESTS ?= tests/test_scale.py tests/test_crash.py tests/test_readers.py tests/test_bad_input.py \
+	tests/test_fuzz.py tests/test_warehouse.py tests/test_cli_warehouse.py tests/test_memory_cap.py tests/test_load.py
+
+stress: $(STAMP)  ## run the timing-sensitive tests RUNS times with every core busy (slow, not in CI)
+	sh tests/stress.sh $(RUNS) $(BIN)/pytest -q -p no:cacheprovider $(STRESS_TESTS)
 
 docs: $(STAMP)  ## regenerate the data dictionary in docs/dictionary (commit it)
 	$(BIN)/imr-etl docs docs/dictionary
