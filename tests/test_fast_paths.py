@@ -197,3 +197,20 @@ def test_a_files_digest_is_computed_again_for_other_bytes():
     assert letters.sha256(changing) == hashlib.sha256(data).hexdigest()
     changing += b"!"  # the same object, other bytes
     assert letters.sha256(changing) == hashlib.sha256(data + b"!").hexdigest()
+
+
+def test_the_letters_words_are_those_the_plain_word_scan_finds():
+    texts = [normalize._Layout(normalize.clean_lines(normalize.decode(path.read_bytes()))).joined
+             for path in SEEDS + REAL[:20]]
+    texts += ["Medi-cally MEDICALLY x-ray X-Ray re-evaluate a--b 1-b", "\u212aelvin-sign knee, İstanbul bone"]
+    rng = random.Random(11)
+    asked = 0
+    for text in texts:
+        plain = {word.lower() for word in normalize._WORD.findall(text)}
+        candidates = list(plain)[:300] + ["medically", "x-ray", "xray", "kelvin-sign", "elvin", "ray", "b"]
+        candidates += ["".join(rng.choice("aeilmnorstcy-") for _ in range(rng.randint(1, 8))) for _ in range(300)]
+        words = normalize._LazyWords(text)
+        for word in candidates:
+            assert (word in words) == (word in plain), (word, text[:60])
+            asked += 1
+    assert asked > 5000
