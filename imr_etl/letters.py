@@ -68,6 +68,21 @@ def _binary(data: bytes) -> str | None:
     return None
 
 
+# A loader hashes a file's bytes where it reads them and again where it
+# parses or quarantines them (imr_etl.workers.read and prepare, parse_text):
+# the same bytes object each time.  The last digest is kept with the object
+# it is of (so the object lives, and ``is`` cannot match another one).
+_last_hashed: tuple[bytes, str] = (b"", hashlib.sha256(b"").hexdigest())
+
+
+def sha256(data: bytes) -> str:
+    """Hex sha256 of ``data``, computed once for the same bytes object hashed again."""
+    global _last_hashed
+    if data is not _last_hashed[0] or type(data) is not bytes:  # (a bytearray may change)
+        _last_hashed = (data, hashlib.sha256(data).hexdigest())
+    return _last_hashed[1]
+
+
 def parse_text(text: bytes, data: bytes, source: str = "", format: str = "text") -> dict:
     """Record of docs/record.md for a letter's text (:func:`letter_text`);
     ``data`` is the file's raw bytes, which its hash is of."""
@@ -76,7 +91,7 @@ def parse_text(text: bytes, data: bytes, source: str = "", format: str = "text")
     parsed = record(parse_tree(normalized, source, TRANSFORMER), normalized)
     if not parsed["items"]:
         raise LetterParseError("no disputed items found", source)
-    return {"source_path": source, "sha256": hashlib.sha256(data).hexdigest(),
+    return {"source_path": source, "sha256": sha256(data),
             "format": format, **parsed}
 
 

@@ -458,11 +458,18 @@ class _LazyWords:
     @cached_property
     def words(self) -> set[str]:
         if self.text.isascii():  # lower-casing first changes no word's bounds
-            return set(_WORD.findall(self.text.lower()))
+            return set(_WORD.findall(self.lowered))
         return {w.lower() for w in _WORD.findall(self.text)}
 
+    @cached_property
+    def lowered(self) -> str:
+        return self.text.lower()
+
     def __contains__(self, word: str) -> bool:
-        return word in self.words
+        # Each of the words is in the lower-cased text.  Most words asked
+        # about are not even there, and finding that costs far less than
+        # collecting the words (a regex's walk over the whole letter).
+        return word in self.lowered and word in self.words
 
 
 def _join(texts: list[str], hyphen_words: _LazyWords) -> tuple[str, list[int]]:

@@ -16,7 +16,6 @@ of patching this module.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -37,7 +36,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 from imr_etl import lineage, rows
 from imr_etl.discover import SAMPLES
 from imr_etl.errors import LetterParseError, ParseTimeout, one_line
-from imr_etl.letters import file_format, letter_text, parse_bytes, parse_text
+from imr_etl.letters import file_format, letter_text, parse_bytes, parse_text, sha256
 from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime, text: byte
     scan, a password, a broken file) is quarantined at the read stage.  The
     rows of a PDF just extracted carry its text, for the writer to keep.
     """
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256(data)
     format = file_format(path)
     kept = text
     try:
@@ -135,7 +134,7 @@ def read(path: str, *, racy_ns: int = RACY_NS) -> tuple[bytes, FileState]:
         data = file.read()
     trusted = time.time_ns() - stat.st_mtime_ns >= racy_ns
     return data, FileState(path, stat.st_size, stat.st_mtime_ns if trusted else None,
-                           hashlib.sha256(data).hexdigest())
+                           sha256(data))
 
 
 class Task(NamedTuple):

@@ -4,6 +4,7 @@ by their stat without reading them, discovery streams in a stable order."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -198,7 +199,7 @@ def test_a_changed_file_is_updated_even_with_the_same_size(small, tmp_path):
     os.utime(changed, (HOUR_AGO + 120, HOUR_AGO + 120))
     second = load([small], db, jobs=2)
     assert (second.updated, second.new, second.unchanged) == (1, 0, first.new - 1)
-    sha = workers.hashlib.sha256(edited.encode()).hexdigest()
+    sha = hashlib.sha256(edited.encode()).hexdigest()
     for table in ("dim_letter", "etl_source_file"):
         assert query(db, f"SELECT sha256 FROM {table} WHERE source_path = ?", str(changed.resolve())) == [(sha,)]
     assert query(db, "SELECT count(*) FROM v_decisions WHERE rationale LIKE '%bilateral legs%'") == [(1,)]
