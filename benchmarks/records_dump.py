@@ -1,0 +1,99 @@
+"""Everything the parse makes of a set of letters, as text, to compare a
+change that must not change it (issue 15: "every record unchanged, byte for
+byte").
+
+    python benchmarks/records_dump.py OUT [SYNTHETIC]
+
+OUT gets, for the 110 sample letters, 20 of their PDFs and SYNTHETIC
+(default 1,000) letters of ``imr_etl.synth.letters(seed=3)``: each record
+(docs/record.md) as JSON, and what a load's worker makes of the file (its
+rows as CSV lines, its digest, or its quarantine); then the one-line error
+of 540 broken versions of real letters (cut short, a rationale glued in,
+a decision word misspelt).  The parser's fingerprint is written as ``FP``
+(it changes with any change to the code), the letters' folder as ``DIR``.  Run it before and after, then
+``cmp`` the two files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from imr_etl import lineage, synth, workers
+from imr_etl.errors import LetterParseError
+from imr_etl.letters import parse_bytes
+from imr_etl.outcomes import Parsed
+
+SAMPLES = Path(__file__).resolve().parent.parent / "imr_etl" / "samples"
+
+
+def dump(out, files: list[Path]) -> None:
+    now = datetime(2026, 1, 1)
+    for path in files:
+        outcome = workers.process([workers.Task(str(path))], 1, now)[0]
+        if isinstance(outcome, Parsed):
+            fields = {k: v for k, v in vars(outcome).items() if k not in ("data", "file")}
+            fields["sha256"] = outcome.file.sha256
+            fields["lines"] = {k: v for k, v in fields["lines"].items() if v}
+            out.write(f"{path.name} {fields!r}\n")
+        else:
+            out.write(f"{path.name} {outcome!r}\n")
+        try:
+            record = parse_bytes(path.read_bytes(), path.name, "pdf" if path.suffix == ".pdf" else "text")
+            out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+        except LetterParseError as error:
+            out.write(f"ERR {error}\n")
+
+
+def broken(out) -> None:
+    for path in sorted((SAMPLES / "real").glob("*.txt"))[:60]:
+        data = path.read_bytes()
+        for cut in (len(data) // 3, len(data) // 2, 2 * len(data) // 3):
+            for variant in (data[:cut], data[:cut] + b"\nDecision rationale: x\n" + data[cut + 50:],
+                            data.replace(b"Upheld", b"Uphold", 1)[: cut * 2]):
+                try:
+                    record = parse_bytes(variant, path.name)
+                    digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+                    out.write(f"OK {digest}\n")
+                except LetterParseError as error:
+                    out.write(f"ERR {error} {error.expected!r}\n")
+
+
+class _Masked:
+    """A file that writes the parser's fingerprint as FP and the letters'
+    temporary folder as DIR."""
+
+    def __init__(self, file, folder: str):
+        self.file, self.fingerprint, self.folder = file, lineage.fingerprint(), folder
+
+    def write(self, text: str) -> None:
+        self.file.write(text.replace(self.fingerprint, "FP").replace(self.folder, "DIR"))
+
+
+def main() -> None:
+    synthetic = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    samples = sorted(SAMPLES.rglob("*.txt")) + sorted(SAMPLES.rglob("*.pdf"))[:20]
+    # One fixed folder, so that paths, and the keys of letters without a case
+    # number (hashed from their path), are the same from any checkout.
+    folder = str(Path(tempfile.gettempdir()) / "imr-etl-records-dump")
+    shutil.rmtree(folder, ignore_errors=True)
+    Path(folder).mkdir()
+    with open(sys.argv[1], "w", encoding="utf-8") as file:
+        for path in samples:
+            (Path(folder) / path.name).write_bytes(path.read_bytes())
+        for name, data, _truth in synth.letters(synthetic, seed=3):
+            (Path(folder) / ("synthetic-" + Path(name).name)).write_bytes(data)
+        out = _Masked(file, folder)
+        dump(out, [Path(folder) / path.name for path in samples]
+             + sorted(Path(folder).glob("synthetic-*")))
+        broken(out)
+    shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()
