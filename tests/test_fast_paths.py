@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import REAL, SEEDS
-from imr_etl import classify, extract, letters, lineage, normalize, outcomes, rows, schema
+from imr_etl import classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
 
@@ -214,3 +214,28 @@ def test_the_letters_words_are_those_the_plain_word_scan_finds():
             assert (word in words) == (word in plain), (word, text[:60])
             asked += 1
     assert asked > 5000
+
+
+def _abbreviations_one_by_one() -> re.Pattern:
+    """The plain form of conditions._abbreviations: each abbreviation its own
+    branch with its own look-behind, longest first."""
+    branches = []
+    for word in sorted(conditions._abbreviations()[1], key=len, reverse=True):
+        before = r"(?<![\w-])" if word[0].isalnum() else ""
+        after = r"(?![\w-])" if word[-1].isalnum() else ""
+        if len(word) == 1:
+            after = r"(?=\s+[a-z])"
+        branches.append(before + re.escape(word) + after)
+    return re.compile("|".join(branches))
+
+
+def test_the_abbreviations_are_found_as_one_branch_each_finds_them():
+    fast, table = conditions._abbreviations()
+    plain = _abbreviations_one_by_one()
+    texts = [" ".join(d.lower().split()) for path in SEEDS + REAL for d in parse_bytes(path.read_bytes())["diagnoses"]]
+    rng = random.Random(7)
+    words = [*table, "pain", "l4-5", "c/s", "w/o", "r", "lt", "bolt", "load-bearing", "-", "/", "(", ")", "4"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    marked = lambda pattern, text: pattern.sub(lambda m: f"<{m.group(0)}>", text)  # noqa: E731
+    assert [marked(fast, t) for t in texts] == [marked(plain, t) for t in texts]
+    assert sum("<" in marked(fast, t) for t in texts) > 1000  # not vacuous: most texts have abbreviations
