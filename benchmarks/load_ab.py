@@ -7,18 +7,20 @@ on the path (``PYTHONPATH``), timed from launch to exit as ``make bench``
 times its cold loads, over the first LETTERS (a multiple of 1,000) of the
 bench's 100k corpus (``benchmarks/.cache/corpus-100000-seed1``, or the 20k
 one; ``make bench`` writes them).  The checkouts alternate RUNS times; the
-medians are printed.
+medians and their ratio are printed
+(:func:`parse_ab.alternated`).
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from parse_ab import alternated  # (this folder is first on the path of a script run from it)
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -43,15 +45,7 @@ def cold_load(checkout: str, folders: list[str]) -> float:
 def main() -> None:
     letters, runs, before, after = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     folders = corpus(letters)
-    rates: dict[str, list[float]] = {before: [], after: []}
-    for _ in range(runs):
-        for checkout in (before, after):
-            rates[checkout].append(letters / cold_load(checkout, folders))
-    for checkout, found in rates.items():
-        print(f"{checkout}: median {statistics.median(found):.0f} letters/s {[round(r) for r in found]}")
-    ratio = statistics.median(rates[after]) / statistics.median(rates[before])
-    print(f"after / before: {ratio:.2f}")
-
+    alternated(lambda checkout: letters / cold_load(checkout, folders), before, after, runs, "letters/s")
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 REAL = Path(__file__).resolve().parent.parent / "imr_etl" / "samples" / "real"
 ONE_RUN = f"""
@@ -41,18 +42,22 @@ def rate(checkout: str) -> float:
     return float(done.stdout)
 
 
-def main() -> None:
-    before, after = sys.argv[1], sys.argv[2]
-    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+def alternated(rate: Callable[[str], float], before: str, after: str, runs: int, unit: str) -> None:
+    """Print each checkout's rates (``rate(checkout)``, the two alternated
+    ``runs`` times), their medians and the ratio after / before."""
     rates: dict[str, list[float]] = {before: [], after: []}
     for _ in range(runs):
         for checkout in (before, after):
             rates[checkout].append(rate(checkout))
     for checkout, found in rates.items():
-        print(f"{checkout}: median {statistics.median(found):.0f} letters/CPU-s {[round(r) for r in found]}")
+        print(f"{checkout}: median {statistics.median(found):.0f} {unit} {[round(r) for r in found]}")
     ratio = statistics.median(rates[after]) / statistics.median(rates[before])
     print(f"after / before: {ratio:.3f} (load average {os.getloadavg()[0]:.1f})")
 
+
+def main() -> None:
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    alternated(rate, sys.argv[1], sys.argv[2], runs, "letters/CPU-s")
 
 if __name__ == "__main__":
     main()

@@ -23,6 +23,8 @@ _PAGES = re.compile(
 )
 _TRAILING_PAGES = re.compile(r",\s*(?P<pages>\d+(?:\s*-\s*\d+)?)\.?\s*$")
 _EDGES = " \t,.;:-"
+# A reference's author, before its title: "Harris J. Occupational medicine …"
+_AUTHOR_NAME = r"(?-i:[A-Z][a-z]+ [A-Z]{1,2}\.\s+(?=[A-Z]))"
 # Non-MTUS statements that list several guidelines
 _NON_MTUS_SPLIT = re.compile(
     r"\s*;\s*|\s+and\s+Other\s+Medical\s+Treatment\s+Guidelines\s+|,\s*(?=https?://)"
@@ -31,11 +33,10 @@ _NON_MTUS_SPLIT = re.compile(
     # a reference in bibliographic form starts another citation: "… - Manipulation
     # Harris J. Occupational medicine practice guidelines, 2nd edition (2004)"
     r"|\s+(?=(?-i:(?!(?:Section|Sections|Appendix|Part|Chapter|Table|Figure|Vitamin|Type|Class|Grade"
-    r"|Level|Stage|Phase|Schedule|Title|Division|Article|Rule|Method|Volume|Vol|Item|Step)\b)"
-    r"[A-Z][a-z]+ [A-Z]{1,2}\.\s+[A-Z]))", re.I
+    r"|Level|Stage|Phase|Schedule|Title|Division|Article|Rule|Method|Volume|Vol|Item|Step)\b)%s))" % _AUTHOR_NAME,
+    re.I,
 )
-# Its author, before the title: "Harris J. "
-_AUTHOR = re.compile(r"(?-i:[A-Z][a-z]+ [A-Z]{1,2}\.)\s+(?=[A-Z])")
+_AUTHOR = re.compile(_AUTHOR_NAME)
 
 
 @cache

@@ -220,17 +220,17 @@ def _split_last_and(parts: list[str]) -> list[str]:
     if last < 0 or " and " not in parts[last] or _only_regions(parts[last]):
         return parts
     text = parts[last]
-    for at in reversed([m.start() for m in _AND.finditer(text)]):
-        head, tail = text[:at], text[at + len(" and "):]
-        if _CLAUSE.search(head):
-            continue
-        if last > 0 or _ends_a_diagnosis(head, tail):
-            return parts[:last] + [head, tail] + parts[last + 1:]
-        break
+    at = text.rfind(" and ")
+    while at >= 0 and _CLAUSE.search(text, 0, at):  # the last 'and' outside a clause
+        at = text.rfind(" and ", 0, at)
+    if at < 0:
+        return parts
+    head, tail = text[:at], text[at + len(" and "):]
+    if last > 0 or _ends_a_diagnosis(head, tail):
+        return parts[:last] + [head, tail] + parts[last + 1:]
     return parts
 
 
-_AND = re.compile(r" and ")
 # A clause that goes on describing its condition: an 'and' after it is its own.
 _CLAUSE = re.compile(r"\b(?:with|secondary to|due to|consistent with)\b(?!.*\band\b)", re.I)
 

@@ -41,16 +41,11 @@ def row(table: Table, **values: object) -> tuple:
 
 
 @cache
-def _column_names(table: Table) -> tuple[str, ...]:
-    # (SQLAlchemy's column collection is slow to iterate, and this runs for every row)
-    return tuple(c.name for c in table.columns)
-
-
-@cache
 def _pick_columns(table: Table) -> itemgetter:
     """``values`` → the tuple of ``values[name]`` for each column name, in
-    order: :func:`row` as one call in C (it runs for every row)."""
-    names = _column_names(table)
+    order: :func:`row` as one call in C (it runs for every row, and
+    SQLAlchemy's column collection is slow to iterate)."""
+    names = tuple(c.name for c in table.columns)
     assert len(names) > 1  # (an itemgetter of one name returns the value, not a tuple)
     return itemgetter(*names)
 
