@@ -54,6 +54,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
+REAL = ROOT / "imr_etl" / "samples" / "real"
 BIN = Path(sys.executable).parent
 IMR_ETL = str(BIN / "imr-etl")
 SEED, NEW_SEED = 1, 2
@@ -378,13 +379,14 @@ def views(db: Path, runs: int) -> list[tuple[str, float, float, int]]:
     return out
 
 
-def parse_vs_regex(folder: Path, n: int, runs: int) -> dict:
-    """Letters/s in one process: imr-etl's parse vs a plain regex scan of the
-    same files (read, decode, find every decision line)."""
-    from imr_etl.discover import iter_files
+def parse_vs_regex(files: list, runs: int, passes: int = 1) -> dict:
+    """Letters/s in one process: imr-etl's parse (read, decode, normalize,
+    grammar, record) vs a plain regex scan of the same files (read, decode,
+    find every decision line).  The two alternate run by run, so a change in
+    the machine's load falls on both; each run is ``passes`` passes over the
+    files, timed in CPU seconds of this process (one core)."""
     from imr_etl.letters import LetterParseError, parse_bytes
 
-    files = [p for _, p in zip(range(n), iter_files([folder]))]
     decision = re.compile(r":\s*(Upheld|Overturned)\s*$", re.M)
     parse_bytes(Path(files[0]).read_bytes())  # build the grammar first
 
@@ -397,18 +399,19 @@ def parse_vs_regex(folder: Path, n: int, runs: int) -> dict:
         for path in files:
             with open(path, "rb") as f:
                 try:
-                    parse_bytes(f.read(), path)
+                    parse_bytes(f.read(), str(path))
                 except LetterParseError:
                     pass
 
-    rates = {}
-    for name, scan in (("regex", regex), ("parse", parse)):
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            scan()
-            times.append(time.perf_counter() - started)
-        rates[name] = len(files) / statistics.median(times)
+    parse()  # the caches of the run's strings, as a long load's worker has them
+    times: dict[str, list[float]] = {"regex": [], "parse": []}
+    for _ in range(runs):
+        for name, scan in (("regex", regex), ("parse", parse)):
+            started = time.process_time()
+            for _ in range(passes):
+                scan()
+            times[name].append(time.process_time() - started)
+    rates = {name: passes * len(files) / statistics.median(taken) for name, taken in times.items()}
     rates["ratio"] = rates["parse"] / rates["regex"]
     return rates
 
@@ -481,7 +484,7 @@ def main() -> None:
         rows.append((f"cold load, {config['LARGE']:,} letters",
                      f"{median(large, 'rate'):,.0f} letters/s ({median(large, 'seconds'):.1f} s; "
                      f"{median(large, 'rate') / cold_rate:.2f} × the {config['COLD']:,} rate)",
-                     "same rate"))
+                     "≥ 0.90 × that rate"))
         rows.append((f"peak memory, {config['LARGE']:,} letters",
                      f"{median(large, 'rss') / 2**20:,.0f} MiB RSS ({median(large, 'pss') / 2**20:,.0f} MiB PSS)",
                      "≤ 1 GiB, flat"))
@@ -547,10 +550,17 @@ def main() -> None:
                          "≤ 200 ms"))
     kept.unlink(missing_ok=True)
 
-    rates = parse_vs_regex(base, config["PARSE"], runs)
+    from imr_etl.discover import iter_files
+
+    real = parse_vs_regex(sorted(REAL.glob("*.txt")), max(runs, 5), passes=5)
+    results["parse_real"] = real
+    rows.append((f"parse, 1 core ({len(list(REAL.glob('*.txt')))} real letters' text)",
+                 f"{real['parse']:,.0f} letters/s, {real['parse'] / real['regex']:.3f} × the regex scan's "
+                 f"{real['regex']:,.0f}/s (CPU time)", "≥ 1,500 letters/s"))
+    rates = parse_vs_regex([p for _, p in zip(range(config["PARSE"]), iter_files([base]))], runs)
     results["parse"] = rates
-    rows.append(("parse vs regex scan, 1 process", f"{rates['parse']:,.0f} vs {rates['regex']:,.0f} letters/s "
-                 f"= {rates['ratio']:.3f}", "≥ 0.25"))
+    rows.append(("parse vs regex scan, 1 core (synthetic)", f"{rates['parse']:,.0f} vs {rates['regex']:,.0f} "
+                 f"letters/s = {rates['ratio']:.3f}", "≥ 0.25"))
 
     if config["PDF_RUNS"]:
         pdf = pdf_rates(config["PDF_RUNS"])
