@@ -304,11 +304,10 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: 
         if not lost:
             return
         # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
-        # the tasks it may have held are parsed again a file at a time, each
-        # in a process of its own, so the one that kills its reader is
-        # quarantined and the others load; then a new pool goes on.
-        for task in lost:
-            yield _isolated(task, run_id, force, work, hooks)
+        # the tasks it may have held are parsed again a file at a time by one
+        # worker, so the file that kills its reader is quarantined and the
+        # others load; then a new pool goes on.
+        yield from _isolated(lost, run_id, force, work, hooks)
 
 
 def _for_workers(hooks: Hooks) -> Hooks:
@@ -347,17 +346,29 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
     return []
 
 
-def _isolated(task: list[Task], run_id: int, force: bool,
-              work: Callable[..., list[Outcome]], hooks: Hooks) -> list[Outcome]:
-    out: list[Outcome] = []
+def _isolated(lost: list[list[Task]], run_id: int, force: bool,
+              work: Callable[..., list[Outcome]], hooks: Hooks) -> Iterator[list[Outcome]]:
+    """Each lost task's outcomes, its files parsed one at a time by a single
+    worker: the file that kills it is quarantined and a new worker goes on
+    with the next.  (A process per crash, not per file: 30 files in flight
+    cost one pool's start, not 30.)"""
     sent = _for_workers(hooks)
-    for item in task:
-        with hooks.executor(1, mp_context=_context()) as pool:
-            try:
-                out.extend(pool.submit(work, [item], run_id, utcnow(), force, sent).result())
-            except BrokenProcessPool:
-                out.append(_crashed(item[0], hooks))
-    return out
+    pool = None
+    try:
+        for task in lost:
+            out: list[Outcome] = []
+            for item in task:
+                pool = pool or hooks.executor(1, mp_context=_context())
+                try:
+                    out.extend(pool.submit(work, [item], run_id, utcnow(), force, sent).result())
+                except BrokenProcessPool:
+                    out.append(_crashed(item[0], hooks))
+                    pool.shutdown()
+                    pool = None
+            yield out
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 def _crashed(path: str, hooks: Hooks) -> Quarantined:

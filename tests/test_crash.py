@@ -90,6 +90,7 @@ def test_a_load_killed_at_any_moment_then_rerun_equals_a_clean_load(when, corpus
         if when == "mid-transaction":
             assert loaded == 0 and left == ["running"]
 
+    env.pop(writer.PAUSE_BEFORE_COMMIT_VAR, None)  # the re-run commits at once
     rerun = imr_etl("load", str(corpus), "--db", db, "--quiet", "--jobs", "1", env=env)
     assert rerun.returncode == 0, rerun.stderr
 
