@@ -39,10 +39,9 @@ def parser(transformer: Transformer | None = None) -> Lark:
 # Terminal names a reader understands, for "expected …" in error messages.
 _FRIENDLY = {
     "DECISION": " or ".join(wording.DECISIONS),
-    "_DECIDED": "':' before the decision",
     "_CLAIMS_LABEL": f"'{wording.CLAIMS_LABEL}'",
     "_REVIEWER_LABEL": f"'{wording.REVIEWER_LABELS[0]}'",
-    "RATIONALE_LABEL": f"'{wording.RATIONALE_LABEL}'",
+    "RATIONALE": f"'{wording.RATIONALE_LABEL}'",
     "_HOW_HEADING": f"'{wording.HOW_HEADING}'",
     "_SUMMARY_HEADING": f"'{wording.SUMMARY_HEADING}'",
     "_ISSUES_HEADING": f"'{wording.ISSUES_HEADING}'",
@@ -55,12 +54,13 @@ _FRIENDLY = {
 
 def _expected(error: UnexpectedInput) -> tuple[str, ...]:
     names = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
-    names = {n.split("__")[-1] for n in names}
+    # X_LINE is X with its line end (grammars/letter.lark): the same to the reader.
+    names = {n.split("__")[-1].removesuffix("_LINE") for n in names}
     # When a heading is possible, the rest is noise to the reader.
     for key in ("DECISION", "_ISSUES_HEADING", "_SUMMARY_HEADING", "_HOW_HEADING"):
         if key in names:
             names = {key}
-    return tuple(sorted(_FRIENDLY.get(n, n) for n in names))
+    return tuple(sorted({_FRIENDLY.get(n, n) for n in names}))
 
 
 def parse_tree(normalized: Normalized, source: str = "",

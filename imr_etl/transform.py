@@ -101,7 +101,7 @@ class LetterTransformer(Transformer):
         return None
 
     @v_args(inline=True)
-    def qualification_sentence(self, qualification, _rest):
+    def qualification_sentence(self, qualification, _rest=None):
         return qualification
 
     @v_args(inline=True)
@@ -142,19 +142,19 @@ class LetterTransformer(Transformer):
     # ----------------------------------------------------------- items
     issues = list
 
-    heading = tuple  # (partial authorization or None, SERVICE, DECISION)
-    rationale = tuple  # (RATIONALE_LABEL, PROSE or None)
+    heading = tuple  # (partial authorization or None, SERVICE, DECISION_LINE)
 
     def item(self, children):
         """An item: its heading, the two guideline paragraphs' citations
-        (either paragraph may be missing) and the rationale (its text may be)."""
-        (partial, service, decision), claims, reviewer, (label, text) = children
+        (either paragraph may be missing) and the rationale's line (its text
+        may be missing)."""
+        (partial, service, decision), claims, reviewer, rationale = children
         cited = [_canonical({**c, "cited_by": cited_by})
                  for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
                  for c in paragraph or ()]
-        return Item(service=squash(service), decision=decision.lower(), partial_authorization=partial,
-                    citations=cited, rationale=squash(text) if text else "",
-                    lines=Lines(service.line, (text or label).line))
+        return Item(service=_service(service), decision=decision.strip().lower(), partial_authorization=partial,
+                    citations=cited, rationale=squash(rationale[rationale.index(":") + 1:]),
+                    lines=Lines(service.line, rationale.line))
 
     @v_args(inline=True)
     def partial_authorization(self, original, authorized):
@@ -167,6 +167,14 @@ class LetterTransformer(Transformer):
     def citations(self, statements):
         """The imported citation rule: its statements' citations, flattened."""
         return [cited for statement in statements for cited in statement]
+
+
+def _service(token: str) -> str:
+    """A SERVICE token's text less the "( is)? *: *" it ends with (the
+    token's last colon, grammars/letter.lark).  The service itself never ends
+    in " is" when the colon's " is" is missing: it would have ended before it."""
+    text = token[: token.rindex(":")].rstrip(" ")
+    return squash(text[:-3] if text.endswith(" is") else text)
 
 
 def _merged(*parts: dict | None) -> dict:

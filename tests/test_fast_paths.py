@@ -27,7 +27,7 @@ LETTERS = [normalize.normalize(path.read_bytes()) for path in SEEDS + REAL[:6]]
 # The terminals as they were written before they were made fast: the lazy
 # "[^\n]+?(?=end)" and the tempered "((?!stop)[^\n])+".
 PLAIN = {
-    "SERVICE": (r"(?! )[^\n]+?(?=( is)? *:[^:\n]*$)", re.M),
+    "SERVICE": (r"(?! )[^\n]+?(?=( is)? *:[^:\n]*$)( is)? *: *", re.M),
     "citation__REFERENCE_TEXT": (
         r"(?! )((?!Decision based on|Section\(s\):|Page\(s\):|(pages?|pg\.?) ?\d|(?<=\d{4}), and "
         r"|(?<=\d), and [A-Z]|The (Claims Administrator|Expert Reviewer) )[^\n])+", re.I),

@@ -43,6 +43,13 @@ READS = [
     ("_HOW_HEADING", wording.HOW_HEADING),
     ("_SUMMARY_HEADING", wording.SUMMARY_HEADING),
     ("_ISSUES_HEADING", wording.ISSUES_HEADING),
+    # a heading's line, and so on: the terminal with its line end
+    ("_HOW_HEADING_LINE", wording.HOW_HEADING + "\n"),
+    ("_SUMMARY_HEADING_LINE", wording.SUMMARY_HEADING + "\n"),
+    ("_ISSUES_HEADING_LINE", wording.ISSUES_HEADING + "\n"),
+    ("_CREDENTIALS_LINE", wording.CREDENTIALS + "\n"),
+    ("_SUMMARY_INTRO_LINE", wording.SUMMARY_INTRO + " based on a review:\n"),
+    ("_ISSUES_INTRO_LINE", wording.ISSUES_INTRO + " items/services set forth below:\n"),
     *[("KNOWN_LABEL", label + ":") for label in wording.HEADER_LABELS],
     ("BOARD_CERTIFIED", wording.BOARD_CERTIFIED),
     ("_LICENSED_IN", wording.LICENSED_IN),
@@ -54,8 +61,9 @@ READS = [
     # the sentence runs on to a colon: "… summary based on a review of the case file, …:"
     ("_SUMMARY_INTRO", wording.SUMMARY_INTRO + " based on a review:"),
     ("_ISSUES_INTRO", wording.ISSUES_INTRO + " items/services set forth below:"),
-    # the grammar spells the decision in lower case (and reads any case)
-    *[("DECISION", word.lower()) for word in wording.DECISIONS],
+    # the grammar spells the decision in lower case (and reads any case); it
+    # takes the line end with it
+    *[("DECISION_LINE", word.lower() + "\n") for word in wording.DECISIONS],
     ("_WAS_ORIGINAL", wording.WAS_ORIGINAL),
     ("_WAS_AUTHORIZED", wording.WAS_AUTHORIZED),
     ("_CA_AUTHORIZED", wording.CA_AUTHORIZED),
@@ -64,7 +72,8 @@ READS = [
     ("_ORIGINAL_NOW", wording.ORIGINAL_NOW),
     ("_CLAIMS_LABEL", wording.CLAIMS_LABEL),
     *[("_REVIEWER_LABEL", label) for label in wording.REVIEWER_LABELS],
-    ("RATIONALE_LABEL", wording.RATIONALE_LABEL),
+    # the label and the rationale after it, to the line end
+    ("RATIONALE", wording.RATIONALE_LABEL + " Per the guidelines.\n"),
     ("_citation__MTUS_BASED", wording.MTUS_BASED),
     ("_citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
     ("citation__NO_EVIDENCE", "The Claims Administrator " + wording.NO_EVIDENCE),
@@ -100,7 +109,7 @@ def test_the_grammars_header_labels_are_the_templates():
 
 def test_the_grammars_lists_of_names_are_the_templates():
     assert {name + " guideline:" for name in _alternatives("_REVIEWER_LABEL")} == set(wording.REVIEWER_LABELS)
-    assert _alternatives("DECISION") == {word.lower() for word in wording.DECISIONS}
+    assert _alternatives("DECISION_LINE") == {word.lower() for word in wording.DECISIONS}
 
 
 def _template_words() -> set[str]:
