@@ -77,12 +77,10 @@ class LetterTransformer(Transformer):
     # ---------------------------------------------------------- header
     @v_args(inline=True)
     def header(self, _preamble, *fields):
-        return list(fields)
-
-    header_field = tuple  # (label as written, "Case Number:"; value)
-
-    def header_value(self, words):
-        return squash(" ".join(words)) or None
+        """Each field as (label as written, "Case Number:"; value or None):
+        a field's token is split at its first colon, the label's."""
+        return [(label + ":", squash(value) or None)
+                for label, _, value in (field.partition(":") for field in fields)]
 
     # -------------------------------------------------------- reviewer
     @v_args(inline=True)

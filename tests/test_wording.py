@@ -50,7 +50,8 @@ READS = [
     ("_CREDENTIALS_LINE", wording.CREDENTIALS + "\n"),
     ("_SUMMARY_INTRO_LINE", wording.SUMMARY_INTRO + " based on a review:\n"),
     ("_ISSUES_INTRO_LINE", wording.ISSUES_INTRO + " items/services set forth below:\n"),
-    *[("KNOWN_LABEL", label + ":") for label in wording.HEADER_LABELS],
+    # a header field: its label and its value
+    *[("KNOWN_FIELD", label + ": x") for label in wording.HEADER_LABELS],
     ("BOARD_CERTIFIED", wording.BOARD_CERTIFIED),
     ("_LICENSED_IN", wording.LICENSED_IN),
     ("_SUBSPECIALTY_IN", ", " + wording.SUBSPECIALTY_IN),
@@ -97,14 +98,18 @@ def test_the_reviewers_qualifications_read_as_the_template_writes_them():
 
 
 def test_the_grammars_header_labels_are_the_templates():
-    # KNOWN_LABEL lists every label the transformer maps to a key; OTHER_LABEL
+    # KNOWN_FIELD lists every label the transformer maps to a key; OTHER_FIELD
     # (a label kept under "other") and HEADER_PREAMBLE (text before the first
     # label) list some of them, and must read none as another label.
-    assert _alternatives("KNOWN_LABEL") == set(wording.HEADER_LABELS)
-    assert _alternatives("OTHER_LABEL") <= set(wording.HEADER_LABELS)
+    assert _alternatives("KNOWN_FIELD") == set(wording.HEADER_LABELS)
+    assert _alternatives("OTHER_FIELD") <= set(wording.HEADER_LABELS)
     assert _alternatives("HEADER_PREAMBLE") <= set(wording.HEADER_LABELS)
     for label in wording.HEADER_LABELS:
-        assert not _regex("OTHER_LABEL", ignore_case=True).match(label + ":"), label
+        assert not _regex("OTHER_FIELD", ignore_case=True).match(label + ":"), label
+    # A field's value ends where any label starts (its regex lists them again).
+    for label in [*wording.HEADER_LABELS, "Claim Number"]:
+        field = _regex("KNOWN_FIELD", ignore_case=True).match(f"Case Number: CM16-0219557 {label}: x")
+        assert field.group() == "Case Number: CM16-0219557 ", label
 
 
 def test_the_grammars_lists_of_names_are_the_templates():
