@@ -86,7 +86,13 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
         if isinstance(error, UnexpectedCharacters):
             found = repr(line.text[error.column - 1 : error.column + 29])
         else:
-            found = repr(str(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
+            found = repr(_text(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
         number, column = line.position(error.column)
     reason = f"found {found}, expected {' or '.join(expected) or 'something else'}"
     return LetterParseError(reason, source, number, column, expected)
+
+
+def _text(token) -> str:
+    """A token's text as a reader sees it: an X_LINE token without its line
+    end (grammars/letter.lark); the line end itself, "\\n", as it is."""
+    return str(token).rstrip("\n") or str(token)

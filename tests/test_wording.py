@@ -25,9 +25,12 @@ _FLAGS = {"i": re.I, "m": re.M, "s": re.S, "x": re.X, "u": re.U}
 
 
 def _regex(name: str, ignore_case: bool = False) -> re.Pattern:
-    """A terminal's regex; case-sensitive unless asked, to compare spellings."""
+    """A terminal's regex; case-sensitive unless asked, to compare spellings
+    (a terminal made of others carries their flags inline, "(?i:…)")."""
     pattern = TERMINALS[name]
     value = pattern.value if isinstance(pattern, PatternRE) else re.escape(pattern.value)
+    if not ignore_case:
+        value = value.replace("(?i:", "(?:")
     flags = [_FLAGS[flag] for flag in pattern.flags if ignore_case or flag != "i"]
     return re.compile(value, sum(flags))
 
@@ -75,8 +78,8 @@ READS = [
     *[("_REVIEWER_LABEL", label) for label in wording.REVIEWER_LABELS],
     # the label and the rationale after it, to the line end
     ("RATIONALE", wording.RATIONALE_LABEL + " Per the guidelines.\n"),
-    ("_citation__MTUS_BASED", wording.MTUS_BASED),
-    ("_citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
+    ("citation__MTUS_BASED", wording.MTUS_BASED),
+    ("citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
     ("citation__NO_EVIDENCE", "The Claims Administrator " + wording.NO_EVIDENCE),
     ("citation__OUTSIDE_MTUS", "The Expert Reviewer " + wording.OUTSIDE_MTUS),
     ("citation__OUTSIDE_MTUS", "The Claims Administrator " + wording.NOT_BASED_ON_MTUS),
