@@ -126,11 +126,11 @@ class LetterTransformer(Transformer):
     def credentials(self, licensure, specialty):
         return _merged(licensure, specialty)
 
-    def licensure_list(self, items):
-        return {"licensure_states": _states(items)}
+    def licensure_list(self, line):
+        return {"licensure_states": _states(_items(line))}
 
-    def specialty_list(self, items):
-        specialties = [squash(i) for i in items if squash(i)]
+    def specialty_list(self, line):
+        specialties = [squash(i) for i in _items(line) if squash(i)]
         return {"specialties": specialties, "board_certified": True if specialties else None}
 
     # --------------------------------------------------------- summary
@@ -173,6 +173,13 @@ def _service(token: str) -> str:
     in " is" when the colon's " is" is missing: it would have ended before it."""
     text = token[: token.rindex(":")].rstrip(" ")
     return squash(text[:-3] if text.endswith(" is") else text)
+
+
+def _items(children) -> list[str]:
+    """A list's items: its line's text after the label's colon, split at the
+    commas (a LICENSURE_LINE or SPECIALTY_LINE, grammars/letter.lark)."""
+    [line] = children
+    return line[line.index(":") + 1 :].split(",")
 
 
 def _merged(*parts: dict | None) -> dict:

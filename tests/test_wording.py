@@ -62,6 +62,8 @@ READS = [
     ("_CREDENTIALS", wording.CREDENTIALS),
     ("_LICENSURE", wording.LICENSURE_LABEL),
     ("_SPECIALTY", wording.SPECIALTY_LABEL),
+    ("LICENSURE_LINE", wording.LICENSURE_LABEL + " Texas,New York,California\n"),
+    ("SPECIALTY_LINE", wording.SPECIALTY_LABEL + " Preventive Medicine, Occupational Medicine\n"),
     # the sentence runs on to a colon: "… summary based on a review of the case file, …:"
     ("_SUMMARY_INTRO", wording.SUMMARY_INTRO + " based on a review:"),
     ("_ISSUES_INTRO", wording.ISSUES_INTRO + " items/services set forth below:"),
