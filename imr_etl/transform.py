@@ -31,7 +31,9 @@ HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date
 
 
 def squash(text) -> str:
-    return single_spaced(str(text)).strip()
+    # (Stripped first: a token that ends its line ends in "\n", which would
+    # send single_spaced down its slow path, a regex over the whole text.)
+    return single_spaced(str(text).strip())
 
 
 @dataclass(frozen=True)
