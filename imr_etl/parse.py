@@ -54,8 +54,7 @@ _FRIENDLY = {
 
 def _expected(error: UnexpectedInput) -> tuple[str, ...]:
     names = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
-    # X_LINE is X with its line end (grammars/letter.lark): the same to the reader.
-    names = {n.split("__")[-1].removesuffix("_LINE") for n in names}
+    names = {_reader_name(n) for n in names}
     # When a heading is possible, the rest is noise to the reader.
     for key in ("DECISION", "_ISSUES_HEADING", "_SUMMARY_HEADING", "_HOW_HEADING"):
         if key in names:
@@ -92,7 +91,16 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
     return LetterParseError(reason, source, number, column, expected)
 
 
+def _reader_name(name: str) -> str:
+    """A terminal as the reader knows it (grammars/letter.lark): X_LINE, X
+    with its line end, is X; NL_X, a line end with the next line's label, is
+    the line end (the place it starts)."""
+    name = name.split("__")[-1]
+    return "_NL" if name.lstrip("_").startswith("NL_") else name.removesuffix("_LINE")
+
+
 def _text(token) -> str:
     """A token's text as a reader sees it: an X_LINE token without its line
-    end (grammars/letter.lark); the line end itself, "\\n", as it is."""
-    return str(token).rstrip("\n") or str(token)
+    end; an NL_X token, or the line end itself, as the line end."""
+    text = str(token)
+    return "\n" if text.startswith("\n") else text.rstrip("\n")

@@ -67,9 +67,8 @@ READS = [
     # the sentence runs on to a colon: "… summary based on a review of the case file, …:"
     ("_SUMMARY_INTRO", wording.SUMMARY_INTRO + " based on a review:"),
     ("_ISSUES_INTRO", wording.ISSUES_INTRO + " items/services set forth below:"),
-    # the grammar spells the decision in lower case (and reads any case); it
-    # takes the line end with it
-    *[("DECISION_LINE", word.lower() + "\n") for word in wording.DECISIONS],
+    # the grammar spells the decision in lower case (and reads any case)
+    *[("DECISION", word.lower()) for word in wording.DECISIONS],
     ("_WAS_ORIGINAL", wording.WAS_ORIGINAL),
     ("_WAS_AUTHORIZED", wording.WAS_AUTHORIZED),
     ("_CA_AUTHORIZED", wording.CA_AUTHORIZED),
@@ -77,9 +76,11 @@ READS = [
     ("_REMAINING_PORTION", wording.REMAINING_PORTION),
     ("_ORIGINAL_NOW", wording.ORIGINAL_NOW),
     ("_CLAIMS_LABEL", wording.CLAIMS_LABEL),
+    ("_NL_CLAIMS_LABEL", "\n" + wording.CLAIMS_LABEL),
     *[("_REVIEWER_LABEL", label) for label in wording.REVIEWER_LABELS],
     # the label and the rationale after it, to the line end
     ("RATIONALE", wording.RATIONALE_LABEL + " Per the guidelines.\n"),
+    ("NL_RATIONALE", "\n" + wording.RATIONALE_LABEL + " Per the guidelines.\n"),
     ("citation__MTUS_BASED", wording.MTUS_BASED),
     ("citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
     ("citation__NO_EVIDENCE", "The Claims Administrator " + wording.NO_EVIDENCE),
@@ -119,7 +120,7 @@ def test_the_grammars_header_labels_are_the_templates():
 
 def test_the_grammars_lists_of_names_are_the_templates():
     assert {name + " guideline:" for name in _alternatives("_REVIEWER_LABEL")} == set(wording.REVIEWER_LABELS)
-    assert _alternatives("DECISION_LINE") == {word.lower() for word in wording.DECISIONS}
+    assert _alternatives("DECISION") == {word.lower() for word in wording.DECISIONS}
 
 
 def _template_words() -> set[str]:
