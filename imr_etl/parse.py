@@ -37,6 +37,7 @@ def parser(transformer: Transformer | None = None) -> Lark:
 
 
 # Terminal names a reader understands, for "expected …" in error messages.
+_SERVICE = "a disputed item ending in %s" % " or ".join(f"': {word}'" for word in wording.DECISIONS)
 _FRIENDLY = {
     "DECISION": " or ".join(wording.DECISIONS),
     "_CLAIMS_LABEL": f"'{wording.CLAIMS_LABEL}'",
@@ -45,7 +46,8 @@ _FRIENDLY = {
     "_HOW_HEADING": f"'{wording.HOW_HEADING}'",
     "_SUMMARY_HEADING": f"'{wording.SUMMARY_HEADING}'",
     "_ISSUES_HEADING": f"'{wording.ISSUES_HEADING}'",
-    "SERVICE": "a disputed item ending in %s" % " or ".join(f"': {word}'" for word in wording.DECISIONS),
+    "SERVICE": _SERVICE,
+    "SERVICE_DECISION": _SERVICE,  # (the service with its decision: one token)
     "REQUEST": "a disputed item",
     "_NL": "end of line",
     "$END": "end of letter",

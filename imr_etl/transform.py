@@ -142,19 +142,29 @@ class LetterTransformer(Transformer):
     # ----------------------------------------------------------- items
     issues = list
 
-    heading = tuple  # (partial authorization or None, SERVICE, DECISION)
+    def heading(self, children):
+        """(partial authorization or None, service, decision, its line), from
+        SERVICE_DECISION, cut at the service's last colon, or from SERVICE
+        and DECISION."""
+        partial, service, *decision = children
+        if decision:
+            [decision] = decision
+        else:
+            cut = service.rindex(":") + 1
+            service, decision = service[:cut], service[cut:]
+        return partial, _service(service), decision.strip().lower(), children[1].line
 
     def item(self, children):
         """An item: its heading, the two guideline paragraphs' citations
         (either paragraph may be missing) and the rationale's line, RATIONALE
         or NL_RATIONALE (its text may be missing)."""
-        (partial, service, decision), claims, reviewer, rationale = children
+        (partial, service, decision, line), claims, reviewer, rationale = children
         cited = [_canonical({**c, "cited_by": cited_by})
                  for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
                  for c in paragraph or ()]
-        return Item(service=_service(service), decision=decision.lower(), partial_authorization=partial,
+        return Item(service=service, decision=decision, partial_authorization=partial,
                     citations=cited, rationale=squash(rationale[rationale.index(":") + 1:]),
-                    lines=Lines(service.line, rationale.end_line - 1))  # (it ends with its line's end)
+                    lines=Lines(line, rationale.end_line - 1))  # (it ends with its line's end)
 
     @v_args(inline=True)
     def partial_authorization(self, original, authorized):

@@ -55,6 +55,7 @@ READS = [
     ("_ISSUES_INTRO_LINE", wording.ISSUES_INTRO + " items/services set forth below:\n"),
     # a header field: its label and its value
     *[("KNOWN_FIELD", label + ": x") for label in wording.HEADER_LABELS],
+    *[("KNOWN_FIELD_LINE", label + ": x\n") for label in wording.HEADER_LABELS],
     ("BOARD_CERTIFIED", wording.BOARD_CERTIFIED),
     ("_LICENSED_IN", wording.LICENSED_IN),
     ("_SUBSPECIALTY_IN", ", " + wording.SUBSPECIALTY_IN),
@@ -69,6 +70,7 @@ READS = [
     ("_ISSUES_INTRO", wording.ISSUES_INTRO + " items/services set forth below:"),
     # the grammar spells the decision in lower case (and reads any case)
     *[("DECISION", word.lower()) for word in wording.DECISIONS],
+    *[("SERVICE_DECISION", "Acupuncture, eight visits: " + word.lower()) for word in wording.DECISIONS],
     ("_WAS_ORIGINAL", wording.WAS_ORIGINAL),
     ("_WAS_AUTHORIZED", wording.WAS_AUTHORIZED),
     ("_CA_AUTHORIZED", wording.CA_AUTHORIZED),
