@@ -114,19 +114,25 @@ class CitationTransformer(Transformer):
         return []
 
     outside_mtus = no_evidence  # a statement that cites nothing either
-    mtus = list  # its references
 
     # (These take their children as a list: Lark's @v_args(inline=True)
     # wrapper would cost three calls per citation.)
+    def mtus(self, children):
+        """Its references: the first one's text is its MTUS_BASED token's,
+        after the label, and its section and page lists follow."""
+        statement, sections, pages, *others = children
+        return [dict(_mtus_reference(str(statement), sections and str(sections), pages and str(pages))),
+                *others]
+
     def mtus_reference(self, children):
-        """A reference's text, section list and page list (each None if missing)."""
+        """A reference's REFERENCE_TEXT, SECTIONS and PAGES (each None if missing)."""
         text, sections, pages = children
-        return dict(_mtus_reference(str(text or ""), str(sections) if sections else None,
-                                    str(pages) if pages else None))
+        return dict(_mtus_reference(str(text or ""), sections and str(sections), pages and str(pages)))
 
     def non_mtus(self, children):
-        [text] = children
-        return [dict(c) for c in _non_mtus_statement(str(text))] if text else []
+        """Its citations, from the text of its NON_MTUS_BASED token after the label."""
+        [statement] = children
+        return [dict(c) for c in _non_mtus_statement(str(statement))]
 
 
 # Citation texts repeat letter after letter (the same few guidelines, cited
@@ -136,12 +142,32 @@ class CitationTransformer(Transformer):
 
 @lru_cache(maxsize=8192)
 def _mtus_reference(text: str, sections: str | None, pages: str | None) -> dict:
+    """A reference from its tokens' text: the grammar's tokens hold their
+    labels (grammars/citation.lark), which are cut off here.  (A
+    REFERENCE_TEXT never starts as an MTUS_BASED token does, with "Decision
+    based on".)"""
+    text = text[_after(_MTUS_LABEL, text):]
+    sections = sections[sections.index(":") + 1 :].lstrip(" ") or None if sections else None
+    pages = pages[_DIGIT.search(pages).start() :] if pages else None
     return reference(text, sections, pages, ("MTUS",))
+
+
+# The labels that start the grammar's MTUS_BASED and NON_MTUS_BASED tokens,
+# as grammars/citation.lark writes them; a page list starts at its first digit.
+_MTUS_LABEL = re.compile(r"Decision based on (the )?(CA[ -])?MTUS:?(?! ?Citation) *", re.I)
+_NON_MTUS_LABEL = re.compile(r"Decision based on Non- ?MTUS( Citation)?:? *", re.I)
+_DIGIT = re.compile(r"\d")
+
+
+def _after(label: re.Pattern, text: str) -> int:
+    found = label.match(text)
+    return found.end() if found else 0
 
 
 @lru_cache(maxsize=8192)
 def _non_mtus_statement(statement: str) -> tuple[dict, ...]:
-    """The citations of a Non-MTUS statement's text."""
+    """The citations of a Non-MTUS statement (its token: the label, then its text)."""
+    statement = statement[_after(_NON_MTUS_LABEL, statement):]
     cited: list[dict] = []
     for part in filter(clean, _NON_MTUS_SPLIT.split(statement)):
         this = dict(_non_mtus(part))

@@ -37,16 +37,17 @@ def parser(transformer: Transformer | None = None) -> Lark:
 
 
 # Terminal names a reader understands, for "expected …" in error messages.
+_SERVICE = "a disputed item ending in %s" % " or ".join(f"': {word}'" for word in wording.DECISIONS)
 _FRIENDLY = {
     "DECISION": " or ".join(wording.DECISIONS),
-    "_DECIDED": "':' before the decision",
     "_CLAIMS_LABEL": f"'{wording.CLAIMS_LABEL}'",
     "_REVIEWER_LABEL": f"'{wording.REVIEWER_LABELS[0]}'",
-    "RATIONALE_LABEL": f"'{wording.RATIONALE_LABEL}'",
+    "RATIONALE": f"'{wording.RATIONALE_LABEL}'",
     "_HOW_HEADING": f"'{wording.HOW_HEADING}'",
     "_SUMMARY_HEADING": f"'{wording.SUMMARY_HEADING}'",
     "_ISSUES_HEADING": f"'{wording.ISSUES_HEADING}'",
-    "SERVICE": "a disputed item ending in %s" % " or ".join(f"': {word}'" for word in wording.DECISIONS),
+    "SERVICE": _SERVICE,
+    "SERVICE_DECISION": _SERVICE,  # (the service with its decision: one token)
     "REQUEST": "a disputed item",
     "_NL": "end of line",
     "$END": "end of letter",
@@ -55,12 +56,12 @@ _FRIENDLY = {
 
 def _expected(error: UnexpectedInput) -> tuple[str, ...]:
     names = getattr(error, "expected", None) or getattr(error, "allowed", None) or ()
-    names = {n.split("__")[-1] for n in names}
+    names = {_reader_name(n) for n in names}
     # When a heading is possible, the rest is noise to the reader.
     for key in ("DECISION", "_ISSUES_HEADING", "_SUMMARY_HEADING", "_HOW_HEADING"):
         if key in names:
             names = {key}
-    return tuple(sorted(_FRIENDLY.get(n, n) for n in names))
+    return tuple(sorted({_FRIENDLY.get(n, n) for n in names}))
 
 
 def parse_tree(normalized: Normalized, source: str = "",
@@ -86,7 +87,22 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
         if isinstance(error, UnexpectedCharacters):
             found = repr(line.text[error.column - 1 : error.column + 29])
         else:
-            found = repr(str(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
+            found = repr(_text(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
         number, column = line.position(error.column)
     reason = f"found {found}, expected {' or '.join(expected) or 'something else'}"
     return LetterParseError(reason, source, number, column, expected)
+
+
+def _reader_name(name: str) -> str:
+    """A terminal as the reader knows it (grammars/letter.lark): X_LINE, X
+    with its line end, is X; NL_X, a line end with the next line's label, is
+    the line end (the place it starts)."""
+    name = name.split("__")[-1]
+    return "_NL" if name.lstrip("_").startswith("NL_") else name.removesuffix("_LINE")
+
+
+def _text(token) -> str:
+    """A token's text as a reader sees it: an X_LINE token without its line
+    end; an NL_X token, or the line end itself, as the line end."""
+    text = str(token)
+    return "\n" if text.startswith("\n") else text.rstrip("\n")

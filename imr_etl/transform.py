@@ -31,7 +31,9 @@ HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date
 
 
 def squash(text) -> str:
-    return single_spaced(str(text)).strip()
+    # (Stripped first: a token that ends its line ends in "\n", which would
+    # send single_spaced down its slow path, a regex over the whole text.)
+    return single_spaced(str(text).strip())
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,10 @@ class LetterTransformer(Transformer):
     # ---------------------------------------------------------- header
     @v_args(inline=True)
     def header(self, _preamble, *fields):
-        return list(fields)
-
-    header_field = tuple  # (label as written, "Case Number:"; value)
-
-    def header_value(self, words):
-        return squash(" ".join(words)) or None
+        """Each field as (label as written, "Case Number:"; value or None):
+        a field's token is split at its first colon, the label's."""
+        return [(label + ":", squash(value) or None)
+                for label, _, value in (field.partition(":") for field in fields)]
 
     # -------------------------------------------------------- reviewer
     @v_args(inline=True)
@@ -101,7 +101,7 @@ class LetterTransformer(Transformer):
         return None
 
     @v_args(inline=True)
-    def qualification_sentence(self, qualification, _rest):
+    def qualification_sentence(self, qualification, _rest=None):
         return qualification
 
     @v_args(inline=True)
@@ -128,11 +128,11 @@ class LetterTransformer(Transformer):
     def credentials(self, licensure, specialty):
         return _merged(licensure, specialty)
 
-    def licensure_list(self, items):
-        return {"licensure_states": _states(items)}
+    def licensure_list(self, line):
+        return {"licensure_states": _states(_items(line))}
 
-    def specialty_list(self, items):
-        specialties = [squash(i) for i in items if squash(i)]
+    def specialty_list(self, line):
+        specialties = [squash(i) for i in _items(line) if squash(i)]
         return {"specialties": specialties, "board_certified": True if specialties else None}
 
     # --------------------------------------------------------- summary
@@ -142,19 +142,29 @@ class LetterTransformer(Transformer):
     # ----------------------------------------------------------- items
     issues = list
 
-    heading = tuple  # (partial authorization or None, SERVICE, DECISION)
-    rationale = tuple  # (RATIONALE_LABEL, PROSE or None)
+    def heading(self, children):
+        """(partial authorization or None, service, decision, its line), from
+        SERVICE_DECISION, cut at the service's last colon, or from SERVICE
+        and DECISION."""
+        partial, service, *decision = children
+        if decision:
+            [decision] = decision
+        else:
+            cut = service.rindex(":") + 1
+            service, decision = service[:cut], service[cut:]
+        return partial, _service(service), decision.strip().lower(), children[1].line
 
     def item(self, children):
         """An item: its heading, the two guideline paragraphs' citations
-        (either paragraph may be missing) and the rationale (its text may be)."""
-        (partial, service, decision), claims, reviewer, (label, text) = children
+        (either paragraph may be missing) and the rationale's line, RATIONALE
+        or NL_RATIONALE (its text may be missing)."""
+        (partial, service, decision, line), claims, reviewer, rationale = children
         cited = [_canonical({**c, "cited_by": cited_by})
                  for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
                  for c in paragraph or ()]
-        return Item(service=squash(service), decision=decision.lower(), partial_authorization=partial,
-                    citations=cited, rationale=squash(text) if text else "",
-                    lines=Lines(service.line, (text or label).line))
+        return Item(service=service, decision=decision, partial_authorization=partial,
+                    citations=cited, rationale=squash(rationale[rationale.index(":") + 1:]),
+                    lines=Lines(line, rationale.end_line - 1))  # (it ends with its line's end)
 
     @v_args(inline=True)
     def partial_authorization(self, original, authorized):
@@ -167,6 +177,21 @@ class LetterTransformer(Transformer):
     def citations(self, statements):
         """The imported citation rule: its statements' citations, flattened."""
         return [cited for statement in statements for cited in statement]
+
+
+def _service(token: str) -> str:
+    """A SERVICE token's text less the "( is)? *: *" it ends with (the
+    token's last colon, grammars/letter.lark).  The service itself never ends
+    in " is" when the colon's " is" is missing: it would have ended before it."""
+    text = token[: token.rindex(":")].rstrip(" ")
+    return squash(text[:-3] if text.endswith(" is") else text)
+
+
+def _items(children) -> list[str]:
+    """A list's items: its line's text after the label's colon, split at the
+    commas (a LICENSURE_LINE or SPECIALTY_LINE, grammars/letter.lark)."""
+    [line] = children
+    return line[line.index(":") + 1 :].split(",")
 
 
 def _merged(*parts: dict | None) -> dict:

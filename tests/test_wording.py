@@ -25,9 +25,12 @@ _FLAGS = {"i": re.I, "m": re.M, "s": re.S, "x": re.X, "u": re.U}
 
 
 def _regex(name: str, ignore_case: bool = False) -> re.Pattern:
-    """A terminal's regex; case-sensitive unless asked, to compare spellings."""
+    """A terminal's regex; case-sensitive unless asked, to compare spellings
+    (a terminal made of others carries their flags inline, "(?i:…)")."""
     pattern = TERMINALS[name]
     value = pattern.value if isinstance(pattern, PatternRE) else re.escape(pattern.value)
+    if not ignore_case:
+        value = value.replace("(?i:", "(?:")
     flags = [_FLAGS[flag] for flag in pattern.flags if ignore_case or flag != "i"]
     return re.compile(value, sum(flags))
 
@@ -43,7 +46,16 @@ READS = [
     ("_HOW_HEADING", wording.HOW_HEADING),
     ("_SUMMARY_HEADING", wording.SUMMARY_HEADING),
     ("_ISSUES_HEADING", wording.ISSUES_HEADING),
-    *[("KNOWN_LABEL", label + ":") for label in wording.HEADER_LABELS],
+    # a heading's line, and so on: the terminal with its line end
+    ("_HOW_HEADING_LINE", wording.HOW_HEADING + "\n"),
+    ("_SUMMARY_HEADING_LINE", wording.SUMMARY_HEADING + "\n"),
+    ("_ISSUES_HEADING_LINE", wording.ISSUES_HEADING + "\n"),
+    ("_CREDENTIALS_LINE", wording.CREDENTIALS + "\n"),
+    ("_SUMMARY_INTRO_LINE", wording.SUMMARY_INTRO + " based on a review:\n"),
+    ("_ISSUES_INTRO_LINE", wording.ISSUES_INTRO + " items/services set forth below:\n"),
+    # a header field: its label and its value
+    *[("KNOWN_FIELD", label + ": x") for label in wording.HEADER_LABELS],
+    *[("KNOWN_FIELD_LINE", label + ": x\n") for label in wording.HEADER_LABELS],
     ("BOARD_CERTIFIED", wording.BOARD_CERTIFIED),
     ("_LICENSED_IN", wording.LICENSED_IN),
     ("_SUBSPECIALTY_IN", ", " + wording.SUBSPECIALTY_IN),
@@ -51,11 +63,14 @@ READS = [
     ("_CREDENTIALS", wording.CREDENTIALS),
     ("_LICENSURE", wording.LICENSURE_LABEL),
     ("_SPECIALTY", wording.SPECIALTY_LABEL),
+    ("LICENSURE_LINE", wording.LICENSURE_LABEL + " Texas,New York,California\n"),
+    ("SPECIALTY_LINE", wording.SPECIALTY_LABEL + " Preventive Medicine, Occupational Medicine\n"),
     # the sentence runs on to a colon: "… summary based on a review of the case file, …:"
     ("_SUMMARY_INTRO", wording.SUMMARY_INTRO + " based on a review:"),
     ("_ISSUES_INTRO", wording.ISSUES_INTRO + " items/services set forth below:"),
     # the grammar spells the decision in lower case (and reads any case)
     *[("DECISION", word.lower()) for word in wording.DECISIONS],
+    *[("SERVICE_DECISION", "Acupuncture, eight visits: " + word.lower()) for word in wording.DECISIONS],
     ("_WAS_ORIGINAL", wording.WAS_ORIGINAL),
     ("_WAS_AUTHORIZED", wording.WAS_AUTHORIZED),
     ("_CA_AUTHORIZED", wording.CA_AUTHORIZED),
@@ -63,10 +78,13 @@ READS = [
     ("_REMAINING_PORTION", wording.REMAINING_PORTION),
     ("_ORIGINAL_NOW", wording.ORIGINAL_NOW),
     ("_CLAIMS_LABEL", wording.CLAIMS_LABEL),
+    ("_NL_CLAIMS_LABEL", "\n" + wording.CLAIMS_LABEL),
     *[("_REVIEWER_LABEL", label) for label in wording.REVIEWER_LABELS],
-    ("RATIONALE_LABEL", wording.RATIONALE_LABEL),
-    ("_citation__MTUS_BASED", wording.MTUS_BASED),
-    ("_citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
+    # the label and the rationale after it, to the line end
+    ("RATIONALE", wording.RATIONALE_LABEL + " Per the guidelines.\n"),
+    ("NL_RATIONALE", "\n" + wording.RATIONALE_LABEL + " Per the guidelines.\n"),
+    ("citation__MTUS_BASED", wording.MTUS_BASED),
+    ("citation__NON_MTUS_BASED", wording.NON_MTUS_BASED),
     ("citation__NO_EVIDENCE", "The Claims Administrator " + wording.NO_EVIDENCE),
     ("citation__OUTSIDE_MTUS", "The Expert Reviewer " + wording.OUTSIDE_MTUS),
     ("citation__OUTSIDE_MTUS", "The Claims Administrator " + wording.NOT_BASED_ON_MTUS),
@@ -88,14 +106,18 @@ def test_the_reviewers_qualifications_read_as_the_template_writes_them():
 
 
 def test_the_grammars_header_labels_are_the_templates():
-    # KNOWN_LABEL lists every label the transformer maps to a key; OTHER_LABEL
+    # KNOWN_FIELD lists every label the transformer maps to a key; OTHER_FIELD
     # (a label kept under "other") and HEADER_PREAMBLE (text before the first
     # label) list some of them, and must read none as another label.
-    assert _alternatives("KNOWN_LABEL") == set(wording.HEADER_LABELS)
-    assert _alternatives("OTHER_LABEL") <= set(wording.HEADER_LABELS)
+    assert _alternatives("KNOWN_FIELD") == set(wording.HEADER_LABELS)
+    assert _alternatives("OTHER_FIELD") <= set(wording.HEADER_LABELS)
     assert _alternatives("HEADER_PREAMBLE") <= set(wording.HEADER_LABELS)
     for label in wording.HEADER_LABELS:
-        assert not _regex("OTHER_LABEL", ignore_case=True).match(label + ":"), label
+        assert not _regex("OTHER_FIELD", ignore_case=True).match(label + ":"), label
+    # A field's value ends where any label starts (its regex lists them again).
+    for label in [*wording.HEADER_LABELS, "Claim Number"]:
+        field = _regex("KNOWN_FIELD", ignore_case=True).match(f"Case Number: CM16-0219557 {label}: x")
+        assert field.group() == "Case Number: CM16-0219557 ", label
 
 
 def test_the_grammars_lists_of_names_are_the_templates():
