@@ -207,7 +207,7 @@ def _non_mtus(text: str) -> dict:
     named = _ODG_MENTION.search(text)
     if cited["source"] == "OTHER" and named:  # "Neck and Upper Back, …, ODG Preface"
         cited.update(source="ODG", document=named.group(0), topic=cited["document"])
-    elif cited["source"] == "OTHER" and not cited["topic"] and not _LINK.search(text):
+    elif cited["source"] == "OTHER" and cited["document"] and not cited["topic"] and not _LINK.search(text):
         # "Centers for Medicare and Medicaid services, Physician Fee Schedule Search"
         document, _, topic = cited["document"].partition(", ")
         if topic and not _EDITION.match(topic):

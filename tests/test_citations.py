@@ -53,6 +53,13 @@ def test_regulation_section_and_pages_words():
                            "Acupuncture Medical Treatment Guideline", "8-9", "9792.24.1")]
 
 
+def test_a_non_mtus_statement_of_pages_alone_is_a_citation_of_those_pages():
+    # The grammar reads a Non-MTUS statement whose text is only a page list; the
+    # citation keeps the pages and names no document (it crashed the parse).
+    got = cite("Decision based on Non- MTUS: Page(s): 58-60.")
+    assert short(got) == [("OTHER", None, None, "58-60", None)]
+
+
 def test_page_list_then_another_document():
     # seed 004, item 1, Claims Administrator guideline
     got = cite("Decision based on MTUS ACOEM Page(s): 114,Acupuncture Treatment Guidelines.")
