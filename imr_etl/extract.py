@@ -186,22 +186,37 @@ _LEAD_IN = 10
 
 
 def _diagnosis_lists(summary: str):
-    """``_DIAGNOSES.finditer(summary)``, faster: the regex is tried only
-    from just before each key word, not at every character.  (On ASCII text
-    only, where lower-casing is the regex's own case folding.)"""
+    """``_DIAGNOSES.finditer(summary)``, faster: the regex is tried only at
+    the few places a match can start, up to :data:`_LEAD_IN` characters
+    before each key word, by ``match`` — a ``search`` from there went on
+    trying every character to the end of the summary whenever a key word
+    was not a diagnosis's ("diagnostic testing").  In increasing order, the
+    first that matches is the leftmost match, as finditer's.  (On ASCII
+    text only, where lower-casing is the regex's own case folding.)"""
     if not summary.isascii():
         yield from _DIAGNOSES.finditer(summary)
         return
-    lowered, at = summary.lower(), 0
-    while True:
-        hits = [h for h in (lowered.find(word, at) for word in _KEY_WORDS) if h >= 0]
-        if not hits:
-            return
-        match = _DIAGNOSES.search(summary, max(at, min(hits) - _LEAD_IN))
-        if not match:
-            return
-        yield match
-        at = match.end()
+    at = 0  # where the next match may start: the end of the last one
+    for hit in _key_words(summary.lower()):
+        for start in range(max(at, hit - _LEAD_IN), hit + 1):
+            match = _DIAGNOSES.match(summary, start)
+            if match:
+                yield match
+                at = match.end()
+                break
+        else:
+            at = max(at, hit + 1)  # each place up to the key word is tried
+
+
+def _key_words(lowered: str) -> list[int]:
+    """Where :data:`_KEY_WORDS` occur in ``lowered``, in order."""
+    found = []
+    for word in _KEY_WORDS:
+        at = lowered.find(word)
+        while at >= 0:
+            found.append(at)
+            at = lowered.find(word, at + 1)
+    return sorted(found)
 
 
 def _split_last_and(parts: list[str]) -> list[str]:

@@ -86,7 +86,9 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
     summaries = [line.text for letter in LETTERS for line in letter.lines]
     words = ["diagnosed with", "the diagnosis of", "a diagnoses of", "was being treated for",
              "being undergoing treatment for", "is undergoing treatment for", "Diagnoses include:",
-             "DIAGNOSES ARE", "diagnos", "being treated", "pain.", "Low back pain", "1.", "and", ",", "."]
+             "DIAGNOSES ARE", "diagnos", "being treated", "pain.", "Low back pain", "1.", "and", ",", ".",
+             # key words that start no list: the scan must go on past them
+             "diagnostic testing", "undiagnosed", "prediagnosis", "treated for"]
     rng = random.Random(7)
     summaries += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(2000)]
     summaries += ["Diagnoſes are: neck pain."]  # not ASCII: the plain scan
@@ -96,6 +98,14 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
         assert fast == [m.span() for m in extract._DIAGNOSES.finditer(summary)], summary
         found += len(fast)
     assert found > 1000
+
+
+def test_a_region_name_is_known_as_the_uncached_test_knows_it():
+    words = [w for letter in LETTERS for line in letter.lines for w in re.split(r",? and |, ", line.text)]
+    words += ["shoulder", " Right Knee ", "upper extremity", "knee and", "lumbar spine", ""]
+    plain = classify.names_region.__wrapped__
+    assert [classify.names_region(w) for w in words] == [plain(w) for w in words]
+    assert classify.names_region("shoulder") and not classify.names_region("lumbar strain")
 
 
 def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
