@@ -9,6 +9,7 @@ phrases at odd places, key words cut short, mixed case).
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from datetime import date, datetime
@@ -170,10 +171,31 @@ def test_csv_lines_are_the_csv_modules(letter_tables):
     assert sum(len(table) for table in tables) > 3000
 
 
+class _Text(str):
+    """A str subclass (as lark's Token is): csv_field, not the row format, writes it."""
+
+
+def test_csv_lines_of_rows_the_row_format_does_not_write_are_the_csv_modules():
+    table = [(1, _Text('a "b"'), None), (2, 'say "x"', date(2016, 1, 2)), (3, "%s %d %%", 4.5, True)]
+    assert outcomes.encode(table) == outcomes.encode_with_csv(table)
+    assert outcomes.csv_line((3, "%s %d %%", 4.5, True)) == '3,"%s %d %%",4.5,True\n'
+
+
 def test_a_value_of_another_type_is_left_to_the_csv_module():
     # The csv module writes a Decimal bare (a number to it), which csv_field does not know.
     table = [(1, Decimal("2.50"), "x"), (2, None, 'y"')]
     assert outcomes.encode(table) == outcomes.encode_with_csv(table) == [(1, '1,2.50,"x"\n'), (2, '2,\\N,"y"""\n')]
+
+
+def test_a_letters_other_header_fields_are_json_dumps_of_them():
+    for other in ({}, None, {"b": "1", "a": "Zoë"}):
+        assert rows._json_object(other) == json.dumps(other or {}, ensure_ascii=False, sort_keys=True)
+
+
+def test_a_service_label_is_the_uncached_label():
+    services = [line.text for letter in LETTERS for line in letter.lines][:300]
+    services += ["Norco 10/325mg  #60.", " Acupuncture x 6 # 2.5;", "", "TENS\tunit ,"]
+    assert [rows.service_label(s) for s in services] == [rows.service_label.__wrapped__(s) for s in services]
 
 
 def _plain_record_digest(tables: dict[str, list[tuple]], variable: dict[str, list[int]]) -> str:
