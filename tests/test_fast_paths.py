@@ -83,6 +83,30 @@ def test_the_line_start_search_finds_what_finditer_finds():
             assert grid._at_line_starts(pattern) == [m.span() for m in pattern.finditer(grid.joined)]
 
 
+def test_the_translation_is_str_translate_of_the_table():
+    texts = [normalize.decode(path.read_bytes()) for path in SEEDS + REAL]
+    texts += ["tab\there\x0bvt\x1cfs\x7fdel\x00nul\r\n\f", "".join(map(chr, range(128))),
+              "non-ASCII \u2019quotes\u201d\xa0and\ttab", ""]
+    table = normalize._translation()
+    assert [normalize._translate(t) for t in texts] == [t.translate(table) for t in texts]
+
+
+def test_logical_lines_are_joined_as_line_by_line():
+    grids = [normalize._Layout(normalize.clean_lines(normalize.decode(p.read_bytes()))) for p in SEEDS + REAL]
+    grids.append(normalize._Layout([(line, n) for n, line in enumerate(
+        ["medi-", "cally necessary", "x-", "ray of the L4-", "5 and MTUS-", "Section", "a -", "-", "b"], 1)]))
+    hyphens = 0
+    for grid in grids:
+        words = normalize._LazyWords(grid.joined)
+        n = len(grid.texts)
+        for first in range(0, n, 3):
+            for last in range(first, min(first + 8, n)):
+                plain = normalize._join(grid.texts[first:last + 1], words)
+                assert normalize._joined(grid, first, last, words) == plain, grid.texts[first:last + 1]
+                hyphens += any(t.endswith("-") for t in grid.texts[first:last])
+    assert hyphens > 100  # the join's other path was taken too
+
+
 def test_the_diagnosis_scan_finds_what_finditer_finds():
     summaries = [line.text for letter in LETTERS for line in letter.lines]
     words = ["diagnosed with", "the diagnosis of", "a diagnoses of", "was being treated for",
