@@ -133,6 +133,22 @@ def test_a_region_name_is_known_as_the_uncached_test_knows_it():
     assert classify.names_region("shoulder") and not classify.names_region("lumbar strain")
 
 
+def test_the_date_scan_finds_what_finditer_finds():
+    texts = [letter.text for letter in LETTERS]
+    words = ["Dec", "DECISION", "december 9, 2016", "Sept. 3 2015", "May 1st, 2016", "mar", "summary", "10/14/ 2016",
+             "1-2-03", "123/45/6789", "2016", "x9", "_1/2/2016", "\u00b21/2/2016", "\u017fep 3, 2016",
+             "\u0130an 2, 2016", "caf\u00e9 1/2/16", "Oct", ",", ".", "\n", "7"]
+    rng = random.Random(5)
+    texts += ["".join(rng.choice(words) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(1, 25)))
+              for _ in range(3000)]
+    found = 0
+    for text in texts:
+        fast = [(m.span(), m.groupdict()) for m in extract._dates(text)]
+        assert fast == [(m.span(), m.groupdict()) for m in extract.DATE.finditer(text)], text
+        found += len(fast)
+    assert found > 3000
+
+
 def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
     texts = [line.text for letter in LETTERS for line in letter.lines]
     texts += [word for text in texts for word in text.split(". ")]
