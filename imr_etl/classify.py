@@ -310,6 +310,9 @@ def _chapter(text: str | None) -> str:
     return re.split(r" - |,|;", text or "", maxsplit=1)[0]
 
 
+# Cached: the diagnoses ask it of each of their words and parts ("right
+# shoulder", "knee"), the same letter after letter, and it tries every region.
+@lru_cache(maxsize=8192)
 def names_region(text: str) -> bool:
     """Is ``text`` just the name of a body part ('shoulder', 'upper extremity')?"""
     text = text.strip()

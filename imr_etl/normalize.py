@@ -118,12 +118,23 @@ def _translated_characters() -> re.Pattern:
     return re.compile("[%s]" % "".join(re.escape(chr(code)) for code in sorted(_translation())))
 
 
+@cache
+def _ascii_translation() -> bytes:
+    """The table's ASCII part as a ``bytes.translate`` table: each ASCII
+    character it has becomes a single ASCII character (a space)."""
+    ascii_part = {code: new for code, new in _translation().items() if code < 0x80}
+    assert all(len(new) == 1 and new.isascii() for new in ascii_part.values())
+    return bytes(ord(ascii_part.get(code, chr(code))) for code in range(256))
+
+
 def _translate(text: str) -> str:
-    """``text.translate(_translation())``, faster: ``str.translate`` is quick
-    on ASCII text only; on any other, replacing just the characters the
-    table has is many times faster than its lookup of every character."""
+    """``text.translate(_translation())``, faster.  On ASCII text, as bytes:
+    ``bytes.translate`` is a lookup in 256 bytes, ``str.translate`` a dict
+    lookup per character (a tenth of the stage).  On any other, replacing
+    just the characters the table has is many times faster than its lookup
+    of every character."""
     if text.isascii():
-        return text.translate(_translation())
+        return text.encode("ascii").translate(_ascii_translation()).decode("ascii")
     table = _translation()
     return _translated_characters().sub(lambda match: table[ord(match.group())], text)
 
@@ -392,7 +403,9 @@ class _Layout:
         if match := pattern.match(text, 0):
             found.append(match.span())
             end = match.end()
-        after_newline = _after_newline(pattern)
+        # (Looked up by the pattern's text: a Pattern hashes its whole
+        # compiled program each time it is hashed.)
+        after_newline = _after_newline(pattern.pattern, pattern.flags)
         # From end - 1: a match may end just after a newline another begins with.
         while match := after_newline.search(text, max(end - 1, 0)):
             found.append((match.start() + 1, match.end()))
@@ -443,10 +456,10 @@ class _Layout:
 
 
 @cache
-def _after_newline(pattern: re.Pattern) -> re.Pattern:
+def _after_newline(pattern: str, flags: int) -> re.Pattern:
     """``^X`` (re.M) as ``\\nX``: the same matches, each one newline earlier."""
-    assert pattern.pattern.startswith("^")
-    return re.compile("\n" + pattern.pattern[1:], pattern.flags)
+    assert pattern.startswith("^")
+    return re.compile("\n" + pattern[1:], flags)
 
 
 class _LazyWords:
@@ -518,6 +531,19 @@ def _drop_hyphen(head: str, tail: str, hyphen_words: _LazyWords) -> bool:
     return whole in hyphen_words and f"{word}-{tail}".lower() not in hyphen_words
 
 
+def _joined(grid: _Layout, first: int, last: int, hyphen_words: _LazyWords) -> tuple[str, list[int]]:
+    """:func:`_join` of the grid's physical lines ``first`` to ``last``.
+    Without a line-end hyphen among them (most logical lines), that is their
+    span of the grid's text with its line ends made spaces, each line
+    beginning where it does in the grid less where the first does: one
+    replace instead of a step per physical line."""
+    base = grid.offsets[first]
+    span = grid.joined[base : grid.offsets[last] + len(grid.texts[last])]
+    if "-\n" in span:
+        return _join(grid.texts[first : last + 1], hyphen_words)
+    return span.replace("\n", " "), [offset - base for offset in grid.offsets[first : last + 1]]
+
+
 def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
     """Group cleaned physical lines into logical lines."""
     if not physical:
@@ -529,7 +555,7 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
     for begin, end in zip(starts, starts[1:] + [len(grid.joined) + 1]):
         first = grid.line_index(begin)
         last = grid.line_index(end - 1)
-        text, begins = _join(grid.texts[first : last + 1], words)
+        text, begins = _joined(grid, first, last, words)
         numbers = grid.numbers[first : last + 1]
         lines.append(Line(text, numbers[0], numbers[-1], tuple(zip(begins, numbers))))
     return tuple(lines)

@@ -95,13 +95,16 @@ def age_band(age: int | None) -> str | None:
 
 
 _QUANTITY_MARK = re.compile(r"\s*#\s*\d+(\.\d+)?")
+_SPACES = re.compile(r"\s+")
 
 
+# Cached: a corpus asks for the same services letter after letter.
+@lru_cache(maxsize=1 << 16)
 def service_label(service: str) -> str:
     """The service text normalized for grouping: lower case, one space, no
     ``#60``-style counts, no trailing punctuation."""
     text = _QUANTITY_MARK.sub("", service or "")
-    return re.sub(r"\s+", " ", text).strip(" .,;:").lower()
+    return _SPACES.sub(" ", text).strip(" .,;:").lower()
 
 
 def _date(value: str | None) -> date | None:
@@ -300,6 +303,12 @@ _LETTER_LINEAGE = [_LETTER_COLUMNS.index(c) for c in ("load_run_id", "loaded_at"
 _RECORD_SHA256 = _LETTER_COLUMNS.index("record_sha256")
 
 
+def _json_object(values: dict | None) -> str:
+    """``values`` as a JSON object, keys sorted ("{}" if none: most letters'
+    header has no other field, and json.dumps costs a letter more than that)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True) if values else "{}"
+
+
 # ------------------------------------------------------------------ the letter
 
 def letter_identity(record: dict) -> str:
@@ -382,7 +391,7 @@ def letter_rows(record: dict, run_id: int, loaded_at: datetime) -> LetterRows:
         date_assigned=dates["date_assigned"], decision_date=dates["decision_date"],
         ur_denial_date=dates["ur_denial_date"], application_received=dates["application_received"],
         header_injury_date=dates["injury_date"], priority=header.get("priority"),
-        header_other=json.dumps(header.get("other") or {}, ensure_ascii=False, sort_keys=True),
+        header_other=_json_object(header.get("other")),
         patient_age=patient.get("age"), age_band=age_band(patient.get("age")),
         patient_sex=patient.get("sex"), injury_date=injury_date,
         diagnoses="; ".join(record.get("diagnoses") or []) or None,

@@ -9,6 +9,7 @@ phrases at odd places, key words cut short, mixed case).
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 from datetime import date, datetime
@@ -92,11 +93,37 @@ def test_the_line_start_search_finds_what_finditer_finds():
             assert grid._at_line_starts(pattern) == [m.span() for m in pattern.finditer(grid.joined)]
 
 
+def test_the_translation_is_str_translate_of_the_table():
+    texts = [normalize.decode(path.read_bytes()) for path in SEEDS + REAL]
+    texts += ["tab\there\x0bvt\x1cfs\x7fdel\x00nul\r\n\f", "".join(map(chr, range(128))),
+              "non-ASCII \u2019quotes\u201d\xa0and\ttab", ""]
+    table = normalize._translation()
+    assert [normalize._translate(t) for t in texts] == [t.translate(table) for t in texts]
+
+
+def test_logical_lines_are_joined_as_line_by_line():
+    grids = [normalize._Layout(normalize.clean_lines(normalize.decode(p.read_bytes()))) for p in SEEDS + REAL]
+    grids.append(normalize._Layout([(line, n) for n, line in enumerate(
+        ["medi-", "cally necessary", "x-", "ray of the L4-", "5 and MTUS-", "Section", "a -", "-", "b"], 1)]))
+    hyphens = 0
+    for grid in grids:
+        words = normalize._LazyWords(grid.joined)
+        n = len(grid.texts)
+        for first in range(0, n, 3):
+            for last in range(first, min(first + 8, n)):
+                plain = normalize._join(grid.texts[first:last + 1], words)
+                assert normalize._joined(grid, first, last, words) == plain, grid.texts[first:last + 1]
+                hyphens += any(t.endswith("-") for t in grid.texts[first:last])
+    assert hyphens > 100  # the join's other path was taken too
+
+
 def test_the_diagnosis_scan_finds_what_finditer_finds():
     summaries = [line.text for letter in LETTERS for line in letter.lines]
     words = ["diagnosed with", "the diagnosis of", "a diagnoses of", "was being treated for",
              "being undergoing treatment for", "is undergoing treatment for", "Diagnoses include:",
-             "DIAGNOSES ARE", "diagnos", "being treated", "pain.", "Low back pain", "1.", "and", ",", "."]
+             "DIAGNOSES ARE", "diagnos", "being treated", "pain.", "Low back pain", "1.", "and", ",", ".",
+             # key words that start no list: the scan must go on past them
+             "diagnostic testing", "undiagnosed", "prediagnosis", "treated for"]
     rng = random.Random(7)
     summaries += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(2000)]
     summaries += ["Diagnoſes are: neck pain."]  # not ASCII: the plain scan
@@ -106,6 +133,30 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
         assert fast == [m.span() for m in extract._DIAGNOSES.finditer(summary)], summary
         found += len(fast)
     assert found > 1000
+
+
+def test_a_region_name_is_known_as_the_uncached_test_knows_it():
+    words = [w for letter in LETTERS for line in letter.lines for w in re.split(r",? and |, ", line.text)]
+    words += ["shoulder", " Right Knee ", "upper extremity", "knee and", "lumbar spine", ""]
+    plain = classify.names_region.__wrapped__
+    assert [classify.names_region(w) for w in words] == [plain(w) for w in words]
+    assert classify.names_region("shoulder") and not classify.names_region("lumbar strain")
+
+
+def test_the_date_scan_finds_what_finditer_finds():
+    texts = [letter.text for letter in LETTERS]
+    words = ["Dec", "DECISION", "december 9, 2016", "Sept. 3 2015", "May 1st, 2016", "mar", "summary", "10/14/ 2016",
+             "1-2-03", "123/45/6789", "2016", "x9", "_1/2/2016", "\u00b21/2/2016", "\u017fep 3, 2016",
+             "\u0130an 2, 2016", "caf\u00e9 1/2/16", "Oct", ",", ".", "\n", "7"]
+    rng = random.Random(5)
+    texts += ["".join(rng.choice(words) + rng.choice(["", " ", "  "]) for _ in range(rng.randint(1, 25)))
+              for _ in range(3000)]
+    found = 0
+    for text in texts:
+        fast = [(m.span(), m.groupdict()) for m in extract._dates(text)]
+        assert fast == [(m.span(), m.groupdict()) for m in extract.DATE.finditer(text)], text
+        found += len(fast)
+    assert found > 3000
 
 
 def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
@@ -170,10 +221,31 @@ def test_csv_lines_are_the_csv_modules(letter_tables):
     assert sum(len(table) for table in tables) > 3000
 
 
+class _Text(str):
+    """A str subclass (as lark's Token is): csv_field, not the row format, writes it."""
+
+
+def test_csv_lines_of_rows_the_row_format_does_not_write_are_the_csv_modules():
+    table = [(1, _Text('a "b"'), None), (2, 'say "x"', date(2016, 1, 2)), (3, "%s %d %%", 4.5, True)]
+    assert outcomes.encode(table) == outcomes.encode_with_csv(table)
+    assert outcomes.csv_line((3, "%s %d %%", 4.5, True)) == '3,"%s %d %%",4.5,True\n'
+
+
 def test_a_value_of_another_type_is_left_to_the_csv_module():
     # The csv module writes a Decimal bare (a number to it), which csv_field does not know.
     table = [(1, Decimal("2.50"), "x"), (2, None, 'y"')]
     assert outcomes.encode(table) == outcomes.encode_with_csv(table) == [(1, '1,2.50,"x"\n'), (2, '2,\\N,"y"""\n')]
+
+
+def test_a_letters_other_header_fields_are_json_dumps_of_them():
+    for other in ({}, None, {"b": "1", "a": "Zoë"}):
+        assert rows._json_object(other) == json.dumps(other or {}, ensure_ascii=False, sort_keys=True)
+
+
+def test_a_service_label_is_the_uncached_label():
+    services = [line.text for letter in LETTERS for line in letter.lines][:300]
+    services += ["Norco 10/325mg  #60.", " Acupuncture x 6 # 2.5;", "", "TENS\tunit ,"]
+    assert [rows.service_label(s) for s in services] == [rows.service_label.__wrapped__(s) for s in services]
 
 
 def _plain_record_digest(tables: dict[str, list[tuple]], variable: dict[str, list[int]]) -> str:
