@@ -16,6 +16,7 @@ a decision word misspelt).  The parser's fingerprint is written as ``FP``
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -81,6 +82,13 @@ def main() -> None:
     # One fixed folder, so that paths, and the keys of letters without a case
     # number (hashed from their path), are the same from any checkout.
     folder = str(Path(tempfile.gettempdir()) / "imr-etl-records-dump")
+    # Two dumps at once would share it: the second waits for the first.
+    with open(folder + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _dump_in(folder, samples, synthetic)
+
+
+def _dump_in(folder: str, samples: list[Path], synthetic: int) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     Path(folder).mkdir()
     with open(sys.argv[1], "w", encoding="utf-8") as file:
