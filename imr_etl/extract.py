@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 
 from imr_etl import classify, vocabulary
+from imr_etl.normalize import occurrences
 
 # ------------------------------------------------------------------- dates
 
@@ -252,13 +253,7 @@ def _diagnosis_lists(summary: str):
 
 def _key_words(lowered: str) -> list[int]:
     """Where :data:`_KEY_WORDS` occur in ``lowered``, in order."""
-    found = []
-    for word in _KEY_WORDS:
-        at = lowered.find(word)
-        while at >= 0:
-            found.append(at)
-            at = lowered.find(word, at + 1)
-    return sorted(found)
+    return occurrences(lowered, _KEY_WORDS)
 
 
 def _split_last_and(parts: list[str]) -> list[str]:

@@ -250,17 +250,23 @@ def _kept_before(out: list[tuple[str, int]], index: int, dropped: set[int]) -> s
     return ""
 
 
-def _lines_with_label_words(text: str) -> set[int]:
-    """Numbers (1-based) of the lines of ``text`` where :func:`_may_be_glued`'s
-    words occur: only those can have a glued label."""
+def occurrences(text: str, words: tuple[str, ...] | list[str]) -> list[int]:
+    """Where each of ``words`` occurs in ``text``, in order (``str.find``:
+    far cheaper than a regex's walk over a whole letter)."""
     found = []
-    for word in _LABEL_WORDS:
+    for word in words:
         at = text.find(word)
         while at >= 0:
             found.append(at)
             at = text.find(word, at + 1)
+    return sorted(found)
+
+
+def _lines_with_label_words(text: str) -> set[int]:
+    """Numbers (1-based) of the lines of ``text`` where :func:`_may_be_glued`'s
+    words occur: only those can have a glued label."""
     numbers, line, counted = set(), 1, 0
-    for at in sorted(found):
+    for at in occurrences(text, _LABEL_WORDS):
         line += text.count("\n", counted, at)
         numbers.add(line)
         counted = at
