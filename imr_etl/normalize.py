@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 import csv
@@ -54,6 +54,8 @@ class Line:
 @dataclass(frozen=True)
 class Normalized:
     lines: tuple[Line, ...]
+    # The decoded text before cleaning, for an error's original column only.
+    source: str = field(default="", compare=False, repr=False)
 
     @property
     def text(self) -> str:
@@ -63,6 +65,48 @@ class Normalized:
     def origin(self, line_no: int) -> Line:
         """The logical line numbered ``line_no`` (1-based) in :attr:`text`."""
         return self.lines[min(max(line_no, 1), len(self.lines)) - 1]
+
+    def place(self, line: Line, column: int) -> tuple[int, int]:
+        """Original (line, column) in :attr:`source` of a 1-based column of
+        a logical line.  The cleaning collapsed spaces, stripped each line's
+        edges and respelled characters, so the column is found again by
+        cleaning that one original line with each character's origin kept,
+        and finding the physical line's text in it.  (An error's path only:
+        nothing per letter keeps these origins.)"""
+        number, begin, end = line.start, 0, len(line.text)
+        for start, at in line.breaks:
+            if start > column - 1:
+                end = start - 1  # (the join's space, or a dropped hyphen's place)
+                break
+            number, begin = at, start
+        if not self.source:
+            return number, column - begin
+        cleaned, origins = _cleaned_with_origins(_PHYSICAL_LINES.split(self.source)[number - 1])
+        at = cleaned.find(line.text[begin:min(end, begin + 30)])
+        if at < 0 or not origins:
+            return number, column - begin
+        index = at + column - 1 - begin
+        if index < len(origins):
+            return number, origins[index] + 1
+        return number, origins[-1] + 1 + index - len(origins) + 1
+
+
+_PHYSICAL_LINES = re.compile(r"\r\n|\r|\n")
+
+
+def _cleaned_with_origins(raw: str) -> tuple[str, list[int]]:
+    """One original line as :func:`clean_lines` respells it and collapses its
+    spaces (not stripped, not split), with the index in ``raw`` each
+    character comes from."""
+    chars: list[str] = []
+    origins: list[int] = []
+    for index, character in enumerate(raw):
+        for cleaned in " " if character in "\f\ufffe" else _translate(character):
+            if cleaned == " " and chars and chars[-1] == " ":
+                continue
+            chars.append(cleaned)
+            origins.append(index)
+    return "".join(chars), origins
 
 
 # ---------------------------------------------------------------- decoding
@@ -583,7 +627,7 @@ def single_spaced(text: str) -> str:
 
 
 def normalize_text(text: str) -> Normalized:
-    return Normalized(layout(clean_lines(text)))
+    return Normalized(layout(clean_lines(text)), text)
 
 
 def normalize(data: bytes | str) -> Normalized:

@@ -81,14 +81,14 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
     if isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "") == "$END":
         line = normalized.lines[-1]
         found = "end of letter"
-        number, column = line.end, len(line.text) + 1
+        number, column = normalized.place(line, len(line.text) + 1)
     else:
         line = normalized.origin(error.line)
         if isinstance(error, UnexpectedCharacters):
             found = repr(line.text[error.column - 1 : error.column + 29])
         else:
             found = repr(_text(error.token)[:30]) if isinstance(error, UnexpectedToken) else "?"
-        number, column = line.position(error.column)
+        number, column = normalized.place(line, error.column)
     reason = f"found {found}, expected {' or '.join(expected) or 'something else'}"
     return LetterParseError(reason, source, number, column, expected)
 

@@ -57,14 +57,16 @@ def test_a_clean_load_passes_every_check(db):
      {"citation_has_decision", "letter_has_its_decisions", "letter_overturned_count", "guideline_aggregate"}),
     ("DELETE FROM dim_guideline WHERE source = 'ODG'",
      {"citation_has_guideline", "decision_citation_summary", "guideline_aggregate", "decision_shared_guidelines"}),
-    # the fact tables declare no key: a row written twice is caught here
-    ("INSERT INTO fact_decision SELECT * FROM fact_decision LIMIT 1",
+    # the fact tables declare no key: a row written twice is caught here (the row
+    # duplicated is named by an ORDER BY: which checks fail depends on it)
+    ("INSERT INTO fact_decision SELECT * FROM fact_decision WHERE decision = 'upheld' "
+     "ORDER BY decision_key LIMIT 1",
      {"decision_key_unique", "letter_has_its_decisions", "decision_citation_summary", "guideline_aggregate"}),
     ("UPDATE fact_decision SET shared_guidelines = shared_guidelines + 1 WHERE ordinal = 1",
      {"decision_shared_guidelines"}),
     ("UPDATE fact_decision SET original_request = 'X' WHERE NOT partial_authorization",
      {"partial_authorization_parts"}),
-    ("INSERT INTO fact_citation SELECT * FROM fact_citation LIMIT 1",
+    ("INSERT INTO fact_citation SELECT * FROM fact_citation ORDER BY decision_key, position LIMIT 1",
      {"citation_key_unique", "decision_citation_summary", "guideline_aggregate"}),
     # a kept aggregate or summary edited by hand
     ("UPDATE agg_guideline_document SET letters = letters + 1 WHERE source = 'MTUS' AND cited_by = 'reviewer'",
@@ -79,7 +81,7 @@ def test_a_clean_load_passes_every_check(db):
      {"diagnosis_has_condition"}),
     ("DELETE FROM fact_diagnosis WHERE position = 2", {"letter_has_its_diagnoses"}),
     ("UPDATE fact_diagnosis SET diagnosis = upper(diagnosis) WHERE position = 1", {"letter_has_its_diagnoses"}),
-    ("INSERT INTO fact_diagnosis SELECT * FROM fact_diagnosis LIMIT 1",
+    ("INSERT INTO fact_diagnosis SELECT * FROM fact_diagnosis ORDER BY letter_key, position LIMIT 1",
      {"diagnosis_key_unique", "letter_has_its_diagnoses"}),
     # a spelling moved to a document the aggregate does not count it under, or to none at all
     ("UPDATE dim_guideline SET guideline_id = 'mtus/elsewhere' WHERE guideline_key = "
@@ -91,10 +93,11 @@ def test_a_clean_load_passes_every_check(db):
     ("UPDATE dim_reviewer SET board_specialties = 'Dermatology' WHERE specialties <> ''", {"reviewer_specialty_bridge"}),
     ("UPDATE bridge_reviewer_specialty SET board_specialty = NULL", {"reviewer_specialty_bridge"}),
     ("DELETE FROM bridge_reviewer_specialty WHERE position = 1", {"reviewer_specialty_bridge"}),
-    ("INSERT INTO bridge_reviewer_specialty SELECT * FROM bridge_reviewer_specialty LIMIT 1",
+    ("INSERT INTO bridge_reviewer_specialty SELECT * FROM bridge_reviewer_specialty "
+     "ORDER BY reviewer_key, position LIMIT 1",
      {"reviewer_specialty_unique"}),
     ("INSERT INTO etl_quarantine (source_path, sha256, run_id, quarantined_at, stage, reason) "
-     "SELECT source_path, sha256, load_run_id, now(), 'parse', 'test' FROM dim_letter LIMIT 1",
+     "SELECT source_path, sha256, load_run_id, now(), 'parse', 'test' FROM dim_letter ORDER BY letter_key LIMIT 1",
      {"not_loaded_and_quarantined"}),
     ("UPDATE etl_load_run SET letters_new = letters_new + 1", {"load_runs_reconcile"}),
 ])
