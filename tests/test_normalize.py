@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import REAL, SEEDS, paragraphs, rewrap
+from imr_etl.errors import LetterParseError
 from imr_etl.letters import parse_bytes
 from imr_etl.normalize import decode, normalize, normalize_text
 
@@ -340,3 +341,31 @@ def test_a_line_end_hyphen_in_a_compound_the_letter_also_spells_whole_is_kept():
     rationales = [item["rationale"] for item in parsed(broken)["items"]]
     assert any(spelt in r for r in rationales)
     assert parsed(broken) == parsed(text)
+
+
+# ------------------------------------------- an error's place in the file
+
+def _denied(text: str) -> tuple[int, int]:
+    """Line and column of the decision word "Denied" in ``text``, read as an
+    editor numbers them (CR, LF or CRLF end a line)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    (number,) = [n for n, line in enumerate(lines, 1) if "Denied" in line]
+    return number, lines[number - 1].index("Denied") + 1
+
+
+@pytest.mark.parametrize("respell", [
+    lambda text: text,
+    lambda text: text.replace("\n", "\r\n"),
+    lambda text: text.replace("Acupuncture, eight", "   Acupuncture,\u00a0\u00a0eight"),  # indented, odd spaces
+    lambda text: text.replace("Acupuncture, eight", "\u201cAcupuncture\u201d,\teight"),  # curly quotes, a tab
+    lambda text: text.replace("visits:  Denied", "visits: \f Denied"),  # a form feed inside the line
+], ids=["as extracted", "crlf", "odd spaces", "curly quotes", "form feed"])
+def test_a_parse_error_names_the_files_own_line_and_column(respell):
+    # seed 000's first item, "Acupuncture, eight visits:  Upheld", with its
+    # decision misspelt: however extraction spaced and spelt the line, the
+    # error points at the word in the file.
+    text = respell(SEEDS[0].read_text(encoding="utf-8").replace(":  Upheld", ":  Denied", 1))
+    with pytest.raises(LetterParseError) as caught:
+        parse_bytes(text.encode("utf-8"), "x.txt")
+    assert (caught.value.line, caught.value.column) == _denied(text)
+    assert "found 'Denied'" in caught.value.reason
