@@ -91,13 +91,7 @@ def _dates(text: str):
     if not _latin1(text):
         yield from DATE.finditer(text)
         return
-    starts = [m.start() for m in _DIGIT_RUN.finditer(text)]
-    lowered = text.lower()
-    for name in _MONTH_STARTS:
-        at = lowered.find(name)
-        while at >= 0:
-            starts.append(at)
-            at = lowered.find(name, at + 1)
+    starts = [m.start() for m in _DIGIT_RUN.finditer(text)] + occurrences(text.lower(), _MONTH_STARTS)
     end = 0
     for start in sorted(starts):
         if start >= end and (match := DATE.match(text, start)):

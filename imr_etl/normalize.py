@@ -41,14 +41,16 @@ class Line:
     # (offset in text, original line number) where each physical line begins
     breaks: tuple[tuple[int, int], ...] = ()
 
-    def position(self, column: int) -> tuple[int, int]:
-        """Original (line, column) of a 1-based column of this logical line."""
-        line, offset = self.start, 0
-        for begin, number in self.breaks:
-            if begin > column - 1:
+    def piece(self, column: int) -> tuple[int, int, int]:
+        """The physical line a 1-based column of this logical line lies on:
+        its original line number, and where its text begins and ends here."""
+        number, begin, end = self.start, 0, len(self.text)
+        for start, at in self.breaks:
+            if start > column - 1:
+                end = start - 1  # (the join's space, or a dropped hyphen's place)
                 break
-            line, offset = number, begin
-        return line, column - offset
+            number, begin = at, start
+        return number, begin, end
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,7 @@ class Normalized:
         cleaning that one original line with each character's origin kept,
         and finding the physical line's text in it.  (An error's path only:
         nothing per letter keeps these origins.)"""
-        number, begin, end = line.start, 0, len(line.text)
-        for start, at in line.breaks:
-            if start > column - 1:
-                end = start - 1  # (the join's space, or a dropped hyphen's place)
-                break
-            number, begin = at, start
+        number, begin, end = line.piece(column)
         if not self.source:
             return number, column - begin
         cleaned, origins = _cleaned_with_origins(_PHYSICAL_LINES.split(self.source)[number - 1])
@@ -88,7 +85,7 @@ class Normalized:
         index = at + column - 1 - begin
         if index < len(origins):
             return number, origins[index] + 1
-        return number, origins[-1] + 1 + index - len(origins) + 1
+        return number, origins[-1] + 2 + index - len(origins)  # past the line's end
 
 
 _PHYSICAL_LINES = re.compile(r"\r\n|\r|\n")
