@@ -139,7 +139,7 @@ _CHAPTER_TAIL = re.compile(
     r"|\bprocedures\b))*", re.I)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def canonical(source: str, document: str | None, topic: str | None) -> tuple[str, str | None]:
     """(guideline_id, topic_id) of a citation as the letter writes it."""
     document, topic = (document or "").strip(), (topic or "").strip()
@@ -269,13 +269,18 @@ def _other(document: str, topic: str) -> tuple[str, str]:
     return _met("/".join(filter(None, ("other", _slug(document)))), document), topic
 
 
-# Other documents are an open set: documents() lists those this process met.
+# Other documents are an open set: documents() lists those this process met
+# lately, the last _MET_KEPT of them (a worker meets new ones all its life,
+# and its memory must not grow with the corpus).
 _MET: dict[str, dict] = {}
+_MET_KEPT = 4096
 
 
 def _met(guideline_id: str, document: str) -> str:
-    if guideline_id not in _catalogue():
-        _MET.setdefault(guideline_id, _row(guideline_id, "OTHER", document, None, None, None))
+    if guideline_id not in _catalogue() and guideline_id not in _MET:
+        if len(_MET) >= _MET_KEPT:
+            del _MET[next(iter(_MET))]
+        _MET[guideline_id] = _row(guideline_id, "OTHER", document, None, None, None)
     return guideline_id
 
 
@@ -322,7 +327,7 @@ _PARENTHESIS = re.compile(r"\(([^()]*)\)")
 _SKIPPED = frozenset({"of", "and", "the", "for", "to", "in", "with"})
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def topic_id(topic: str | None) -> str | None:
     """The topic as a slug, its case, spacing, '&', plurals, dates, numbering
     and abbreviations absorbed, synonyms (``vocab/guideline_topics.csv``)

@@ -98,8 +98,10 @@ _QUANTITY_MARK = re.compile(r"\s*#\s*\d+(\.\d+)?")
 _SPACES = re.compile(r"\s+")
 
 
-# Cached: a corpus asks for the same services letter after letter.
-@lru_cache(maxsize=1 << 16)
+# Cached: a corpus asks for the same services letter after letter.  Every
+# cache of a worker is bounded (8,192 entries at most here), so that its
+# memory stops growing early in a load (benchmarks/README.md, issue 15).
+@lru_cache(maxsize=1 << 13)
 def service_label(service: str) -> str:
     """The service text normalized for grouping: lower case, one space, no
     ``#60``-style counts, no trailing punctuation."""
@@ -117,7 +119,7 @@ def date_key(value: date | None) -> int | None:
 
 # Dimension rows are pure functions of a few values that repeat across letters
 # (days, services, guidelines): each is built once per process.
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def date_row(value: date) -> tuple:
     return row(schema.dim_date, date_key=date_key(value), date=value, year=value.year,
                quarter=(value.month - 1) // 3 + 1, month=value.month,
@@ -150,7 +152,7 @@ def _labels() -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     return categories, subcategories
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def service_row(category: str, subcategory: str, label: str) -> tuple:
     categories, subcategories = _labels()
     return row(schema.dim_service, service_key=key("service", category, subcategory, label),
@@ -181,7 +183,7 @@ def specialty_rows(reviewer_key: int, specialties: str) -> list[tuple]:
             for position, specialty, board in _specialty_mapping(specialties)]
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 13)
 def _specialty_mapping(specialties: str) -> tuple[tuple[int, str, str | None], ...]:
     return tuple((position, specialty, board)
                  for position, specialty in enumerate(specialties.split("; ") if specialties else [], 1)
@@ -193,7 +195,7 @@ def guideline_row(citation: dict) -> tuple:
                           citation["guideline_id"], citation.get("topic_id"))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def _guideline_row(source: str, document: str | None, topic: str | None,
                    guideline_id: str, topic_id: str | None) -> tuple:
     return row(schema.dim_guideline, guideline_key=key("guideline", source, document, topic),
@@ -212,7 +214,7 @@ def catalogue() -> dict[str, dict]:
     return {d["guideline_id"]: d for d in guidelines.documents()}
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 13)
 def guideline_document_row(guideline_id: str, source: str, document: str | None) -> tuple:
     """The ``dim_guideline_document`` row of a canonical document, as a
     citation spelled (source, document) names it: the catalogue's row, else
@@ -260,7 +262,7 @@ def drug_row(generic: str | None, drug_class: str | None) -> tuple:
                drug_class=drug_class)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def condition_row(diagnosis: str) -> tuple:
     condition, region = conditions.condition(diagnosis)
     return row(schema.dim_condition, condition_key=key("condition", condition, region),

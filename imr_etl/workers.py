@@ -49,6 +49,11 @@ TASK_SIZE = 16  # letters per task sent to a worker
 # here, so that every load of the tests they run parses where mutmut sees it.
 MIN_POOL_VAR = "IMR_ETL_TEST_MIN_POOL"
 MIN_POOL = int(os.environ.get(MIN_POOL_VAR) or 64)
+# Letters a pool's workers parse before fresh workers take over: a worker's
+# caches are bounded, but as their entries churn Python's allocator keeps
+# the pages they held, and a worker grew by ~20 MiB from a 20k to a 100k
+# load.  A fresh pool forks from the warm fork server in milliseconds.
+POOL_LETTERS = 8192
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # A letter parses in milliseconds; one that takes seconds is pathological
 # input, and must not hold up a nightly load.
@@ -170,6 +175,7 @@ class Hooks:
 
     task_size: int = TASK_SIZE  # letters per task sent to a worker
     min_pool: int = MIN_POOL  # fewer letters than this to parse: in-process, no workers
+    pool_letters: int = POOL_LETTERS  # letters a pool parses before a new pool goes on
     racy_ns: int = RACY_NS  # an mtime this close to the read is recorded as unknown
     parse_seconds: float = PARSE_SECONDS  # a letter's time budget
     # read(path, *, racy_ns) -> (bytes, FileState); raises OSError when it cannot
@@ -300,14 +306,15 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: 
         return
     remaining = _chain(head, tasks)
     while True:
-        lost = yield from _in_pool(remaining, run_id, jobs, force, work, hooks)
-        if not lost:
+        lost, more = yield from _in_pool(remaining, run_id, jobs, force, work, hooks)
+        if lost:
+            # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
+            # the tasks it may have held are parsed again a file at a time by one
+            # worker, so the file that kills its reader is quarantined and the
+            # others load; then a new pool goes on.
+            yield from _isolated(lost, run_id, force, work, hooks)
+        elif not more:
             return
-        # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
-        # the tasks it may have held are parsed again a file at a time by one
-        # worker, so the file that kills its reader is quarantined and the
-        # others load; then a new pool goes on.
-        yield from _isolated(lost, run_id, force, work, hooks)
 
 
 def _for_workers(hooks: Hooks) -> Hooks:
@@ -318,9 +325,12 @@ def _for_workers(hooks: Hooks) -> Hooks:
 
 def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
              work: Callable[..., list[Outcome]], hooks: Hooks):
-    """Yield tasks' outcomes from one pool of workers; return the tasks not
-    done when a worker died (empty when all went well)."""
+    """Yield tasks' outcomes from one pool of workers, until the tasks run
+    out or the pool has been sent ``hooks.pool_letters`` letters; return the
+    tasks not done when a worker died (empty when all went well) and whether
+    tasks may remain."""
     sent = _for_workers(hooks)
+    letters, more = 0, False
     with hooks.executor(jobs, mp_context=_context()) as pool:
         # [task, its future]; a task goes in before its submit, which itself
         # fails once a worker has died, so no task is lost with the pool.
@@ -329,6 +339,10 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
             for task in tasks:
                 pending.append([task, None])
                 pending[-1][1] = pool.submit(work, task, run_id, utcnow(), force, sent)
+                letters += len(task)
+                if letters >= hooks.pool_letters:
+                    more = True
+                    break
                 if len(pending) >= jobs * IN_FLIGHT:
                     yield pending[0][1].result()
                     pending.popleft()
@@ -337,13 +351,13 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
                 pending.popleft()
         except BrokenProcessPool:
             log.debug("a worker process died", exc_info=True)
-            return [task for task, _ in pending]
+            return [task for task, _ in pending], True
         except BaseException:
             for _, future in pending:
                 if future:
                     future.cancel()
             raise
-    return []
+    return [], more
 
 
 def _isolated(lost: list[list[Task]], run_id: int, force: bool,

@@ -67,11 +67,17 @@ STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 # commit, so a test can kill it there without racing the clock.  Unset: none.
 PAUSE_BEFORE_COMMIT_VAR = "IMR_ETL_TEST_PAUSE_BEFORE_COMMIT"
 # DuckDB's memory during a load: left alone it caches every block it writes
-# (up to 80% of RAM), so the writer grew with the corpus.  The keyed tables'
-# indexes (dim_letter, etl_source_file: ~42 bytes a row each at a million
-# letters) must stay in memory; everything else is a cache.
-MEMORY_BASE = 128 * 2**20
-MEMORY_PER_ROW = 64  # bytes per row of dim_letter and etl_source_file, 1.5 × their index
+# (up to 80% of RAM), so the writer grew with the corpus.  The indexes of the
+# tables with a declared key (~42 bytes a row at a million letters) must stay
+# in memory; everything else is a cache, whose size is MEMORY_BASE: with 128
+# MiB the writer still grew by 90 MiB from a 20k to a 100k load as the cache
+# filled, with 64 MiB by 32 MiB, and at the same speed (benchmarks/README.md).
+MEMORY_BASE = 64 * 2**20
+MEMORY_PER_ROW = 64  # bytes per row of a keyed table, 1.5 × its index
+# Keyed rows a new letter adds: one to dim_letter, one to etl_source_file,
+# and the dimension rows its new services, reviewer and guidelines add (in
+# synthetic corpora about 2 a letter at first, fewer as the warehouse grows).
+KEYED_ROWS_PER_LETTER = 4
 
 
 @dataclass
@@ -479,24 +485,25 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
 
 class MemoryCap:
     """DuckDB's buffer memory for the run: room for the indexes it must keep
-    (dim_letter's and etl_source_file's, which grow as letters are written),
-    plus a fixed working set, so the writer stays flat as the corpus grows.
-    Raised as the run adds rows (:meth:`grow`), never lowered."""
+    (those of the tables with a declared key, which grow as letters are
+    written), plus a fixed working set, so the writer stays flat as the
+    corpus grows.  Raised as the run adds rows (:meth:`grow`), never lowered."""
 
     def __init__(self, conn: Connection):
         self.conn, self.rows, self.limit = conn, 0, 0
         if conn.dialect.name == "duckdb":
+            keyed = [t.name for t in schema.metadata.sorted_tables if t.primary_key.columns]
             with conn.begin():
-                self.rows = conn.exec_driver_sql("SELECT (SELECT count(*) FROM dim_letter) + "
-                                                 "(SELECT count(*) FROM etl_source_file)").scalar()
+                self.rows = conn.exec_driver_sql(
+                    "SELECT " + " + ".join(f"(SELECT count(*) FROM {name})" for name in keyed)).scalar()
             self.grow(0)
 
     def grow(self, letters: int) -> None:
-        """Make room for ``letters`` more rows in each keyed table (a new
-        letter adds one to dim_letter and one to etl_source_file)."""
+        """Make room for the keyed rows ``letters`` more letters add
+        (:data:`KEYED_ROWS_PER_LETTER`)."""
         if self.conn.dialect.name != "duckdb":
             return
-        limit = MEMORY_BASE + MEMORY_PER_ROW * (self.rows + 2 * letters)
+        limit = MEMORY_BASE + MEMORY_PER_ROW * (self.rows + KEYED_ROWS_PER_LETTER * letters)
         if limit >= self.limit + 16 * 2**20 or not self.limit:
             with self.conn.begin():
                 self.conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")

@@ -327,3 +327,18 @@ def test_an_other_citation_without_a_document_is_other_once():
     assert canonical("OTHER", None, "Something") == ("other", "something")
     assert canonical("OTHER", "...", None) == ("other", None)
     assert [r["guideline_id"] for r in documents()].count("other") == 1
+
+
+def test_a_process_keeps_the_last_other_documents_it_met_not_all(monkeypatch):
+    """A worker meets new "other" documents all its life: it lists the latest
+    few (guidelines._MET_KEPT), so its memory does not grow with the corpus."""
+    from imr_etl import guidelines
+
+    monkeypatch.setattr(guidelines, "_MET", {})
+    monkeypatch.setattr(guidelines, "_MET_KEPT", 3)
+    catalogue = len(documents())
+    for n in range(5):
+        assert canonical("OTHER", f"https://example.org/paper-{n}.pdf", None)[0] == f"other/example-org/paper-{n}"
+    listed = [r["guideline_id"] for r in documents()]
+    assert len(listed) == catalogue + 3
+    assert listed[-3:] == ["other/example-org/paper-2", "other/example-org/paper-3", "other/example-org/paper-4"]

@@ -23,8 +23,21 @@ def test_the_cap_starts_from_the_warehouse_and_grows_with_the_run(tmp_path):
             assert abs(limit(conn) - base) < 2**20  # an empty warehouse: the working set alone
             cap.grow(1000)  # too little to be worth a change
             assert abs(limit(conn) - base) < 2**20
-            cap.grow(1_000_000)  # a million letters: two index rows each
-            expected = base + writer.MEMORY_PER_ROW * 2_000_000
+            cap.grow(1_000_000)  # a million letters
+            expected = base + writer.MEMORY_PER_ROW * writer.KEYED_ROWS_PER_LETTER * 1_000_000
             assert abs(limit(conn) - expected) < 2**20
             cap.grow(10)  # never lowered
             assert abs(limit(conn) - expected) < 2**20
+
+
+def test_the_cap_counts_the_rows_of_every_table_with_a_declared_key(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    writer.load(db=db, jobs=1)  # the bundled samples
+    keyed = ("etl_load_run", "etl_quarantine", "etl_source_file", "etl_pdf_text", "dim_date", "dim_body_region",
+             "dim_service", "dim_reviewer", "dim_guideline", "dim_guideline_document", "dim_drug",
+             "dim_condition", "dim_letter")
+    with warehouse.open_engine(db) as engine, engine.connect() as conn:
+        with conn.begin():
+            counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in keyed}
+        assert counts["dim_letter"] == 110 and counts["dim_service"] > 0
+        assert writer.MemoryCap(conn).rows == sum(counts.values())

@@ -156,6 +156,27 @@ def test_parse_workers_start_only_when_there_is_enough_to_parse(small, tmp_path)
     assert started == [(2,)] and summary.new > 100
 
 
+def test_a_long_run_goes_on_in_fresh_pools_and_loads_every_letter_once(small, tmp_path):
+    """Every ``pool_letters`` letters a new pool of workers takes over (a
+    worker's memory must not creep up over a long load): the letters load
+    as in one process, none lost or doubled at the hand-overs."""
+    started = []
+
+    def pool(*args, **kwargs):
+        started.append(args)
+        return ProcessPoolExecutor(*args, **kwargs)
+
+    letters = len(list(small.iterdir()))
+    one, two = str(tmp_path / "one.duckdb"), str(tmp_path / "two.duckdb")
+    first = load([small], one, jobs=1)
+    second = load([small], two, jobs=2, hooks=workers.Hooks(executor=pool, task_size=4, pool_letters=24))
+    assert len(started) == -(-letters // 24) and letters > 100
+    counts = lambda s: (s.seen, s.new, s.quarantined, s.decisions)  # noqa: E731
+    assert counts(first) == counts(second)
+    ignore = ("load_run_id", "loaded_at", "quarantined_at")
+    assert snapshot(one, ignore) == snapshot(two, ignore)
+
+
 # ------------------------------------------------------------ what changed
 
 def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path):
