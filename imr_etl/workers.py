@@ -52,8 +52,10 @@ MIN_POOL = int(os.environ.get(MIN_POOL_VAR) or 64)
 # Letters a pool's workers parse before fresh workers take over: a worker's
 # caches are bounded, but as their entries churn Python's allocator keeps
 # the pages they held, and a worker grew by ~20 MiB from a 20k to a 100k
-# load.  A fresh pool forks from the warm fork server in milliseconds.
-POOL_LETTERS = 8192
+# load.  A fresh pool forks from the warm fork server, but its caches start
+# cold: every 8,192 letters cost 3 % of a load's time, every 16,384 half
+# that, with workers flat at 82 MiB instead of 70 (benchmarks/README.md).
+POOL_LETTERS = 16384
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # A letter parses in milliseconds; one that takes seconds is pathological
 # input, and must not hold up a nightly load.
