@@ -119,6 +119,9 @@ class PeakMemory:
     def __init__(self, pid: int, every: float = 0.2):
         self.pid, self.every = pid, every
         self.rss = self.pss = 0
+        # the largest RSS of the process itself (the writer) and of any one
+        # descendant (a worker, or the fork server)
+        self.own = self.child = 0
         self.processes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -134,6 +137,8 @@ class PeakMemory:
                 todo.extend(tree.get(pid, ()))
             sizes = [_memory(pid) for pid in family]
             self.rss = max(self.rss, sum(r for r, _ in sizes))
+            self.own = max(self.own, sizes[0][0])
+            self.child = max(self.child, *(r for r, _ in sizes[1:]), 0)
             self.pss = max(self.pss, sum(p for _, p in sizes))
             self.processes = max(self.processes, sum(1 for r, _ in sizes if r))
             self._stop.wait(self.every)
@@ -162,6 +167,7 @@ def run_load(paths: list[Path], db: Path, jobs: str | None, env: dict | None = N
     seen, new, updated, rederived, unchanged, quarantined = map(int, SUMMARY.search(stdout).groups())
     return dict(seconds=seconds, seen=seen, new=new, updated=updated, rederived=rederived, unchanged=unchanged,
                 quarantined=quarantined, rate=seen / seconds, rss=memory.rss, pss=memory.pss,
+                own_rss=memory.own, child_rss=memory.child,
                 processes=memory.processes,
                 # the largest single process of any child so far (Linux: KiB)
                 children_maxrss=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
@@ -475,7 +481,9 @@ def main() -> None:
                  f"({median(first, 'seconds'):.1f} s, {median(first, 'quarantined'):.0f} quarantined)",
                  "≥ 1,000 letters/s"))
     rows.append((f"peak memory, {config['COLD']:,} letters", f"{median(first, 'rss') / 2**20:,.0f} MiB RSS "
-                 f"({median(first, 'pss') / 2**20:,.0f} MiB PSS), {first[0]['processes']} processes", "≤ 1 GiB"))
+                 f"({median(first, 'pss') / 2**20:,.0f} MiB PSS), {first[0]['processes']} processes; "
+                 f"writer {median(first, 'own_rss') / 2**20:,.0f}, largest child "
+                 f"{median(first, 'child_rss') / 2**20:,.0f} MiB", "≤ 1 GiB"))
 
     if config["LARGE"] and config["LARGE"] != config["COLD"]:
         large = cold(cold_paths(base, config["LARGE"], total), config["LARGE_RUNS"], jobs,
@@ -486,7 +494,9 @@ def main() -> None:
                      f"{median(large, 'rate') / cold_rate:.2f} × the {config['COLD']:,} rate)",
                      "≥ 0.90 × that rate"))
         rows.append((f"peak memory, {config['LARGE']:,} letters",
-                     f"{median(large, 'rss') / 2**20:,.0f} MiB RSS ({median(large, 'pss') / 2**20:,.0f} MiB PSS)",
+                     f"{median(large, 'rss') / 2**20:,.0f} MiB RSS ({median(large, 'pss') / 2**20:,.0f} MiB PSS); "
+                     f"writer {median(large, 'own_rss') / 2**20:,.0f}, largest child "
+                     f"{median(large, 'child_rss') / 2**20:,.0f} MiB",
                      "≤ 1 GiB, flat"))
 
     again = []
