@@ -76,7 +76,7 @@ PAUSE_BEFORE_COMMIT_VAR = "IMR_ETL_TEST_PAUSE_BEFORE_COMMIT"
 # duckdb_memory() or against this cap: once a long load has touched most of
 # their keys, those indexes hold ~100-130 bytes a row outside it.)
 MEMORY_BASE = 64 * 2**20
-MEMORY_PER_ROW = 64  # bytes per row of a keyed table, 1.5 × its index
+MEMORY_PER_ROW = 64  # bytes per row of a keyed table: 1.5 × the ~42 bytes of an index DuckDB counts
 # Keyed rows a new letter adds: one to dim_letter, one to etl_source_file,
 # and the dimension rows its new services, reviewer and guidelines add (in
 # synthetic corpora about 2 a letter at first, fewer as the warehouse grows).
