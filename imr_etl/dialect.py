@@ -6,7 +6,9 @@ module that knows, so the rest of imr-etl writes one SQL.
 * The bulk-write path: a batch of rows as CSV lines (:func:`insert_csv`) —
   DuckDB reads them from a file with ``read_csv``; PostgreSQL takes the same
   lines through ``COPY … FROM STDIN`` (into a temporary table first when the
-  insert has an ``ON CONFLICT`` clause, which COPY lacks).
+  insert has a clause, ``ON CONFLICT`` or ``WHERE``, which COPY lacks).
+* Declared keys: PostgreSQL keeps the primary keys of the tables that grow
+  with the letters, DuckDB does not (:func:`keeps_declared_keys`).
 * The functions the curated views share: ``sql/<dialect>/functions.sql``
   (DuckDB macros, PostgreSQL SQL functions), same names and results.
 * Replacing a view whose columns changed; listing and dropping the views (a
@@ -84,21 +86,30 @@ def insert_rows(conn: Connection, table: Table, table_rows: Sequence[tuple], on_
             tuple(list(column) for column in zip(*table_rows)))
 
 
+def keeps_declared_keys(conn: Connection) -> bool:
+    """Whether the tables that grow with the letters declare their keys
+    (revision 0008, :mod:`imr_etl.schema`): PostgreSQL's B-tree indexes live on
+    disk and serve the load's look-ups; DuckDB's ART indexes live in memory,
+    which grew with every letter a load wrote."""
+    return name(conn) == POSTGRESQL
+
+
 def insert_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path,
-               on_conflict: str = "") -> None:
+               clause: str = "") -> None:
     """Insert rows given as CSV lines (in ``table``'s column order) in one
-    bulk statement, then apply ``on_conflict`` (an ``ON CONFLICT …`` clause)."""
+    bulk statement, selected with ``clause``: an ``ON CONFLICT …``, or a
+    ``WHERE …`` on the incoming rows, which it calls ``new``."""
     if name(conn) == POSTGRESQL:
-        _copy(conn, table, lines, on_conflict)
+        _copy(conn, table, lines, clause)
     else:
-        _read_csv(conn, table, lines, folder, on_conflict)
+        _read_csv(conn, table, lines, folder, clause)
 
 
 def _names(table: Table) -> str:
     return ", ".join(f'"{c.name}"' for c in table.columns)
 
 
-def _read_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path, on_conflict: str) -> None:
+def _read_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path, clause: str) -> None:
     """DuckDB: through a file in ``folder``; its CSV reader takes a batch far
     faster than Python values can be bound as parameters."""
     path = folder / f"{table.name}.csv"
@@ -112,22 +123,22 @@ def _read_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path
     columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
     source = str(path).replace("'", "''")
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({_names(table)}) SELECT * FROM '
-                         f"read_csv('{source}', {DUCKDB_CSV}, columns = {{{columns}}}) {on_conflict}")
+                         f"read_csv('{source}', {DUCKDB_CSV}, columns = {{{columns}}}) AS new {clause}")
 
 
 COPY_BUFFER = 1 << 20  # characters sent to the server per COPY write
 
 
-def _copy(conn: Connection, table: Table, lines: Iterable[str], on_conflict: str) -> None:
-    """PostgreSQL: ``COPY FROM STDIN`` straight into the table, or, for an
-    upsert, into a temporary copy of it that one ``INSERT … SELECT … ON
-    CONFLICT`` then merges (dropped at commit)."""
+def _copy(conn: Connection, table: Table, lines: Iterable[str], clause: str) -> None:
+    """PostgreSQL: ``COPY FROM STDIN`` straight into the table, or, with a
+    clause, into a temporary copy of it that one ``INSERT … SELECT …
+    clause`` then merges (dropped at commit)."""
     lines = iter(lines)
     first = next(lines, None)
     if first is None:
         return
     target = f'"{table.name}"'
-    if on_conflict:
+    if clause:
         target = f'"imr_etl_load_{table.name}"'
         conn.exec_driver_sql(f'CREATE TEMPORARY TABLE {target} (LIKE "{table.name}") ON COMMIT DROP')
     cursor = conn.connection.driver_connection.cursor()
@@ -141,9 +152,9 @@ def _copy(conn: Connection, table: Table, lines: Iterable[str], on_conflict: str
                 copy.write("".join(buffer))
                 buffer, size = [], 0
         copy.write("".join(buffer))
-    if on_conflict:
+    if clause:
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({_names(table)}) '
-                             f"SELECT {_names(table)} FROM {target} {on_conflict}")
+                             f"SELECT {_names(table)} FROM {target} AS new {clause}")
         conn.exec_driver_sql(f"DROP TABLE {target}")
 
 

@@ -28,7 +28,7 @@ class Field:
     name: str
     type: str
     nullable: bool
-    key: bool  # part of the primary key
+    key: bool  # part of the key, declared or kept by the load (schema.key_columns)
     description: str
 
 
@@ -83,7 +83,8 @@ def _tables(types: dict[str, list[tuple[str, str, bool]]]) -> list[Entry]:
     found = []
     for table in tables:
         docs = {c.name: c for c in table.columns}
-        fields = tuple(Field(name, data_type, nullable, docs[name].primary_key, docs[name].doc or "")
+        keys = schema.key_columns(table)  # declared or kept by the load: a key either way to the analyst
+        fields = tuple(Field(name, data_type, nullable, name in keys, docs[name].doc or "")
                        for name, data_type, nullable in types[table.name])
         found.append(Entry(table.name, "table", _group(table.name), table.info.get("description", ""),
                            table.info.get("grain", ""), fields, "imr_etl/schema.py"))

@@ -27,14 +27,23 @@ Grain and keys
   ``etl_source_file`` — each source file as last read (path, size, mtime,
   sha256), so a re-run skips an unchanged file after a ``stat``, unread.
 
-The fact tables declare no PRIMARY KEY (revision 0003): DuckDB keeps a
-declared key's ART index in memory, which grew with the warehouse (~330 MiB
-for the two fact tables at a million letters) and made every insert pay for
-it.  Their keys are unique by construction — a letter's rows are deleted
-before they are written again, one letter identity at a time per
-transaction, and a decision's key is its letter's identity and ordinal — and
-``imr-etl check`` asserts it.  Dimensions keep their keys (small, and their
-rows are shared: ``ON CONFLICT DO NOTHING``).
+Keys that grow with the letters are not declared (revisions 0003 and 0008):
+DuckDB keeps a declared key's ART index in memory — and, once it has been
+written to the file, reads it back a node at a time as inserts probe it, a
+cache it neither counts nor caps — so a long load's writer grew with every
+letter, and the fact tables' indexes alone held ~330 MiB at a million
+letters.  The facts, ``dim_letter``, ``etl_source_file``, ``etl_pdf_text`` and
+the dimensions with a row per new spelling (``dim_service``,
+``dim_reviewer``, ``dim_guideline``, ``dim_condition``) mark their key with
+``info=KEY`` instead, and the load keeps it unique: a letter's rows are
+deleted before they are written again, one letter identity at a time per
+transaction (a decision's key is its letter's identity and ordinal); a file's
+and a PDF text's row is deleted before it is written again; a dimension row
+is inserted only when no row has its key (an anti-join).  ``imr-etl check``
+asserts every such key (``*_key_unique``).  On PostgreSQL, whose indexes live
+on disk, these tables keep the primary key revision 0001 declared
+(:mod:`imr_etl.dialect`).  The small tables (runs, quarantine, dates, body
+regions, drugs, guideline documents) keep theirs.
 
 ``agg_guideline_document`` is an aggregate the load keeps up to date (it adds
 the contribution of each letter it writes and subtracts that of each letter
@@ -56,6 +65,21 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Double, Int
                         MetaData, SmallInteger, String, Table)
 
 metadata = MetaData()
+
+# A key the warehouse keeps unique without declaring it (see the module's
+# docstring): ``Column(..., info=KEY)``.  key_columns() finds both kinds.
+KEY = {"key": True}
+
+
+def key_columns(table: Table) -> list[str]:
+    """The columns of ``table``'s key, declared (PRIMARY KEY) or kept by the load."""
+    return [c.name for c in table.columns if c.primary_key or c.info.get("key")]
+
+
+def undeclared_keys() -> dict[str, list[str]]:
+    """Table → its key's columns, for the tables whose key is not declared."""
+    return {t.name: key_columns(t) for t in metadata.sorted_tables
+            if not t.primary_key.columns and key_columns(t)}
 
 # Each table's ``info`` and each column's ``doc`` are the data dictionary
 # (``imr-etl docs``, docs/dictionary/): write them for the analyst.  ``doc``
@@ -114,7 +138,7 @@ etl_quarantine = Table(
 
 etl_source_file = Table(
     "etl_source_file", metadata,
-    Column("source_path", String, primary_key=True, doc="the file, resolved, as the load found it"),
+    Column("source_path", String, nullable=False, info=KEY, doc="the file, resolved, as the load found it"),
     Column("size_bytes", BigInteger, doc="size as last read (NULL: not known, recorded before revision 0002)"),
     Column("mtime_ns", BigInteger, doc="modification time as last read (NULL: too recent to trust, or not known)"),
     Column("sha256", String, nullable=False, doc="hex digest of the bytes last read"),
@@ -128,7 +152,7 @@ etl_source_file = Table(
 
 etl_pdf_text = Table(
     "etl_pdf_text", metadata,
-    Column("sha256", String, primary_key=True, doc="hex digest of the PDF's bytes"),
+    Column("sha256", String, nullable=False, info=KEY, doc="hex digest of the PDF's bytes"),
     Column("extractor", String, nullable=False,
            doc="what extracted it: pypdfium2's version and imr-etl's extraction code (imr_etl.lineage)"),
     Column("text_bytes", Integer, nullable=False, doc="size of the text"),
@@ -168,8 +192,7 @@ dim_body_region = Table(
 
 dim_service = Table(
     "dim_service", metadata,
-    Column("service_key", BigInteger, primary_key=True, autoincrement=False,
-           doc="hash of category, subcategory and label"),
+    Column("service_key", BigInteger, nullable=False, info=KEY, doc="hash of category, subcategory and label"),
     Column("service_label", String, nullable=False, doc="the service text normalized for grouping"),
     Column("treatment_category", String, nullable=False, doc="taxonomy category (vocab/taxonomy.csv)"),
     Column("treatment_subcategory", String, nullable=False, doc="taxonomy subcategory"),
@@ -181,7 +204,7 @@ dim_service = Table(
 
 dim_reviewer = Table(
     "dim_reviewer", metadata,
-    Column("reviewer_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of the profile"),
+    Column("reviewer_key", BigInteger, nullable=False, info=KEY, doc="hash of the profile"),
     Column("specialties", String, nullable=False, doc="specialties, '; '-separated, as the letter lists them"),
     Column("subspecialties", String, nullable=False, doc="subspecialties, '; '-separated"),
     Column("board_certified", Boolean, doc="board certified (NULL: not stated)"),
@@ -215,8 +238,7 @@ bridge_reviewer_specialty = Table(
 
 dim_guideline = Table(
     "dim_guideline", metadata,
-    Column("guideline_key", BigInteger, primary_key=True, autoincrement=False,
-           doc="hash of source, document and topic"),
+    Column("guideline_key", BigInteger, nullable=False, info=KEY, doc="hash of source, document and topic"),
     Column("source", String, nullable=False, doc="MTUS, ODG, ACOEM, AMA or OTHER, as the letter names it"),
     Column("document", String, doc="the guideline document as the letter names it (vocab/guidelines.csv)"),
     Column("topic", String, doc="what in the document, as written (NULL: none given)"),
@@ -259,8 +281,7 @@ dim_drug = Table(
 
 dim_condition = Table(
     "dim_condition", metadata,
-    Column("condition_key", BigInteger, primary_key=True, autoincrement=False,
-           doc="hash of condition and body region"),
+    Column("condition_key", BigInteger, nullable=False, info=KEY, doc="hash of condition and body region"),
     Column("condition", String, nullable=False, doc="the diagnosis normalized: one spelling per condition"),
     Column("body_region", String, doc="the body region it names (vocab/regions.csv; NULL: none)"),
     info={"grain": "one normalized condition (with its body region)",
@@ -269,7 +290,7 @@ dim_condition = Table(
 
 dim_letter = Table(
     "dim_letter", metadata,
-    Column("letter_key", BigInteger, primary_key=True, autoincrement=False, doc="hash of letter_id"),
+    Column("letter_key", BigInteger, nullable=False, info=KEY, doc="hash of letter_id"),
     Column("letter_id", String, nullable=False, doc="the letter: its case number, else its source path"),
     Column("case_number", String, doc="IMR case number, CM16-0219557 (NULL: letter without a header)"),
     Column("source_path", String, nullable=False, doc="the file the letter was loaded from"),
@@ -306,7 +327,7 @@ dim_letter = Table(
 
 fact_decision = Table(
     "fact_decision", metadata,
-    Column("decision_key", BigInteger, nullable=False,
+    Column("decision_key", BigInteger, nullable=False, info=KEY,
            doc="hash of letter_id and ordinal; unique by construction (imr-etl check asserts it)"),
     Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter"),
     Column("ordinal", SmallInteger, nullable=False, doc="1, 2, … the item's place in the letter"),
@@ -361,9 +382,9 @@ fact_decision = Table(
 
 fact_citation = Table(
     "fact_citation", metadata,
-    Column("decision_key", BigInteger, nullable=False,
+    Column("decision_key", BigInteger, nullable=False, info=KEY,
            doc="→ fact_decision; with position unique by construction (imr-etl check asserts it)"),
-    Column("position", SmallInteger, nullable=False, doc="1, 2, … in letter order"),
+    Column("position", SmallInteger, nullable=False, info=KEY, doc="1, 2, … in letter order"),
     Column("letter_key", BigInteger, nullable=False, doc="→ dim_letter (so a letter's rows are replaced set-wise)"),
     Column("guideline_key", BigInteger, nullable=False, doc="→ dim_guideline"),
     Column("cited_by", String, nullable=False, doc="claims_administrator or reviewer"),
@@ -375,9 +396,9 @@ fact_citation = Table(
 
 fact_diagnosis = Table(
     "fact_diagnosis", metadata,
-    Column("letter_key", BigInteger, nullable=False,
+    Column("letter_key", BigInteger, nullable=False, info=KEY,
            doc="→ dim_letter; with position unique by construction (imr-etl check asserts it)"),
-    Column("position", SmallInteger, nullable=False, doc="1, 2, … in the letter's order"),
+    Column("position", SmallInteger, nullable=False, info=KEY, doc="1, 2, … in the letter's order"),
     Column("condition_key", BigInteger, nullable=False, doc="→ dim_condition"),
     Column("diagnosis", String, nullable=False, doc="the diagnosis as the letter writes it"),
     info={"grain": "one diagnosis of one letter",

@@ -68,19 +68,17 @@ STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
 PAUSE_BEFORE_COMMIT_VAR = "IMR_ETL_TEST_PAUSE_BEFORE_COMMIT"
 # DuckDB's memory during a load: left alone it caches every block it writes
 # (up to 80% of RAM), so the writer grew with the corpus.  The indexes of the
-# tables with a declared key (~42 bytes a row at a million letters) must stay
-# in memory; everything else is a cache, whose size is MEMORY_BASE: with 128
-# MiB the writer still grew by 90 MiB from a 20k to a 100k load as the cache
+# tables with a declared key must stay in memory — since revision 0008 only
+# small tables (runs, quarantine, dates, body regions, drugs, documents) have
+# one; everything else is a cache, whose size is MEMORY_BASE: with 128 MiB
+# the writer still grew by 90 MiB from a 20k to a 100k load as the cache
 # filled, with 64 MiB by 32 MiB, and at the same speed (benchmarks/README.md).
-# (DuckDB 2.0 does not count an index it has read back from the file in
-# duckdb_memory() or against this cap: once a long load has touched most of
-# their keys, those indexes hold ~100-130 bytes a row outside it.)
 MEMORY_BASE = 64 * 2**20
 MEMORY_PER_ROW = 64  # bytes per row of a keyed table: 1.5 × the ~42 bytes of an index DuckDB counts
-# Keyed rows a new letter adds: one to dim_letter, one to etl_source_file,
-# and the dimension rows its new services, reviewer and guidelines add (in
-# synthetic corpora about 2 a letter at first, fewer as the warehouse grows).
-KEYED_ROWS_PER_LETTER = 4
+# Keys of each dimension a load remembers having written, so a batch sends
+# only the rows of keys it has not seen lately (the warehouse's anti-join
+# decides the others): between RECENT_KEYS and twice as many.
+RECENT_KEYS = 1 << 13
 
 
 @dataclass
@@ -132,13 +130,37 @@ def _unique_runs(letters: list[Parsed]) -> Iterator[list[Parsed]]:
         yield run
 
 
-_UPSERT_FILES = ("ON CONFLICT (source_path) DO UPDATE SET parser_fingerprint = excluded.parser_fingerprint, "
-                 "size_bytes = excluded.size_bytes, "
-                 "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, run_id = excluded.run_id")
 _UPSERT_DOCUMENTS = "ON CONFLICT (guideline_id) DO UPDATE SET " + ", ".join(
     f"{c.name} = excluded.{c.name}" for c in schema.dim_guideline_document.columns if not c.primary_key)
 # Rows written with a dimension's new keys only: a reviewer profile's specialties.
 _WITH_DIMENSION = {schema.dim_reviewer.name: schema.bridge_reviewer_specialty}
+
+
+def _new_keys(dimension: Table) -> str:
+    """The clause that keeps the incoming rows (``new``) whose key no row of
+    ``dimension`` has: the dimensions' keys are not all declared (revision
+    0008), so the insert itself keeps them unique."""
+    key = schema.key_columns(dimension)[0]
+    return f'WHERE NOT EXISTS (SELECT 1 FROM {dimension.name} AS d WHERE d."{key}" = new."{key}")'
+
+
+class RecentKeys:
+    """Keys a load wrote lately, in two generations of up to ``size`` each, so
+    those still in use outlive a turnover; memory stays bounded however many
+    a warehouse holds."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.current: set[int] = set()
+        self.previous: set[int] = set()
+
+    def __contains__(self, key: int) -> bool:
+        return key in self.current or key in self.previous
+
+    def update(self, keys: Iterable[int]) -> None:
+        self.current.update(keys)
+        if len(self.current) >= self.size:
+            self.previous, self.current = self.current, set()
 
 
 class Loader:
@@ -148,10 +170,9 @@ class Loader:
     def __init__(self, conn: Connection, summary: Summary, run_id: int, folder: Path, *,
                  force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
                  on_quarantine: Callable[[Quarantined], None] | None = None,
-                 progress: Callable[[Summary], None] | None = None, memory: MemoryCap | None = None,
+                 progress: Callable[[Summary], None] | None = None,
                  hooks: workers.Hooks = workers.DEFAULT_HOOKS):
         self.conn = conn
-        self.memory = memory
         self.summary = summary
         self.run_id = run_id
         self.folder = folder  # for the CSV files of each batch
@@ -163,15 +184,11 @@ class Loader:
         self.hooks = hooks
         self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
         self.fingerprint = lineage.fingerprint()
+        # a batch sends a dimension only the rows of keys it has not written lately
+        self.recent_keys = {table.name: RecentKeys(RECENT_KEYS) for table in schema.DIMENSIONS}
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
             self.any_quarantined = bool(conn.exec_driver_sql(
                 "SELECT EXISTS (SELECT 1 FROM etl_quarantine)").scalar())
-            # The keys of the (small) dimensions already written: a batch inserts
-            # only rows it is the first to name, instead of probing every repeat.
-            self.dimension_keys: dict[str, set[int]] = {
-                table.name: set(conn.exec_driver_sql(
-                    f'SELECT "{table.primary_key.columns[0].name}" FROM {table.name}').scalars())
-                for table in schema.DIMENSIONS}
             # the documents as named now: a batch writes only those it names better (rows.first_document)
             documents = schema.dim_guideline_document
             self.documents: dict[str, tuple] = {r[0]: tuple(r) for r in conn.exec_driver_sql(
@@ -265,8 +282,15 @@ class Loader:
         return [t._replace(pdf_text=kept.get(t.last_sha)) if t.last_sha in kept else t for t in tasks]
 
     def _record_files(self, files: Sequence[FileState]) -> None:
-        lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id, self.fingerprint) for f in files)
-        dialect.insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder, _UPSERT_FILES)
+        """Each file's state as just read, replacing the one it had (its key,
+        the path, is not declared: deleting first keeps it unique)."""
+        latest = {f.path: f for f in files}
+        paths = list(latest)
+        dialect.execute(self.conn, "DELETE FROM etl_source_file "  # the range: see _file_states
+                        f"WHERE source_path BETWEEN ? AND ? AND {_in('source_path', 'VARCHAR')}",
+                        (min(paths), max(paths), paths))
+        lines = encode((f.path, f.size, f.mtime_ns, f.sha256, self.run_id, self.fingerprint) for f in latest.values())
+        dialect.insert_csv(self.conn, schema.etl_source_file, (line for _, line in lines), self.folder)
 
     def _forget_quarantined(self, paths: Sequence[str]) -> None:
         dialect.execute(self.conn, f"DELETE FROM etl_quarantine WHERE {_in('source_path', 'VARCHAR')}",
@@ -276,8 +300,6 @@ class Loader:
     def load_batch(self, outcomes: Sequence[Outcome]) -> None:
         if self.hooks.on_batch is not None:
             self.hooks.on_batch(outcomes)
-        if self.memory is not None:
-            self.memory.grow(self.summary.seen)
         unchanged = [o.file for o in outcomes if isinstance(o, Unchanged)]
         parsed = [o for o in outcomes if isinstance(o, Parsed)]
         quarantined = [o for o in outcomes if isinstance(o, Quarantined)]
@@ -373,12 +395,12 @@ class Loader:
                                      "(SELECT letter_key FROM replaced_letter)")
             conn.exec_driver_sql("DROP TABLE replaced_letter")
         for table in schema.DIMENSIONS:
-            known = self.dimension_keys[table.name]
-            unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in known}
-            dialect.insert_csv(conn, table, unique.values(), self.folder, "ON CONFLICT DO NOTHING")
-            if table.name in _WITH_DIMENSION:
-                self._write_with_keys(_WITH_DIMENSION[table.name], write, unique.keys())
-            committed.append(lambda keys=unique.keys(), known=known: known.update(keys))
+            recent = self.recent_keys[table.name]
+            unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in recent}
+            if table.name in _WITH_DIMENSION:  # first: the dimension's rows not yet written tell which keys are new
+                self._write_with_keys(_WITH_DIMENSION[table.name], table, write, unique.keys())
+            dialect.insert_csv(conn, table, unique.values(), self.folder, _new_keys(table))
+            committed.append(lambda keys=unique.keys(), recent=recent: recent.update(keys))
         renamed = self._write_documents(write, committed)
         for table in schema.LETTER_TABLES:
             dialect.insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
@@ -398,14 +420,14 @@ class Loader:
     def _keep_pdf_texts(self, letters: list[Parsed]) -> None:
         """Keep the text of the PDFs just extracted (etl_pdf_text)."""
         texts = {l.pdf_text[0]: l.pdf_text for l in letters if l.pdf_text is not None}
-        if texts:
-            dialect.insert_rows(self.conn, schema.etl_pdf_text, list(texts.values()),
-                                "ON CONFLICT (sha256) DO UPDATE SET extractor = excluded.extractor, "
-                                "text_bytes = excluded.text_bytes, text_zlib = excluded.text_zlib")
+        if texts:  # replacing the text kept for the same bytes (its key is not declared: delete first)
+            dialect.execute(self.conn, f"DELETE FROM etl_pdf_text WHERE {_in('sha256', 'VARCHAR')}", (list(texts),))
+            dialect.insert_rows(self.conn, schema.etl_pdf_text, list(texts.values()))
 
-    def _write_with_keys(self, table: Table, letters: list[Parsed], keys: Iterable[int]) -> None:
-        """``table``'s rows for the dimension keys just written, each key's
-        from the first letter that has them (every letter has all of them)."""
+    def _write_with_keys(self, table: Table, dimension: Table, letters: list[Parsed], keys: Iterable[int]) -> None:
+        """``table``'s rows for those of the dimension ``keys`` that
+        ``dimension`` lacks (so before its rows are written), each key's from
+        the first letter that has them (every letter has all of them)."""
         found: dict[int, list[str]] = {}
         for letter in letters:
             mine: dict[int, list[str]] = {}
@@ -415,7 +437,7 @@ class Loader:
                 found.setdefault(key, lines)
         wanted = set(keys)
         dialect.insert_csv(self.conn, table, (line for key, lines in found.items() if key in wanted
-                                              for line in lines), self.folder)
+                                              for line in lines), self.folder, _new_keys(dimension))
 
     def _write_documents(self, letters: list[Parsed], committed: list[Callable[[], None]]) -> bool:
         """Write the ``dim_guideline_document`` rows the letters name first
@@ -486,31 +508,24 @@ def _finish_run(conn: Connection, summary: Summary, status: str, message: str | 
              summary.run_id))
 
 
-class MemoryCap:
-    """DuckDB's buffer memory for the run: room for the indexes it must keep
-    (those of the tables with a declared key, which grow as letters are
-    written), plus a fixed working set, so the writer stays flat as the
-    corpus grows.  Raised as the run adds rows (:meth:`grow`), never lowered."""
+def keyed_rows(conn: Connection) -> int:
+    """Rows of the tables with a declared key, whose indexes DuckDB keeps in memory."""
+    keyed = [t.name for t in schema.metadata.sorted_tables if t.primary_key.columns]
+    with conn.begin():
+        return conn.exec_driver_sql(
+            "SELECT " + " + ".join(f"(SELECT count(*) FROM {name})" for name in keyed)).scalar()
 
-    def __init__(self, conn: Connection):
-        self.conn, self.rows, self.limit = conn, 0, 0
-        if conn.dialect.name == "duckdb":
-            keyed = [t.name for t in schema.metadata.sorted_tables if t.primary_key.columns]
-            with conn.begin():
-                self.rows = conn.exec_driver_sql(
-                    "SELECT " + " + ".join(f"(SELECT count(*) FROM {name})" for name in keyed)).scalar()
-            self.grow(0)
 
-    def grow(self, letters: int) -> None:
-        """Make room for the keyed rows ``letters`` more letters add
-        (:data:`KEYED_ROWS_PER_LETTER`)."""
-        if self.conn.dialect.name != "duckdb":
-            return
-        limit = MEMORY_BASE + MEMORY_PER_ROW * (self.rows + KEYED_ROWS_PER_LETTER * letters)
-        if limit >= self.limit + 16 * 2**20 or not self.limit:
-            with self.conn.begin():
-                self.conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
-            self.limit = limit
+def cap_memory(conn: Connection) -> int | None:
+    """Cap DuckDB's buffer memory for the run: a fixed working set plus room
+    for the indexes it must keep, those of the small tables with a declared
+    key, which a load barely grows.  The limit in bytes (None: PostgreSQL)."""
+    if conn.dialect.name != "duckdb":
+        return None
+    limit = MEMORY_BASE + MEMORY_PER_ROW * keyed_rows(conn)
+    with conn.begin():
+        conn.exec_driver_sql(f"SET memory_limit = '{limit // 2**20}MiB'")
+    return limit
 
 
 def default_jobs() -> int:
@@ -571,7 +586,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     with generations.open_writer(url, wait) as engine:
         warehouse.migrate(engine)
         with engine.connect() as conn:
-            memory = MemoryCap(conn)
+            cap_memory(conn)
             digest = lineage.fingerprint()
             with conn.begin():  # a new release's vocabularies: the dimensions' mappings first
                 if conformed.last_digest(conn) != digest:
@@ -585,7 +600,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs, batch_size=batch_size,
-                                on_quarantine=on_quarantine, progress=progress, memory=memory, hooks=hooks)
+                                on_quarantine=on_quarantine, progress=progress, hooks=hooks)
                 loader.run(iter_files(paths, skip))
                 loader.prune()
             except BaseException as error:

@@ -234,6 +234,27 @@ def snapshot(db: str, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
     return out
 
 
+def declared_keys(db: str) -> dict[str, tuple[str, ...]]:
+    """Table → the columns of its declared PRIMARY KEY, as the database has them."""
+    found: dict[str, tuple[str, ...]] = {}
+    for table, column in query(db,
+            "SELECT tc.table_name, k.column_name FROM information_schema.table_constraints AS tc "
+            "JOIN information_schema.key_column_usage AS k "
+            "ON k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
+            "AND k.table_schema = tc.table_schema "
+            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+            "AND tc.table_name <> 'alembic_version' ORDER BY tc.table_name, k.ordinal_position"):
+        found[table] = (*found.get(table, ()), column)
+    return found
+
+
+def schema_keys(declared_only: bool) -> dict[str, tuple[str, ...]]:
+    """Table → its key's columns by imr_etl.schema: the declared keys, or
+    every table's key, declared or kept by the load."""
+    return {t.name: tuple(schema.key_columns(t)) for t in schema.metadata.sorted_tables
+            if schema.key_columns(t) and (t.primary_key.columns or not declared_only)}
+
+
 # What may differ between two loads of the same letters: when and by which run.
 VOLATILE = {"v_letters": ("load_run_id", "loaded_at"), "v_load_runs": None, "v_quarantine": ("run_id", "quarantined_at")}
 

@@ -100,6 +100,21 @@ def test_a_clean_load_passes_every_check(db):
      "SELECT source_path, sha256, load_run_id, now(), 'parse', 'test' FROM dim_letter ORDER BY letter_key LIMIT 1",
      {"not_loaded_and_quarantined"}),
     ("UPDATE etl_load_run SET letters_new = letters_new + 1", {"load_runs_reconcile"}),
+    # the growing tables declare no key on DuckDB either (revision 0008): a row written twice
+    ("INSERT INTO dim_letter SELECT * FROM dim_letter WHERE decision_count = 1 ORDER BY letter_key LIMIT 1",
+     {"letter_key_unique", "load_runs_reconcile", "letter_has_its_diagnoses", "views_agree_with_facts"}),
+    ("INSERT INTO etl_source_file SELECT * FROM etl_source_file ORDER BY source_path LIMIT 1",
+     {"source_file_key_unique"}),
+    ("INSERT INTO etl_pdf_text VALUES ('0a', 'pdfium', 1, '\\x00'::BLOB), ('0a', 'pdfium', 1, '\\x00'::BLOB)",
+     {"pdf_text_key_unique"}),
+    ("INSERT INTO dim_service SELECT * FROM dim_service ORDER BY service_key LIMIT 1",
+     {"service_key_unique", "views_agree_with_facts"}),
+    ("INSERT INTO dim_reviewer SELECT * FROM dim_reviewer ORDER BY reviewer_key LIMIT 1",
+     {"reviewer_key_unique", "reviewer_specialty_bridge", "views_agree_with_facts"}),
+    ("INSERT INTO dim_guideline SELECT * FROM dim_guideline ORDER BY guideline_key LIMIT 1",
+     {"guideline_key_unique", "decision_citation_summary", "guideline_aggregate"}),
+    ("INSERT INTO dim_condition SELECT * FROM dim_condition ORDER BY condition_key LIMIT 1",
+     {"condition_key_unique"}),
 ])
 def test_each_kind_of_damage_is_caught(db, damage, failed):
     # v_decisions joins its dimensions: a decision that lost one drops out of it.

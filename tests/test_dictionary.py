@@ -46,7 +46,9 @@ def test_types_and_keys_are_those_the_migrations_create(entries):
     assert by_name["dim_letter"]["loaded_at"].type == "TIMESTAMP"
     assert by_name["etl_quarantine"]["raw_bytes"].type == "BLOB"
     assert [f.name for f in by_name["etl_quarantine"].values() if f.key] == ["source_path", "sha256"]
-    assert not [f for f in by_name["fact_citation"].values() if f.key]  # no declared key since 0003
+    # keys the load keeps without declaring them (revisions 0003 and 0008) are keys to the analyst all the same
+    assert [f.name for f in by_name["fact_citation"].values() if f.key] == ["decision_key", "position"]
+    assert [f.name for f in by_name["dim_letter"].values() if f.key] == ["letter_key"]
     assert by_name["dim_letter"]["letter_id"].nullable is False
     assert by_name["dim_letter"]["case_number"].nullable is True
     # Views: the types DuckDB gives the expressions.
@@ -82,7 +84,8 @@ def test_docs_command_writes_the_pages_and_drops_stale_ones(tmp_path, entries):
         assert f"]({entry.name}.md)" in readme
         assert (out / f"{entry.name}.md").is_file()
     page = (out / "fact_decision.md").read_text()
-    assert "| decision_key | BIGINT | no |" in page
+    assert "| **decision_key** (key) | BIGINT | no |" in page  # kept by the load, a key all the same
+    assert "| letter_key | BIGINT | no |" in page
     assert "| **letter_key** (key) | BIGINT | no |" in (out / "dim_letter.md").read_text()
 
 

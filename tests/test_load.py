@@ -122,6 +122,26 @@ def test_dimensions_are_shared_not_duplicated(all_samples):
         db, "SELECT count(*) FROM fact_decision WHERE decision_date_key IS NOT NULL")
 
 
+def test_a_load_that_remembers_no_dimension_keys_writes_the_same_rows(all_samples, tmp_path, monkeypatch):
+    # The writer sends a dimension only the rows of keys it has not written
+    # lately; the warehouse's anti-join decides the rest.  With nothing
+    # remembered and small batches, every batch leans on the anti-join alone.
+    db, _ = all_samples
+    monkeypatch.setattr(writer, "RECENT_KEYS", 1)
+    plain = str(tmp_path / "plain.duckdb")
+    load([], plain, batch_size=8)
+    assert snapshot(plain, ignore=("loaded_at",)) == snapshot(db, ignore=("loaded_at",))
+
+
+def test_the_recent_keys_are_bounded_and_keep_the_latest():
+    recent = writer.RecentKeys(100)
+    for start in range(0, 1000, 10):
+        recent.update(range(start, start + 10))
+        assert len(recent.current) + len(recent.previous) <= 200
+        assert all(key in recent for key in range(start, start + 10))
+    assert 0 not in recent and 999 in recent
+
+
 # ------------------------------------------------------------ idempotence
 
 def test_loading_twice_changes_nothing(letters, tmp_path):
