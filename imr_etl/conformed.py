@@ -1,7 +1,8 @@
 """The conformed dimensions' mappings, kept in step with imr-etl's vocabularies.
 
 A dimension row is written by the first letter that names its key and never
-again (``ON CONFLICT DO NOTHING``).  Most dimensions are functions of their
+again (an anti-join on the key, or ``ON CONFLICT DO NOTHING`` where the key is
+declared).  Most dimensions are functions of their
 key; three hold a mapping the vocabularies decide, which a new release of
 imr-etl may change:
 
