@@ -76,11 +76,6 @@ def key_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if c.primary_key or c.info.get("key")]
 
 
-def undeclared_keys() -> dict[str, list[str]]:
-    """Table → its key's columns, for the tables whose key is not declared."""
-    return {t.name: key_columns(t) for t in metadata.sorted_tables
-            if not t.primary_key.columns and key_columns(t)}
-
 # Each table's ``info`` and each column's ``doc`` are the data dictionary
 # (``imr-etl docs``, docs/dictionary/): write them for the analyst.  ``doc``
 # is documentation only; it is not a SQL comment, so it needs no migration.
