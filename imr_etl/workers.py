@@ -224,16 +224,19 @@ def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool 
 
 
 def warm() -> None:
-    """Build the grammar and the vocabularies and load PDFium (in the fork
-    server, so every worker starts with them).  PDFium starts no threads, so
-    the workers may fork from a process that loaded it."""
+    """Build the grammar and the vocabularies, take a letter to its rows and
+    load PDFium (in the fork server, so every worker starts with them).  The
+    rows need the parser's fingerprint, which reads the source of every module
+    a letter passes through (~0.1 s): read here, it is read once a load, not
+    once by each worker of each pool.  PDFium starts no threads, so the
+    workers may fork from a process that loaded it."""
     try:
         import imr_etl.pdftext  # noqa: F401 - PDFium's library, loaded once
     except Exception:  # noqa: BLE001 - a worker that needs it reports the problem
         log.debug("PDFium is not available", exc_info=True)
     try:
         seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
-        parse_bytes(seed.read_bytes(), str(seed))
+        rows.letter_rows(parse_bytes(seed.read_bytes(), str(seed)), 0, utcnow())
     except Exception:  # noqa: BLE001 - only a head start; the workers report real problems
         log.debug("warm-up failed", exc_info=True)
 

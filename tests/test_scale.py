@@ -9,6 +9,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -154,6 +156,17 @@ def test_parse_workers_start_only_when_there_is_enough_to_parse(small, tmp_path)
     assert started == []
     summary = load([small], db, jobs=2, hooks=hooks)
     assert started == [(2,)] and summary.new > 100
+
+
+def test_the_fork_server_warms_what_every_worker_would_otherwise_build():
+    """What the fork server's preload leaves built, every worker forked from
+    it inherits: the grammar and the parser's fingerprint (which reads the
+    source of every module a letter passes through)."""
+    probe = ("import imr_etl._preload; from imr_etl import lineage, parse; "
+             "print(lineage.fingerprint.cache_info().currsize, parse.parser.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    fingerprint, parsers = done.stdout.split()
+    assert fingerprint == "1" and parsers != "0"
 
 
 def test_a_long_run_goes_on_in_fresh_pools_and_loads_every_letter_once(small, tmp_path):
