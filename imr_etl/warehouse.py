@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.exc import DBAPIError
 
 from imr_etl.errors import WarehouseBusy, WarehouseError  # noqa: F401 - raised here, and named from here by callers
@@ -40,6 +41,13 @@ ENV_VAR = "IMR_ETL_DB"
 # readers (a BI tool's duckdb 1.x) cannot open; a file created with this set
 # to a release ("v1.0.0") keeps that release's format for good.
 STORAGE_VAR = "IMR_ETL_DUCKDB_STORAGE_VERSION"
+
+# SQLAlchemy finds a dialect it does not ship by reading the entry points of
+# every installed package at each command's start (0.72 → 0.69 s for
+# `imr-etl sql "select 1"`, medians of 12 alternated runs); the
+# duckdb one is named here as its package's entry point names it
+# (duckdb_engine's ``sqlalchemy.dialects``: ``duckdb = duckdb_engine:Dialect``).
+registry.register("duckdb", "duckdb_engine", "Dialect")
 
 
 # ------------------------------------------------------------------ location

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,6 +27,22 @@ def seeds_db(tmp_path_factory) -> str:
 
 
 # ------------------------------------------------------------------ location
+
+def test_the_duckdb_dialect_named_up_front_is_the_one_its_package_declares():
+    """imr_etl.warehouse names the duckdb dialect so SQLAlchemy need not scan
+    every package's entry points: it must be the class duckdb_engine declares."""
+    from importlib.metadata import entry_points
+
+    from sqlalchemy.dialects import registry
+
+    [declared] = [e for e in entry_points(group="sqlalchemy.dialects") if e.name == "duckdb"]
+    assert registry.load("duckdb") is declared.load()
+    # named on import, before any engine (a process that had made one would
+    # know it either way)
+    probe = "import imr_etl.warehouse; from sqlalchemy.dialects import registry; print('duckdb' in registry.impls)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "True"
+
 
 def test_db_resolution_flag_then_environment_then_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
