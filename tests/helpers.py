@@ -343,6 +343,15 @@ def imr_etl(*args: str, env: dict | None = None, **kwargs) -> subprocess.Complet
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, **kwargs)
 
 
+def python_prints(code: str, env: dict | None = None) -> str:
+    """What ``code`` prints in a new Python process (stripped): a process
+    that has done nothing else, as a fork server or a new command starts.
+    Run from "/": ``python -c`` puts the working directory (the checkout)
+    first on the path."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True, cwd="/").stdout.strip()
+
+
 def load_killed(corpus: Path, db: str, condition, seconds: float, env: dict | None = None) -> bool:
     """Start `imr-etl load CORPUS --db DB` and SIGKILL it as soon as
     ``condition()`` holds (or after ``seconds``); whether it had finished first."""

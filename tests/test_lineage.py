@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, REAL, RUN_COLUMNS, SEEDS, query
+from helpers import EXPECTED, REAL, RUN_COLUMNS, SEEDS, python_prints, query
 from imr_etl import lineage, schema, warehouse
 
 PACKAGE = Path(lineage.__file__).parent
@@ -57,9 +57,7 @@ def imr_etl(*args, env=None) -> str:
 
 
 def fingerprint(env=None) -> str:
-    # run from "/": `python -c` puts the working directory (the checkout) first on the path
-    return subprocess.run([sys.executable, "-c", "from imr_etl import lineage; print(lineage.fingerprint())"],
-                          capture_output=True, text=True, env=env, check=True, cwd="/").stdout.strip()
+    return python_prints("from imr_etl import lineage; print(lineage.fingerprint())", env)
 
 
 def last_run(db: str) -> dict:

@@ -9,8 +9,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REAL, SEEDS, break_letter, query, recording, snapshot
+from helpers import REAL, SEEDS, break_letter, python_prints, query, recording, snapshot
 from imr_etl import warehouse, workers
 from imr_etl.discover import discover, iter_files
 from imr_etl.writer import Summary, load
@@ -164,8 +162,7 @@ def test_the_fork_server_warms_what_every_worker_would_otherwise_build():
     source of every module a letter passes through)."""
     probe = ("import imr_etl._preload; from imr_etl import lineage, parse; "
              "print(lineage.fingerprint.cache_info().currsize, parse.parser.cache_info().currsize)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    fingerprint, parsers = done.stdout.split()
+    fingerprint, parsers = python_prints(probe).split()
     assert fingerprint == "1" and parsers != "0"
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
-from helpers import GROWING, SEEDS, declared_keys, documented_columns, schema_keys, snapshot, writers_in_turn
+from helpers import (GROWING, SEEDS, declared_keys, documented_columns, python_prints, schema_keys, snapshot,
+                     writers_in_turn)
 from imr_etl import checks, rows, schema, warehouse
 from imr_etl.writer import load
 from imr_etl.vocabulary import rows as vocab
@@ -40,8 +39,7 @@ def test_the_duckdb_dialect_named_up_front_is_the_one_its_package_declares():
     # named on import, before any engine (a process that had made one would
     # know it either way)
     probe = "import imr_etl.warehouse; from sqlalchemy.dialects import registry; print('duckdb' in registry.impls)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True).stdout.strip() == "True"
+    assert python_prints(probe) == "True"
 
 
 def test_db_resolution_flag_then_environment_then_default(tmp_path, monkeypatch):
