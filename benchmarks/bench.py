@@ -206,21 +206,48 @@ def cold_paths(big: Path, n: int, total: int) -> list[Path]:
     return [big / f"{i:04d}" for i in range(n // 1000)]
 
 
+def beside(db: Path) -> list[Path]:
+    """A warehouse file's own files: its write-ahead log, and the parses a
+    load keeps beside it (imr_etl.kept) with SQLite's."""
+    parses = db.with_name(db.name + ".parses")
+    return [db.with_name(db.name + ".wal"), parses, *(parses.with_name(parses.name + end) for end in ("-wal", "-shm"))]
+
+
+def discard(db: Path) -> None:
+    for path in (db, *beside(db)):
+        path.unlink(missing_ok=True)
+
+
+def copy_warehouse(source: Path, target: Path) -> None:
+    """Copy a warehouse with what is kept beside it (a load keeps no WAL)."""
+    discard(target)
+    shutil.copy(source, target)
+    for have, want in zip(beside(source), beside(target)):
+        if have.exists():
+            shutil.copy(have, want)
+
+
+def move_warehouse(source: Path, target: Path) -> None:
+    discard(target)
+    for have, want in zip((source, *beside(source)), (target, *beside(target))):
+        if have.exists():
+            shutil.move(have, want)
+
+
 def cold(paths: list[Path], runs: int, jobs: str | None, label: str, keep: Path | None = None) -> list[dict]:
     out = []
     for attempt in range(runs):
         db = Path(f"/tmp/imr-bench-{os.getpid()}.duckdb")
-        for stale in (db, db.with_name(db.name + ".wal")):
-            stale.unlink(missing_ok=True)
+        discard(db)
         result = run_load(paths, db, jobs)
         say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
             f"{result['rate']:.0f}/s, peak RSS {result['rss'] / 2**20:.0f} MiB "
             f"({result['quarantined']} quarantined)")
         out.append(result)
         if keep is not None and attempt == runs - 1:
-            shutil.move(db, keep)
+            move_warehouse(db, keep)
         else:
-            db.unlink(missing_ok=True)
+            discard(db)
     return out
 
 
@@ -304,12 +331,12 @@ def nightly(big: Path, new: Path, runs: int, jobs: str | None) -> list[dict]:
     out = []
     for attempt in range(runs):
         db = Path(f"/tmp/imr-bench-big-{os.getpid()}.duckdb")
-        shutil.copy(big, db)
+        copy_warehouse(big, db)
         result = run_load([new], db, jobs)
         say(f"{result['seen']} new letters into the big warehouse, run {attempt + 1}: {result['seconds']:.2f} s, "
             f"peak RSS {result['rss'] / 2**20:.0f} MiB")
         out.append(result)
-        db.unlink(missing_ok=True)
+        discard(db)
     return out
 
 
@@ -333,12 +360,12 @@ def rederive(paths: list[Path], loaded: Path, runs: int, jobs: str | None, label
     env, out = new_release(), []
     for attempt in range(runs):
         db = Path(f"/tmp/imr-bench-rederive-{os.getpid()}.duckdb")
-        shutil.copy(loaded, db)
+        copy_warehouse(loaded, db)
         result = run_load(paths, db, jobs, env)
         say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
             f"{result['rate']:.0f}/s, {result['rederived']} re-derived, {result['quarantined']} quarantined")
         out.append(result)
-        db.unlink(missing_ok=True)
+        discard(db)
     return out
 
 
@@ -539,7 +566,7 @@ def main() -> None:
                      "≥ text cold rate"))
         rows.append(("kept PDF text per letter", f"{stored / texts:,.0f} bytes zlib ({raw / texts:,.0f} of text, "
                      f"{raw / stored:.1f}×)", "—"))
-        pdf_db.unlink(missing_ok=True)
+        discard(pdf_db)
 
     if config["PG"]:
         pg_cold, pg_again = postgres(small, config["PG"], runs, jobs)
@@ -562,7 +589,7 @@ def main() -> None:
         for name, count_ms, scan_ms, n in timed:
             rows.append((f"view {name} ({n:,} rows)", f"{count_ms:,.0f} ms count(*), {scan_ms:,.0f} ms all columns",
                          "≤ 200 ms"))
-    kept.unlink(missing_ok=True)
+    discard(kept)
 
     from imr_etl.discover import iter_files
 

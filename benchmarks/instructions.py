@@ -36,7 +36,8 @@ def run(source: Path, n: int, stage: str) -> None:
     from imr_etl import outcomes, rows
     from imr_etl.normalize import normalize
     from imr_etl.parse import parser
-    from imr_etl.transform import TRANSFORMER, record
+    from imr_etl.records import record
+    from imr_etl.transform import TRANSFORMER, located
 
     files = sorted(source.glob("*.txt"))
     now = datetime(2026, 1, 1)
@@ -50,11 +51,11 @@ def run(source: Path, n: int, stage: str) -> None:
         if stage == "tree":
             parser(None).parse(normalized.text)
             return
-        letter = parser(TRANSFORMER).parse(normalized.text)
+        letter = located(parser(TRANSFORMER).parse(normalized.text), normalized)
         if stage == "lark":
             return
         parsed = {"source_path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "format": "text",
-                  **record(letter, normalized)}
+                  **record(letter, lambda: normalized.text)}
         if stage == "record":
             return
         letter_rows = rows.letter_rows(parsed, 1, now)

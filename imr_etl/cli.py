@@ -146,9 +146,13 @@ def migrate(ctx: click.Context, db: str | None, downgrade: str | None) -> None:
                    f"[default: 0: exit at once with status {EXIT_BUSY}].")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Parse in N worker processes [default: one per core; 1: in this process].")
+@click.option("--keep-parses/--no-keep-parses", default=True, show_default=True,
+              help="Keep the grammar's output of each letter beside a DuckDB warehouse (<db>.parses, ~2 KB a "
+                   "letter), so that a release that changes only vocabularies or classifiers re-derives the "
+                   "letters without parsing them again.")
 @click.pass_context
 def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bool, quiet: bool,
-         force: bool, wait: float, jobs: int | None) -> None:
+         force: bool, wait: float, jobs: int | None, keep_parses: bool) -> None:
     """Load letters into the warehouse, migrating it first.
 
     PATHS are letter files and directories (searched recursively for *.txt
@@ -198,7 +202,7 @@ def load(ctx: click.Context, paths: tuple[Path, ...], db: str | None, strict: bo
 
     with _failing(ctx, cleanup=lambda: bar is not None and bar.close()):
         summary = imr_etl.load(paths, db, force=force, wait=wait, jobs=jobs, on_quarantine=quarantined,
-                               progress=bar)
+                               progress=bar, keep_parses=keep_parses)
     if bar is not None:
         bar.close()
     if paths and not summary.seen:

@@ -1,18 +1,25 @@
 """The whole parse of one letter: file → text → normalize → grammar → record.
 
 This is what the CLI's ``parse`` and the loader call.  A text file's bytes
-are its text; a PDF's text is extracted first (:mod:`imr_etl.pdftext`).
+are its text; a PDF's text is extracted first (:mod:`imr_etl.pdftext`).  The
+loader calls :func:`derive`, which also gives the grammar's output to keep,
+and takes it back to re-derive a letter without the grammar.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
+from typing import Callable
 
+from imr_etl import transform
 from imr_etl.normalize import normalize
 from imr_etl.errors import LetterParseError
 from imr_etl.parse import parse_tree
-from imr_etl.transform import TRANSFORMER, record
+from imr_etl.records import record
+
+log = logging.getLogger(__name__)
 
 FORMATS = {".txt": "text", ".text": "text", ".pdf": "pdf"}
 
@@ -83,16 +90,56 @@ def sha256(data: bytes) -> str:
     return _last_hashed[1]
 
 
+def read_letter(text: bytes | str, source: str = "") -> tuple[transform.Letter, Callable[[], str]]:
+    """The letter as the grammar reads it (its items located in the file),
+    and its normalized text for :func:`imr_etl.records.record`."""
+    normalized = normalize(text)
+    # The parser transforms as it parses: no parse tree is built.
+    letter = transform.located(parse_tree(normalized, source, transform.TRANSFORMER), normalized)
+    return letter, lambda: normalized.text
+
+
 def parse_text(text: bytes, data: bytes, source: str = "", format: str = "text") -> dict:
     """Record of docs/record.md for a letter's text (:func:`letter_text`);
     ``data`` is the file's raw bytes, which its hash is of."""
-    normalized = normalize(text)
-    # The parser transforms as it parses: no parse tree is built.
-    parsed = record(parse_tree(normalized, source, TRANSFORMER), normalized)
+    return _record(*read_letter(text, source), data, source, format)
+
+
+def _record(letter: transform.Letter, text: Callable[[], str], data: bytes, source: str, format: str) -> dict:
+    parsed = record(letter, text)
     if not parsed["items"]:
         raise LetterParseError("no disputed items found", source)
     return {"source_path": source, "sha256": sha256(data),
             "format": format, **parsed}
+
+
+class _NeedsText(Exception):
+    """A record from a kept letter asked for the letter's text."""
+
+
+def _needs_text() -> str:
+    raise _NeedsText
+
+
+def derive(text: bytes, data: bytes, source: str = "", format: str = "text",
+           kept: bytes | None = None) -> tuple[dict, bytes | None]:
+    """:func:`parse_text`, and the grammar's output to keep (``transform.keep``).
+
+    Given ``kept``, the grammar's output kept for these bytes by a parser of
+    the same grammar (:func:`imr_etl.lineage.grammar_key`), the record is made
+    from it, skipping the normalizer and the grammar, and nothing new is
+    kept; should that record need the letter's text, or ``kept`` not read
+    back, the text is parsed as if nothing were kept.  Same record either way."""
+    if kept is not None:
+        try:
+            return _record(transform.kept(kept), _needs_text, data, source, format), None
+        except _NeedsText:
+            pass
+        except Exception:  # noqa: BLE001 - damaged or foreign bytes: the grammar decides
+            log.debug("%s: the kept parse does not read back", source, exc_info=True)
+    letter, normalized_text = read_letter(text, source)
+    keep = transform.keep(letter)  # (the record's stage leaves the letter as it is)
+    return _record(letter, normalized_text, data, source, format), keep
 
 
 def parse_bytes(data: bytes, source: str = "", format: str = "text") -> dict:
@@ -115,4 +162,4 @@ def parse_file(path: str | Path) -> dict:
     return parse_bytes(data, str(path), file_format(path))
 
 
-__all__ = ["LetterParseError", "letter_text", "parse_bytes", "parse_file", "parse_text"]
+__all__ = ["LetterParseError", "derive", "letter_text", "parse_bytes", "parse_file", "parse_text", "read_letter"]

@@ -20,6 +20,16 @@ The text PDFium extracted from a PDF is kept, compressed, keyed by the PDF's
 sha256 and the **extractor** that produced it (:func:`extractor`: pypdfium2's
 version and the source of :mod:`imr_etl.pdftext`), so re-deriving a PDF
 letter does not extract it again (``etl_pdf_text``).
+
+The grammar's output of each letter (:class:`imr_etl.transform.Letter`) is
+kept beside the warehouse (:mod:`imr_etl.kept`), keyed by the file's sha256
+and the **grammar key** (:func:`grammar_key`): the digest of the modules that
+make it — the import closure of :mod:`imr_etl.parse` and
+:mod:`imr_etl.transform` — the grammars, the vocabularies those modules name
+and Lark's version (and for a PDF, its extractor).  A release that changes
+only what comes after the grammar (a vocabulary the record's stage reads, a
+classifier, the rows) re-derives a letter from its kept parse, without the
+normalizer and the grammar.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from imr_etl import __version__
 
 PACKAGE = Path(__file__).parent
 ROOTS = ("letters", "rows", "pdftext")  # what turns a letter file into rows
+GRAMMAR_ROOTS = ("parse", "transform")  # what turns a letter's text into a transform.Letter
 COMPRESSION_LEVEL = 6  # zlib's default: ~3.3× on letters at ~0.1 ms a letter
 
 
@@ -58,8 +69,19 @@ def _imports(module: str) -> set[str]:
 def record_modules() -> tuple[str, ...]:
     """The modules a letter's text passes through to become rows: the import
     closure of :data:`ROOTS`, sorted."""
+    return _closure(ROOTS)
+
+
+@cache
+def grammar_modules() -> tuple[str, ...]:
+    """The modules that make the grammar's output: the import closure of
+    :data:`GRAMMAR_ROOTS`, sorted."""
+    return _closure(GRAMMAR_ROOTS)
+
+
+def _closure(roots: tuple[str, ...]) -> tuple[str, ...]:
     seen: set[str] = set()
-    todo = list(ROOTS)
+    todo = list(roots)
     while todo:
         module = todo.pop()
         if module not in seen:
@@ -82,6 +104,35 @@ def fingerprint() -> str:
     modules = [PACKAGE / f"{name}.py" for name in record_modules()]
     data = sorted([*PACKAGE.glob("grammars/*.lark"), *PACKAGE.glob("vocab/*.csv")])
     return _digest([*modules, *data], "imr-etl", __version__)
+
+
+def vocabularies(module: str) -> set[str]:
+    """The files of ``vocab/`` that ``module`` names: every vocabulary is
+    read by its file's name written out (``vocabulary.rows("drugs.csv")``;
+    ``tests/test_lineage.py`` checks that no read names one otherwise)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    names = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return names & {path.name for path in (PACKAGE / "vocab").glob("*.csv")}
+
+
+@cache
+def grammar_fingerprint() -> str:
+    """The digest of what makes a letter's :class:`imr_etl.transform.Letter`
+    from its text (hex sha256): :func:`grammar_modules`, the grammars, the
+    vocabularies those modules name, and Lark's version."""
+    from importlib.metadata import version
+
+    modules = grammar_modules()
+    data = sorted({*PACKAGE.glob("grammars/*.lark"),
+                   *(PACKAGE / "vocab" / name for module in modules for name in vocabularies(module))})
+    return _digest([*(PACKAGE / f"{name}.py" for name in modules), *data], "imr-etl grammar", version("lark"))
+
+
+def grammar_key(format: str) -> str:
+    """What a kept parse of a letter of ``format`` is kept under, beside its
+    file's sha256: the grammar's fingerprint, and a PDF's :func:`extractor`
+    (its text is the extractor's)."""
+    return grammar_fingerprint() + (" " + extractor() if format == "pdf" else "")
 
 
 @cache

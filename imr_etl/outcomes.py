@@ -11,7 +11,7 @@ from functools import lru_cache
 from datetime import date, datetime
 from typing import Iterable
 
-from imr_etl import rows, schema
+from imr_etl import lineage, rows, schema
 from imr_etl.letters import file_format
 from imr_etl.normalize import decode
 
@@ -84,13 +84,18 @@ class Parsed:
     record_sha256: str  # lineage.record_digest of its rows
     # a PDF's text as just extracted: its etl_pdf_text row (sha256, extractor, size, zlib), made in the worker
     pdf_text: tuple | None = None
+    # the grammar's output just made, to keep: (sha256, grammar key, transform.keep bytes) (imr_etl.kept)
+    kept_parse: tuple | None = None
+    from_kept_parse: bool = False  # made from the grammar's output kept by an earlier load
 
     @classmethod
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: tuple | None = None) -> Parsed:
+        kept = None if letter.kept_parse is None else (
+            file.sha256, lineage.grammar_key(file_format(file.path)), letter.kept_parse)
         return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
                    {table: encode(table_rows) for table, table_rows in letter.tables.items() if table_rows}, data,
                    letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
-                   pdf_text)
+                   pdf_text, kept, letter.from_kept_parse)
 
 
 Outcome = Unchanged | Parsed | Quarantined

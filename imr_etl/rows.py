@@ -64,6 +64,8 @@ class LetterRows:
     # alone would name them (the writer keeps the first by document_order)
     documents: list[tuple] = field(default_factory=list)
     text: bytes | None = None  # the text parsed, when extracted from a PDF (kept in etl_pdf_text)
+    kept_parse: bytes | None = None  # the grammar's output to keep (imr_etl.kept), when just parsed
+    from_kept_parse: bool = False  # made from the grammar's output kept by an earlier load
 
     @property
     def record_sha256(self) -> str:

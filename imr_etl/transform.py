@@ -1,4 +1,4 @@
-"""Stage 3: parse tree → record (plain dicts, the contract of docs/record.md).
+"""Stage 3: parse tree → :class:`Letter`, the letter as the grammar reads it.
 
 A Lark Transformer maps each grammar rule to plain data, in Lark's idiom: an
 optional part arrives as ``None`` (the parser keeps placeholders), a rule
@@ -7,27 +7,31 @@ a rule whose children are the value is a type (``heading = tuple``).  (The
 rules read for every item or citation unpack their children themselves:
 Lark's inline wrapper costs three calls each time.)
 The citation rules are handled by :class:`imr_etl.citations.CitationTransformer`,
-merged in under the grammar's ``citation`` namespace.  What the transformer
-makes of the whole letter is a :class:`Letter`; :func:`record` classifies its
-items and reads the facts in its prose (:mod:`imr_etl.extract`) into the record.
+merged in under the grammar's ``citation`` namespace.
+
+What the transformer makes is the text as the grammar cut it, with no
+vocabulary applied but the citations' sources (``vocab/guidelines.csv``):
+the record's stage (:mod:`imr_etl.records`) classifies it.  So a
+:class:`Letter` is what a vocabulary change leaves as it was, and a load
+keeps it (:func:`keep`, :mod:`imr_etl.kept`) to re-derive the letter's record
+from it without the grammar.
 """
 
 from __future__ import annotations
 
-import re
+import pickle
+import zlib
 from dataclasses import dataclass
-from datetime import date
 
-from lark import Transformer, Tree, v_args
+from lark import Transformer, v_args
 from lark.visitors import merge_transformers
 
-from imr_etl import classify, drugs, dwc, extract, guidelines, wording
+from imr_etl import wording
 from imr_etl.citations import CitationTransformer
 from imr_etl.normalize import Normalized, single_spaced
 
 # A header label, lower-cased (the grammar reads labels in any case) → its key.
 HEADER_KEYS = {label.lower(): key for label, key in wording.HEADER_LABELS.items()}
-HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
 
 
 def squash(text) -> str:
@@ -38,9 +42,7 @@ def squash(text) -> str:
 
 @dataclass(frozen=True)
 class Lines:
-    """Where a part of the letter lies: its first and last logical line
-    (1-based, in the normalized text; :meth:`Normalized.origin` maps them
-    back to the file's lines)."""
+    """Where a part of the letter lies: its first and last line (1-based)."""
 
     first: int
     last: int
@@ -55,10 +57,11 @@ class Item:
 
     service: str
     decision: str  # "upheld" or "overturned"
-    partial_authorization: dict | None
-    citations: list[dict]
+    partial_authorization: dict | None  # {"original_request": …, "authorized": …}, as written
+    citations: list[dict]  # each with its source (vocab/guidelines.csv), not yet its canonical ids
     rationale: str
-    lines: Lines
+    lines: Lines  # its logical lines, in the normalized text
+    span: Lines | None = None  # its lines in the file (:func:`located`)
 
 
 @dataclass
@@ -66,7 +69,12 @@ class Letter:
     """The letter as the grammar reads it (the transformer's result)."""
 
     header: list[tuple[str, str | None]] | None  # (label as written, value); None: no header block
-    reviewer: dict
+    # The reviewer as read from the qualifications sentence and from the
+    # credentials (either None): "board_certified"; the specialties as one
+    # text to split ("specialty_text", the sentence's) or as items
+    # ("specialties", the credentials' list); "subspecialty_text"; the
+    # states as written ("state_names").
+    reviewer: tuple[dict | None, dict | None]
     summary: str
     items: list[Item]
 
@@ -87,14 +95,9 @@ class LetterTransformer(Transformer):
     # -------------------------------------------------------- reviewer
     @v_args(inline=True)
     def determination(self, narrative, credentials):
-        """The reviewer, from the qualifications sentence or the credentials
-        (either may be missing or say nothing of a key)."""
-        reviewer = {"specialties": [], "subspecialties": [], "board_certified": None,
-                    "licensure_states": []}
-        for part in (narrative, credentials):
-            reviewer.update({k: v for k, v in (part or {}).items() if v not in (None, [])})
-        reviewer["board_specialties"] = classify.board_specialties(reviewer["specialties"])
-        return reviewer
+        """The reviewer as the qualifications sentence and the credentials
+        give it (either may be missing or say nothing of a key)."""
+        return (narrative, credentials)
 
     def plain_narrative(self, _):
         """A paragraph without the qualifications sentence: nothing read."""
@@ -110,26 +113,26 @@ class LetterTransformer(Transformer):
 
     @v_args(inline=True)
     def board_certified(self, _lead, field):
-        return {"board_certified": True, "specialties": classify.split_specialties(squash(field))}
+        return {"board_certified": True, "specialty_text": squash(field)}
 
     @v_args(inline=True)
     def licensed_in(self, field):
-        return {"board_certified": False, "specialties": classify.split_specialties(squash(field))}
+        return {"board_certified": False, "specialty_text": squash(field)}
 
     @v_args(inline=True)
     def subspecialty(self, field):
-        return {"subspecialties": classify.split_specialties(squash(field))}
+        return {"subspecialty_text": squash(field)}
 
     @v_args(inline=True)
     def licensure(self, state):
-        return {"licensure_states": _states([state])}
+        return {"state_names": [str(state)]}
 
     @v_args(inline=True)
     def credentials(self, licensure, specialty):
         return _merged(licensure, specialty)
 
     def licensure_list(self, line):
-        return {"licensure_states": _states(_items(line))}
+        return {"state_names": _items(line)}
 
     def specialty_list(self, line):
         specialties = [squash(i) for i in _items(line) if squash(i)]
@@ -159,7 +162,7 @@ class LetterTransformer(Transformer):
         (either paragraph may be missing) and the rationale's line, RATIONALE
         or NL_RATIONALE (its text may be missing)."""
         (partial, service, decision, line), claims, reviewer, rationale = children
-        cited = [_canonical({**c, "cited_by": cited_by})
+        cited = [{**c, "cited_by": cited_by}
                  for cited_by, paragraph in (("claims_administrator", claims), ("reviewer", reviewer))
                  for c in paragraph or ()]
         return Item(service=service, decision=decision, partial_authorization=partial,
@@ -168,11 +171,8 @@ class LetterTransformer(Transformer):
 
     @v_args(inline=True)
     def partial_authorization(self, original, authorized):
-        """What was asked for and what the claims administrator authorized,
-        each with its quantity read as the item's own (docs/record.md)."""
-        original, authorized = squash(original), squash(authorized)
-        return {"original_request": original, "original_quantity": classify.quantity(original)[0],
-                "authorized": authorized, "authorized_quantity": classify.quantity(authorized)[0]}
+        """What was asked for and what the claims administrator authorized."""
+        return {"original_request": squash(original), "authorized": squash(authorized)}
 
     def citations(self, statements):
         """The imported citation rule: its statements' citations, flattened."""
@@ -202,115 +202,31 @@ def _merged(*parts: dict | None) -> dict:
     return out
 
 
-def _states(names) -> list[str]:
-    codes = []
-    for name in names:
-        for part in re.split(r"\s*(?:,|\band\b|/)\s*", squash(name)):
-            code = classify.state_code(part)
-            if code and code not in codes:
-                codes.append(code)
-    return codes
-
-
 TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
 
 
-def build_record(tree: Tree, normalized: Normalized) -> dict:
-    """The record of docs/record.md, less the file's own keys."""
-    return record(TRANSFORMER.transform(tree), normalized)
+def located(letter: Letter, normalized: Normalized) -> Letter:
+    """``letter`` with each item's span in the file: the first line its first
+    logical line comes from, the last its last one does."""
+    for item in letter.items:
+        item.span = Lines(normalized.origin(item.lines.first).start, normalized.origin(item.lines.last).end)
+    return letter
 
 
-def record(letter: Letter, normalized: Normalized) -> dict:
-    """:func:`build_record` of a tree :data:`TRANSFORMER` has already
-    transformed, as the parser does when given it (``parse_tree(…, TRANSFORMER)``)."""
-    header = _header(letter.header or [])
-    summary = letter.summary
-    age, sex = extract.age_and_sex(summary)
-    # The letter's date is looked up only if a two-digit year needs it: with
-    # no dated header, that is a scan of the whole letter.
-    injury = (extract.injury_date(summary, lambda: _letter_date(header, normalized))
-              or _iso_date(header["injury_date"]))
-    items = [_item(n, item, normalized) for n, item in enumerate(letter.items, start=1)]
-    return {
-        "header": header,
-        "reviewer": letter.reviewer,
-        "patient": {"age": age, "sex": sex, "injury_date": _iso(injury)},
-        "diagnoses": extract.diagnoses(summary),
-        "outcome": outcome(items),
-        "items": items,
-    }
+# The kept form of a Letter: its pickle, compressed.  Level 1: a letter's
+# 5-10 KB of pickle in ~2 KB, at a third of the default level's time.
+KEEP_LEVEL = 1
 
 
-def outcome(items: list[dict]) -> str:
-    """The letter's outcome as the DWC reports a case: ``upheld`` (every item
-    upheld), ``overturned`` (every item overturned) or ``partially_overturned``."""
-    decisions = {item["decision"] for item in items}
-    return decisions.pop() if len(decisions) == 1 else "partially_overturned"
+def keep(letter: Letter) -> bytes:
+    """``letter`` as bytes to keep (:func:`kept` reads them back)."""
+    return zlib.compress(pickle.dumps(letter, protocol=pickle.HIGHEST_PROTOCOL), KEEP_LEVEL)
 
 
-def _header(fields: list[tuple[str, str | None]]) -> dict:
-    header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
-    header["other"] = {}
-    for label, value in fields:
-        label = squash(label).rstrip(": ")
-        key = HEADER_KEYS.get(label.lower())
-        if key in HEADER_DATES:
-            header[key] = _iso(extract.parse_date(value))
-        elif key:
-            header[key] = value
-        else:
-            header["other"][label] = value
-    return header
-
-
-def _letter_date(header: dict, normalized: Normalized) -> date | None:
-    for key in ("decision_date", "application_received", "date_assigned"):
-        if header[key]:
-            return date.fromisoformat(header[key])
-    return extract.latest_date(normalized.text)
-
-
-def _item(ordinal: int, item: Item, normalized: Normalized) -> dict:
-    service = item.service
-    topics = " ".join(c["topic"] or "" for c in item.citations if c["cited_by"] == "reviewer")
-    category, subcategory = classify.treatment(service, topics)
-    quantity, unit = classify.quantity(service)
-    named = classify.body_region(service)
-    cited = (classify.cited_region(item.citations)
-             if named is None and classify.treats_a_region(category, subcategory) else None)
-    dwc_category, dwc_subcategory = dwc.classify(service, category, subcategory, named)
-    drug = drugs.drug(service) if dwc_category == "Pharmaceuticals" else None
-    return {
-        "ordinal": ordinal,
-        "service": service,
-        "decision": item.decision,
-        "treatment_category": category,
-        "treatment_subcategory": subcategory,
-        "quantity": quantity,
-        "quantity_unit": unit,
-        "body_region": named or cited,
-        "body_region_source": "service" if named else "guideline" if cited else None,
-        "dwc_category": dwc_category,
-        "dwc_subcategory": dwc_subcategory,
-        "drug": dict(drug) if drug else None,
-        "partial_authorization": item.partial_authorization,
-        "citations": item.citations,
-        "rationale": item.rationale,
-        "span": {"start_line": normalized.origin(item.lines.first).start,
-                 "end_line": normalized.origin(item.lines.last).end},
-    }
-
-
-def _canonical(citation: dict) -> dict:
-    """A citation with the ids of its canonical document and topic."""
-    citation["guideline_id"], citation["topic_id"] = guidelines.canonical(
-        citation["source"], citation["document"], citation["topic"])
-    return citation
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _iso_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+def kept(data: bytes) -> Letter:
+    """The :class:`Letter` :func:`keep` made ``data`` of.  Kept bytes are read
+    only by the code that wrote them (:func:`imr_etl.lineage.grammar_key`)."""
+    letter = pickle.loads(zlib.decompress(data))
+    if not isinstance(letter, Letter):
+        raise ValueError("not a kept letter")
+    return letter

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 from imr_etl import lineage, rows
 from imr_etl.discover import SAMPLES
 from imr_etl.errors import LetterParseError, ParseTimeout, one_line
-from imr_etl.letters import file_format, letter_text, parse_bytes, parse_text, sha256
+from imr_etl.letters import derive, file_format, letter_text, parse_bytes, sha256
 from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,19 @@ def time_budget(seconds: float) -> Iterator[None]:
 
 
 def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime, text: bytes | None = None, *,
-            seconds: float = PARSE_SECONDS,
-            parse: Callable[..., dict] = parse_text) -> rows.LetterRows | Quarantined:
+            seconds: float = PARSE_SECONDS, parse: Callable[..., tuple[dict, bytes | None]] = derive,
+            kept_parse: bytes | None = None) -> rows.LetterRows | Quarantined:
     """Parse one letter's bytes into its rows, or say why it cannot be loaded.
 
     Pure (no database): safe to run in a worker process.  ``parse`` reads the
-    text into a record within the letter's time budget, ``seconds``.  A PDF's
+    text into a record within the letter's time budget, ``seconds``
+    (:func:`imr_etl.letters.derive`: from the grammar's output kept for these
+    bytes, ``kept_parse``, if given).  A PDF's
     text is extracted here, within that budget too, unless ``text`` gives it
     (as kept by an earlier load: ``etl_pdf_text``); a PDF without text (a
     scan, a password, a broken file) is quarantined at the read stage.  The
-    rows of a PDF just extracted carry its text, for the writer to keep.
+    rows of a PDF just extracted carry its text, and those of a letter just
+    parsed the grammar's output, for the writer to keep.
     """
     sha = sha256(data)
     format = file_format(path)
@@ -117,8 +120,9 @@ def prepare(path: str, data: bytes, run_id: int, loaded_at: datetime, text: byte
                 text = extracted if format == "pdf" else None
             else:
                 extracted = text
-            record = parse(extracted, data, path, format)
+            record, keep = parse(extracted, data, path, format, kept_parse)
         letter = rows.letter_rows(record, run_id, loaded_at)
+        letter.kept_parse, letter.from_kept_parse = keep, kept_parse is not None and keep is None
         if format == "pdf" and kept is None:
             letter.text = extracted
         return letter
@@ -153,6 +157,7 @@ class Task(NamedTuple):
     last_sha: str | None = None  # sha256 of its bytes when last read (None: never read)
     fresh: bool = False  # last read by the running parser: the same bytes again need no parse
     pdf_text: bytes | None = None  # a PDF's text kept for last_sha (etl_pdf_text), compressed
+    kept_parse: bytes | None = None  # the grammar's output kept for last_sha (imr_etl.kept)
 
 
 @dataclass(frozen=True)
@@ -184,9 +189,10 @@ class Hooks:
     parse_seconds: float = PARSE_SECONDS  # a letter's time budget
     # read(path, *, racy_ns) -> (bytes, FileState); raises OSError when it cannot
     read: Callable[..., tuple[bytes, FileState]] = read
-    # parse(text, data, path, format) -> the record (imr_etl.letters.parse_text)
-    parse: Callable[..., dict] = parse_text
-    # prepare(path, data, run_id, loaded_at, text, *, seconds, parse) -> LetterRows | Quarantined
+    # parse(text, data, path, format, kept) -> (the record, the grammar's output to keep or None)
+    # (imr_etl.letters.derive)
+    parse: Callable[..., tuple[dict, bytes | None]] = derive
+    # prepare(path, data, run_id, loaded_at, text, *, seconds, parse, kept_parse) -> LetterRows | Quarantined
     prepare: Callable[..., rows.LetterRows | Quarantined] = prepare
     # executor(jobs, mp_context=...) -> a pool of worker processes
     executor: Callable[..., Executor] = ProcessPoolExecutor
@@ -202,7 +208,7 @@ def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool 
     """Read, hash and parse a task's files in a worker or in-process.  No
     database."""
     out: list[Outcome] = []
-    for path, last_sha, fresh, pdf_text in task:
+    for path, last_sha, fresh, pdf_text, kept_parse in task:
         try:
             data, state = hooks.read(path, racy_ns=hooks.racy_ns)
         except OSError as error:
@@ -211,9 +217,10 @@ def process(task: Sequence[Task], run_id: int, loaded_at: datetime, force: bool 
         if state.sha256 == last_sha and fresh and not force:
             out.append(Unchanged(state))
             continue
-        kept = lineage.decompress(pdf_text) if pdf_text is not None and state.sha256 == last_sha else None
+        same = state.sha256 == last_sha
+        kept = lineage.decompress(pdf_text) if pdf_text is not None and same else None
         result = hooks.prepare(path, data, run_id, loaded_at, kept, seconds=hooks.parse_seconds,
-                               parse=hooks.parse)
+                               parse=hooks.parse, kept_parse=kept_parse if same else None)
         if isinstance(result, Quarantined):
             out.append(result)
         else:
@@ -227,8 +234,9 @@ def warm() -> None:
     """Build the grammar and the vocabularies, take a letter to its rows and
     load PDFium (in the fork server, so every worker starts with them).  The
     rows need the parser's fingerprint, which reads the source of every module
-    a letter passes through (~0.1 s): read here, it is read once a load, not
-    once by each worker of each pool.  PDFium starts no threads, so the
+    a letter passes through (~0.1 s), and the grammar's key its kept parse
+    goes under: read here, they are read once a load, not once by each
+    worker of each pool.  PDFium starts no threads, so the
     workers may fork from a process that loaded it."""
     try:
         import imr_etl.pdftext  # noqa: F401 - PDFium's library, loaded once
@@ -237,6 +245,7 @@ def warm() -> None:
     try:
         seed = next(iter(sorted((SAMPLES / "seeds").glob("*.txt"))))
         rows.letter_rows(parse_bytes(seed.read_bytes(), str(seed)), 0, utcnow())
+        lineage.grammar_key("text"), lineage.grammar_key("pdf")  # what each parsed letter is kept under
     except Exception:  # noqa: BLE001 - only a head start; the workers report real problems
         log.debug("warm-up failed", exc_info=True)
 

@@ -6,8 +6,9 @@ the warehouse, idempotently.
    mtime are those ``etl_source_file`` recorded when a load by the running
    parser last read it is *unchanged* and skipped unread; one last read by
    another parser (:mod:`imr_etl.lineage`) is read again — a PDF with the
-   text kept for it — to be re-derived (``--force`` re-reads, re-extracts
-   and rewrites everything);
+   text kept for it — to be re-derived, from the grammar's output kept for it
+   (:mod:`imr_etl.kept`) when the grammar is the same (``--force`` re-reads,
+   re-extracts, re-parses and rewrites everything);
 3. :mod:`imr_etl.workers` read, hash, extract and parse the rest in worker
    processes and return :mod:`imr_etl.outcomes`: a file whose bytes hash as
    last read by the running parser is unchanged and not parsed;
@@ -51,7 +52,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Table
 
-from imr_etl import __version__, aggregates, conformed, dialect, generations, lineage, rows, schema, warehouse, workers
+from imr_etl import (__version__, aggregates, conformed, dialect, generations, kept, lineage, rows, schema, warehouse,
+                     workers)
 from imr_etl.discover import DEFAULT_PATHS, iter_files
 from imr_etl.errors import one_line
 from imr_etl.letters import file_format
@@ -96,6 +98,7 @@ class Summary:
     seconds: float = 0.0
     skipped: int = 0  # PDFs not read: a text file of the same name beside them is loaded instead
     pending: int = 0  # letters read and parsed, waiting for their batch to be written
+    from_kept_parses: int = 0  # letters re-derived (or found the same) from the grammar's output kept for them
 
 
     @property
@@ -171,7 +174,7 @@ class Loader:
                  force: bool = False, jobs: int = 1, batch_size: int = BATCH_SIZE,
                  on_quarantine: Callable[[Quarantined], None] | None = None,
                  progress: Callable[[Summary], None] | None = None,
-                 hooks: workers.Hooks = workers.DEFAULT_HOOKS):
+                 hooks: workers.Hooks = workers.DEFAULT_HOOKS, kept_parses: kept.KeptParses | None = None):
         self.conn = conn
         self.summary = summary
         self.run_id = run_id
@@ -182,6 +185,7 @@ class Loader:
         self.on_quarantine = on_quarantine or (lambda q: None)
         self.progress = progress or (lambda s: None)
         self.hooks = hooks
+        self.kept_parses = kept_parses or kept.NoKeptParses()
         self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
         self.fingerprint = lineage.fingerprint()
         # a batch sends a dimension only the rows of keys it has not written lately
@@ -249,7 +253,7 @@ class Loader:
                     unchanged.append(path)
                 else:
                     tasks.append(Task(path, last[2], fresh))
-            yield from self._with_pdf_texts(tasks)
+            yield from self._with_kept_parses(self._with_pdf_texts(tasks))
             if unchanged:
                 self.summary.unchanged += len(unchanged)
                 if self.any_quarantined:  # the file is as loaded: older failures of it are moot
@@ -280,6 +284,20 @@ class Loader:
                 f"SELECT sha256, text_zlib FROM etl_pdf_text WHERE extractor = ? AND {_in('sha256', 'VARCHAR')}",
                 (lineage.extractor(), list(wanted))).fetchall())
         return [t._replace(pdf_text=kept.get(t.last_sha)) if t.last_sha in kept else t for t in tasks]
+
+    def _with_kept_parses(self, tasks: list[Task]) -> list[Task]:
+        """``tasks`` with the grammar's output kept for each letter to be
+        re-derived (read before by another parser), where its grammar is this
+        one's: only its record is made again."""
+        keys = {t.path: lineage.grammar_key(file_format(t.path)) for t in tasks if t.last_sha and not t.fresh}
+        wanted: dict[str, set[str]] = {}
+        for t in tasks:
+            if t.path in keys:
+                wanted.setdefault(keys[t.path], set()).add(t.last_sha)
+        found = {key: self.kept_parses.get(key, shas) for key, shas in wanted.items()}
+        if not any(found.values()):
+            return tasks
+        return [t._replace(kept_parse=found[keys[t.path]].get(t.last_sha)) if t.path in keys else t for t in tasks]
 
     def _record_files(self, files: Sequence[FileState]) -> None:
         """Each file's state as just read, replacing the one it had (its key,
@@ -329,6 +347,8 @@ class Loader:
         for run in _unique_runs(letters):
             quarantined.extend(self._write(run))
         self._quarantine(quarantined)
+        self.kept_parses.put(p.kept_parse for p in parsed if p.kept_parse is not None)
+        self.summary.from_kept_parses += sum(p.from_kept_parse for p in parsed)
 
     def _loaded(self, shas: set[str]) -> dict[str, int]:
         """sha256 → the key of the letter loaded with that content."""
@@ -375,6 +395,10 @@ class Loader:
         # rewritten: a new letter, new bytes, or the same bytes the running parser reads otherwise
         write = [l for l in letters if self.force or existing.get(l.letter_key) != (l.file.sha256, l.record_sha256)]
         replaced = [l.letter_key for l in write if l.letter_key in existing]
+        # the files of replaced letters whose bytes changed: what is kept of them is no letter's now
+        gone = {existing[l.letter_key][0] for l in write
+                if l.letter_key in existing and existing[l.letter_key][0] != l.file.sha256}
+        committed.append(lambda: self.kept_parses.forget(gone))
         rederived = sum(1 for l in write if not self.force and existing.get(l.letter_key, ("",))[0] == l.file.sha256)
         written = {id(l) for l in write}
         same = [l.letter_key for l in letters if id(l) not in written]  # rows as they are: only the lineage is new
@@ -554,11 +578,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _kept_parses(url: str) -> kept.KeptParses:
+    """The grammar's output kept beside a DuckDB file, for this parser's grammar."""
+    return kept.open_beside(warehouse.database_path(url), {lineage.grammar_key("text"), lineage.grammar_key("pdf")})
+
+
 def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool = False,
          wait: float = 0.0, batch_size: int = BATCH_SIZE, jobs: int | None = None,
          on_quarantine: Callable[[Quarantined], None] | None = None,
          progress: Callable[[Summary], None] | None = None,
-         hooks: workers.Hooks = workers.DEFAULT_HOOKS) -> Summary:
+         hooks: workers.Hooks = workers.DEFAULT_HOOKS, keep_parses: bool = True) -> Summary:
     """Load letter files (default: the bundled samples) into the warehouse.
 
     ``jobs`` worker processes read and parse (default: one per core; 1 parses
@@ -566,7 +595,9 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
     imports the caller's main module: a script that calls this with more than
     one job must guard its entry point with ``if __name__ == "__main__":``.
     ``progress`` is called with the summary so far as letters are parsed and
-    written.  ``hooks`` are the sizes and functions the run reads, parses and
+    written.  With ``keep_parses`` (the default) the grammar's output of each
+    letter is kept beside a DuckDB file, and a re-derivation starts from it
+    (:mod:`imr_etl.kept`); without, neither.  ``hooks`` are the sizes and functions the run reads, parses and
     batches letters with (:class:`imr_etl.workers.Hooks`, for tests; the
     command line always uses the defaults).  Raises
     :class:`imr_etl.warehouse.WarehouseError` (one-line message) when the
@@ -597,10 +628,12 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
                        "ON CONFLICT (body_region_key) DO UPDATE SET label = excluded.label, region_group = excluded.region_group")
             _remove_abandoned_folders()
             folder = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-"))
+            kept_parses = _kept_parses(url) if keep_parses else kept.NoKeptParses()
             try:
                 loader = Loader(conn, summary, summary.run_id, folder, force=force,
                                 jobs=jobs, batch_size=batch_size,
-                                on_quarantine=on_quarantine, progress=progress, hooks=hooks)
+                                on_quarantine=on_quarantine, progress=progress, hooks=hooks,
+                                kept_parses=kept_parses)
                 loader.run(iter_files(paths, skip))
                 loader.prune()
             except BaseException as error:
@@ -611,6 +644,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
                     log.debug("could not record the failed run", exc_info=True)
                 raise
             finally:
+                kept_parses.close()
                 shutil.rmtree(folder, ignore_errors=True)
             summary.seconds = time.monotonic() - start
             _finish_run(conn, summary, "succeeded")

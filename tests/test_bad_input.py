@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from helpers import REAL, SEEDS
 from imr_etl import warehouse, workers
 from imr_etl.cli import main
-from imr_etl.letters import parse_text
+from imr_etl.letters import derive
 from imr_etl.writer import load
 
 GOOD = SEEDS + REAL[:2]
@@ -122,7 +122,7 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     def parse(text, data, source, *args):
         if source.endswith("slow.txt"):
             time_module.sleep(60)
-        return parse_text(text, data, source, *args)
+        return derive(text, data, source, *args)
 
     db = str(tmp_path / "imr.duckdb")
     started = time_module.monotonic()

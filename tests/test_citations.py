@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from imr_etl.normalize import normalize
-from imr_etl.parse import parse_tree
-from imr_etl.transform import build_record
+from imr_etl.letters import parse_text
 
 TEMPLATE = """HOW THE IMR FINAL DETERMINATION WAS MADE
 MAXIMUS Federal Services sent the complete case file to an expert reviewer.
@@ -20,8 +18,7 @@ Decision rationale: Not medically necessary.
 
 def cite(claims: str, reviewer: str = "The Expert Reviewer did not cite any medical evidence for its decision.") -> list[dict]:
     text = TEMPLATE.format(claims=claims, reviewer=reviewer)
-    normalized = normalize(text)
-    return build_record(parse_tree(normalized), normalized)["items"][0]["citations"]
+    return parse_text(text.encode(), text.encode())["items"][0]["citations"]
 
 
 def short(citations: list[dict]) -> list[tuple]:

@@ -13,7 +13,7 @@ from helpers import (REAL, SEEDS, SEED_TREATMENTS, break_letter, decision_lines,
 from imr_etl import writer
 from imr_etl import warehouse, workers
 from imr_etl.discover import discover
-from imr_etl.letters import parse_file, parse_text
+from imr_etl.letters import derive, parse_file
 from imr_etl.writer import load
 
 
@@ -286,7 +286,7 @@ def test_an_internal_error_quarantines_instead_of_stopping_the_run(letters, tmp_
     def parse(text, data, source, *args):  # a bug of ours, met by one letter
         if source.endswith(SEEDS[4].name):
             raise RuntimeError("boom")
-        return parse_text(text, data, source, *args)
+        return derive(text, data, source, *args)
 
     summary = load([letters], db, hooks=workers.Hooks(parse=parse))
     assert (summary.new, summary.quarantined) == (6, 1)

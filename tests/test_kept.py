@@ -1,0 +1,226 @@
+"""The grammar's output kept beside the warehouse (imr_etl.kept, issue 15):
+a letter re-derived from it gets the record and rows the full parse gives,
+and a load keeps it, finds it and never depends on it."""
+
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from helpers import REAL, SEEDS, imr_etl, python_prints, query, snapshot
+from imr_etl import kept, lineage, rows, synth, transform
+from imr_etl.letters import derive, parse_text, read_letter
+from imr_etl.writer import load
+
+NOW = datetime(2026, 1, 1)
+# Seeds with no header block whose injury date has a two-digit year, placed by
+# the letter's latest date (a scan of its whole text): "injury date on
+# 1/24/00" (000), "DOI 9/3/10" (002), "injury sustained on 12/04/07" (003).
+NEEDS_THE_TEXT = {"000", "002", "003"}
+
+
+def letters() -> list[tuple[str, bytes]]:
+    samples = [(str(path), path.read_bytes()) for path in SEEDS + REAL]
+    return samples + [(path, data) for path, data, _ in synth.letters(300, 11)]
+
+
+def test_a_letter_from_its_kept_parse_has_the_record_and_rows_of_its_full_parse():
+    compared = 0
+    for source, data in letters():
+        record, keep = derive(data, data, source)
+        assert record == parse_text(data, data, source)
+        again, kept_again = derive(data, data, source, "text", keep)
+        assert again == record
+        assert rows.letter_rows(again, 1, NOW).tables == rows.letter_rows(record, 1, NOW).tables
+        if Path(source).parent.parent.name == "samples":  # (a synthetic letter may ask for its text too)
+            seed = Path(source).name[:3] if Path(source).parent.name == "seeds" else None
+            # nothing new is kept, but of the letters that asked for their text
+            assert (kept_again is not None) == (seed in NEEDS_THE_TEXT), source
+        compared += 1
+    assert compared == len(SEEDS) + len(REAL) + 300
+
+
+def test_damaged_or_foreign_kept_bytes_mean_a_full_parse():
+    data = REAL[0].read_bytes()
+    record, keep = derive(data, data, str(REAL[0]))
+    for bad in (keep[:-5], b"not zlib", transform.keep.__globals__["zlib"].compress(b"\x80\x05K\x01.")):
+        again, kept_again = derive(data, data, str(REAL[0]), "text", bad)
+        assert again == record and kept_again == keep
+
+
+def test_the_kept_letter_holds_no_vocabulary_but_the_citation_sources():
+    # CM16-0219557 (real): "State(s) of Licensure: Texas,New York,California",
+    # "Certification(s)/Specialty: Preventive Medicine, Occupational Medicine"
+    data = REAL[0].read_bytes()
+    letter, _ = read_letter(data)
+    narrative, credentials = letter.reviewer
+    assert narrative is None  # its paragraph has no qualifications sentence
+    assert [name.strip() for name in credentials["state_names"]] == ["Texas", "New York", "California"]
+    assert credentials["specialties"] == ["Preventive Medicine", "Occupational Medicine"]
+    assert "licensure_states" not in credentials and "board_specialties" not in credentials
+    assert parse_text(data, data)["reviewer"]["licensure_states"] == ["TX", "NY", "CA"]
+    for item in letter.items:
+        assert item.citations and all("guideline_id" not in c and c["source"] for c in item.citations)
+
+
+def test_the_grammar_key_covers_the_grammar_stage_and_not_the_record_stage():
+    modules = set(lineage.grammar_modules())
+    assert {"normalize", "parse", "transform", "citations"} <= modules
+    assert not modules & {"records", "classify", "drugs", "dwc", "extract", "guidelines", "conditions", "rows"}
+    named = {name for module in modules for name in lineage.vocabularies(module)}
+    assert named == {"characters.csv", "guidelines.csv"}
+
+
+def _reads_a_vocabulary(call: ast.Call) -> bool:
+    called = ast.unparse(call.func)
+    return called in ("vocabulary.rows", "vocab") or (called.endswith(".joinpath") and "imr_etl.vocab" in called)
+
+
+def test_every_vocabulary_read_names_its_file():
+    """lineage.vocabularies finds a module's vocabularies by their names
+    written out: a read by a name made at run time would escape it."""
+    package = Path(lineage.__file__).parent
+    reads = []
+    for path in package.glob("*.py"):
+        if path.name == "vocabulary.py":  # the reader itself: it reads the name it is given
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        reads += [(path.name, call) for call in ast.walk(tree) if isinstance(call, ast.Call) and _reads_a_vocabulary(call)]
+    assert len(reads) > 30
+    for module, call in reads:
+        [name] = call.args
+        assert isinstance(name, ast.Constant) and name.value.endswith(".csv"), (module, ast.unparse(call))
+
+
+def _release(root: Path, change) -> dict:
+    package = Path(lineage.__file__).parent
+    shutil.copytree(package, root / "imr_etl", ignore=shutil.ignore_patterns("samples", "__pycache__"))
+    change(root / "imr_etl")
+    return {**os.environ, "PYTHONPATH": str(root)}
+
+
+def _edit(relative: str, old: str, new: str):
+    def change(package: Path) -> None:
+        path = package / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return change
+
+
+KEY = "from imr_etl import lineage; print(lineage.grammar_key('text'))"
+
+
+@pytest.mark.parametrize("change, same", [
+    (_edit("vocab/drugs.csv", ",Muscle Relaxant,", ",Skeletal Muscle Relaxant,"), True),
+    (_edit("vocab/states.csv", "California", "Californie"), True),
+    (_edit("classify.py", "def split_specialties", "def split_specialties  "), True),
+    (_edit("vocab/characters.csv", "\n", "\n\n"), False),
+    (_edit("vocab/guidelines.csv", "\n", "\n\n"), False),
+    (_edit("grammars/letter.lark", "start:", "start :"), False),
+    (_edit("citations.py", "def clean", "def clean "), False),
+])
+def test_a_release_keeps_the_grammar_key_unless_it_changes_the_grammar_stage(change, same, tmp_path):
+    key = python_prints(KEY, _release(tmp_path, change))
+    assert (key == lineage.grammar_key("text")) == same
+
+
+def test_a_load_keeps_each_parsed_letter_beside_the_warehouse(tmp_path):
+    db = tmp_path / "w.duckdb"
+    summary = load([*SEEDS, *REAL[:20]], str(db), jobs=1)
+    store = sqlite3.connect(kept.path_beside(db))
+    assert store.execute("SELECT count(*), count(DISTINCT grammar_key) FROM kept_parse").fetchone() == \
+        (summary.new, 1)
+    shas = dict(query(str(db), "SELECT source_path, sha256 FROM dim_letter"))
+    assert len(shas) == summary.new
+    for path, sha in shas.items():
+        [(blob,)] = store.execute("SELECT letter FROM kept_parse WHERE sha256 = ?", (sha,)).fetchall()
+        data = Path(path).read_bytes()
+        record, keep = derive(data, data, path, "text", blob)
+        assert record == parse_text(data, data, path)
+        assert (keep is None) == (Path(path).name[:3] not in NEEDS_THE_TEXT)
+
+
+def _another_parser(db: Path) -> None:
+    """Mark every letter as derived by another parser (the fingerprint a
+    release with another vocabulary would have found)."""
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("UPDATE etl_source_file SET parser_fingerprint = 'another'")
+        conn.execute("UPDATE dim_letter SET parser_fingerprint = 'another'")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_re_derivation_starts_from_the_kept_parses(jobs, tmp_path):
+    db = tmp_path / "w.duckdb"
+    paths = [*SEEDS, *REAL]
+    load(paths, str(db), jobs=jobs)
+    before = snapshot(str(db), ignore=("etl_load_run",))
+    _another_parser(db)
+    summary = load(paths, str(db), jobs=jobs, hooks=_with_min_pool(jobs))
+    assert summary.from_kept_parses == len(paths) - len(NEEDS_THE_TEXT)
+    assert (summary.unchanged, summary.rederived) == (len(paths), 0)  # the same rows: only the lineage is new
+    assert snapshot(str(db), ignore=("etl_load_run",)) == before
+
+
+def _with_min_pool(jobs: int):
+    from imr_etl import workers
+
+    return workers.Hooks(min_pool=0) if jobs > 1 else workers.DEFAULT_HOOKS
+
+
+def test_without_keeping_nothing_is_kept_nor_used(tmp_path):
+    db = tmp_path / "w.duckdb"
+    imr_etl("load", *map(str, SEEDS), "--db", str(db), "--quiet", "--no-keep-parses")
+    assert not kept.path_beside(db).exists()
+    _another_parser(db)
+    assert load(SEEDS, str(db), jobs=1).from_kept_parses == 0  # parsed in full, and kept
+    _another_parser(db)
+    assert load(SEEDS, str(db), jobs=1, keep_parses=False).from_kept_parses == 0
+    _another_parser(db)
+    assert load(SEEDS, str(db), jobs=1).from_kept_parses == len(SEEDS) - len(NEEDS_THE_TEXT)
+
+
+def test_a_damaged_store_is_no_reason_to_fail(tmp_path, caplog):
+    db = tmp_path / "w.duckdb"
+    kept.path_beside(db).write_bytes(b"this is not a SQLite file" * 100)
+    with caplog.at_level(logging.WARNING, logger="imr_etl.kept"):
+        summary = load(SEEDS, str(db), jobs=1)
+    assert (summary.new, summary.quarantined) == (len(SEEDS), 0)
+    assert "kept parses not used" in caplog.text and str(kept.path_beside(db)) in caplog.text
+
+
+def test_a_replaced_letter_s_kept_parse_goes_with_it(tmp_path):
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for path in SEEDS:
+        shutil.copy(path, folder / path.name)
+    db = tmp_path / "w.duckdb"
+    load([folder], str(db), jobs=1)
+    changed = folder / SEEDS[1].name
+    old = query(str(db), "SELECT sha256 FROM dim_letter WHERE source_path = ?", str(changed.resolve()))
+    changed.write_bytes(changed.read_bytes().replace(b"Upheld", b"Overturned", 1))
+    assert load([folder], str(db), jobs=1).updated == 1
+    store = sqlite3.connect(kept.path_beside(db))
+    assert store.execute("SELECT count(*) FROM kept_parse WHERE sha256 = ?", old[0]).fetchone() == (0,)
+    assert store.execute("SELECT count(*) FROM kept_parse").fetchone() == (len(SEEDS),)
+
+
+def test_a_new_grammar_drops_what_the_old_one_kept(tmp_path):
+    db = tmp_path / "w.duckdb"
+    load(SEEDS, str(db), jobs=1)
+    store = kept.KeptParses(kept.path_beside(db), {"another grammar"})
+    assert store.count() == 0
+    store.put([("abc", "another grammar", b"x")])
+    store.close()
+    load(SEEDS[:2], str(db), jobs=1, force=True)
+    store = sqlite3.connect(kept.path_beside(db))
+    assert store.execute("SELECT DISTINCT grammar_key FROM kept_parse").fetchall() == \
+        [(lineage.grammar_key("text"),)]
