@@ -26,16 +26,17 @@ kept beside the warehouse (:mod:`imr_etl.kept`), keyed by the file's sha256
 and the **grammar key** (:func:`grammar_key`): the digest of the modules that
 make it — the import closure of :mod:`imr_etl.parse` and
 :mod:`imr_etl.transform` — the grammars, the vocabularies those modules name
-and Lark's version (and for a PDF, its extractor).  A release that changes
-only what comes after the grammar (a vocabulary the record's stage reads, a
-classifier, the rows) re-derives a letter from its kept parse, without the
-normalizer and the grammar.
+and Lark's and Python's versions (and for a PDF, its extractor).  A release
+that changes only what comes after the grammar (a vocabulary the record's
+stage reads, a classifier, the rows) re-derives a letter from its kept
+parse, without the normalizer and the grammar.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import sys
 import zlib
 from functools import cache
 from pathlib import Path
@@ -119,13 +120,15 @@ def vocabularies(module: str) -> set[str]:
 def grammar_fingerprint() -> str:
     """The digest of what makes a letter's :class:`imr_etl.transform.Letter`
     from its text (hex sha256): :func:`grammar_modules`, the grammars, the
-    vocabularies those modules name, and Lark's version."""
+    vocabularies those modules name, Lark's version and Python's (its
+    regular expressions' Unicode tables, and the pickle the Letter is kept in)."""
     from importlib.metadata import version
 
     modules = grammar_modules()
     data = sorted({*PACKAGE.glob("grammars/*.lark"),
                    *(PACKAGE / "vocab" / name for module in modules for name in vocabularies(module))})
-    return _digest([*(PACKAGE / f"{name}.py" for name in modules), *data], "imr-etl grammar", version("lark"))
+    python = "%d.%d" % sys.version_info[:2]
+    return _digest([*(PACKAGE / f"{name}.py" for name in modules), *data], "imr-etl grammar", version("lark"), python)
 
 
 def grammar_key(format: str) -> str:

@@ -63,7 +63,7 @@ PARSER_DESELECT = "not postgresql and not revision and not pdfium_text"
 ROWS_DESELECT = ("not postgresql and not revision and not upgrade and not downgrade"
                  " and not new_vocabulary and not whichever")
 GROUPS = {
-    "parser": (["imr_etl/normalize.py", "imr_etl/parse.py", "imr_etl/transform.py",
+    "parser": (["imr_etl/normalize.py", "imr_etl/parse.py", "imr_etl/transform.py", "imr_etl/records.py",
                 "imr_etl/citations.py", "imr_etl/extract.py"], PARSER_TESTS, PARSER_DESELECT),
     "rows": (["imr_etl/rows.py"], ROWS_TESTS, ROWS_DESELECT),
 }
@@ -72,7 +72,8 @@ GROUPS = {
 # layout (its mutants reach every test: ~20 s each); rows: the small functions
 # that make a value of their own (letter_rows' 470 mutants cost ~10-60 s each).
 SUBSETS = {
-    "parser": ["imr_etl.citations.*", "imr_etl.parse.*", "imr_etl.transform.*", "imr_etl.extract.*",
+    "parser": ["imr_etl.citations.*", "imr_etl.parse.*", "imr_etl.transform.*", "imr_etl.records.*",
+               "imr_etl.extract.*",
                "imr_etl.normalize.x_decode__*", "imr_etl.normalize.x__without_furniture__*",
                "imr_etl.normalize.x__kept_before__*", "imr_etl.normalize.x__drop_hyphen__*",
                "imr_etl.normalize.x__words__*", "imr_etl.normalize.xǁLineǁposition__*",
