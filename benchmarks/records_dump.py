@@ -7,7 +7,8 @@ byte").
 OUT gets, for the 110 sample letters, 20 of their PDFs and SYNTHETIC
 (default 1,000) letters of ``imr_etl.synth.letters(seed=3)``: each record
 (docs/record.md) as JSON, and what a load's worker makes of the file (its
-rows as CSV lines, its digest, or its quarantine); then the one-line error
+rows as CSV lines, its digest, or its quarantine; asserted the same when
+made from the grammar's output it keeps); then the one-line error
 of 540 broken versions of real letters (cut short, a rationale glued in,
 a decision word misspelt).  The parser's fingerprint is written as ``FP``
 (it changes with any change to the code), the letters' folder as ``DIR``.  Run it before and after, then
@@ -33,15 +34,27 @@ from imr_etl.outcomes import Parsed
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_etl" / "samples"
 
 
+def _fields(outcome: Parsed) -> dict:
+    """What a worker made of a letter: its rows, digest and shares (not the
+    file's bytes, nor the grammar's output it keeps)."""
+    fields = {k: v for k, v in vars(outcome).items()
+              if k not in ("data", "file", "kept_parse", "from_kept_parse")}
+    fields["sha256"] = outcome.file.sha256
+    fields["lines"] = {k: v for k, v in fields["lines"].items() if v}
+    return fields
+
+
 def dump(out, files: list[Path]) -> None:
     now = datetime(2026, 1, 1)
     for path in files:
         outcome = workers.process([workers.Task(str(path))], 1, now)[0]
         if isinstance(outcome, Parsed):
-            fields = {k: v for k, v in vars(outcome).items() if k not in ("data", "file")}
-            fields["sha256"] = outcome.file.sha256
-            fields["lines"] = {k: v for k, v in fields["lines"].items() if v}
+            fields = _fields(outcome)
             out.write(f"{path.name} {fields!r}\n")
+            kept = getattr(outcome, "kept_parse", None)
+            if kept is not None:  # the same again from the grammar's output kept (imr_etl.kept)
+                again = workers.process([workers.Task(str(path), outcome.file.sha256, False, None, kept[2])], 1, now)[0]
+                assert again.from_kept_parse and _fields(again) == fields, path
         else:
             out.write(f"{path.name} {outcome!r}\n")
         try:

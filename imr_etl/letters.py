@@ -128,17 +128,23 @@ def derive(text: bytes, data: bytes, source: str = "", format: str = "text",
     Given ``kept``, the grammar's output kept for these bytes by a parser of
     the same grammar (:func:`imr_etl.lineage.grammar_key`), the record is made
     from it, skipping the normalizer and the grammar, and nothing new is
-    kept; should that record need the letter's text, or ``kept`` not read
-    back, the text is parsed as if nothing were kept.  Same record either way."""
+    kept.  A letter whose header gives no date of it is kept with its
+    normalized text, which its record may need (:mod:`imr_etl.records`);
+    should a record need the text all the same (a header date that is not
+    one), or ``kept`` not read back, the text is parsed as if nothing were
+    kept.  Same record either way."""
     if kept is not None:
         try:
-            return _record(transform.kept(kept), _needs_text, data, source, format), None
+            letter, kept_text = transform.kept(kept)
+            return _record(letter, _needs_text if kept_text is None else lambda: kept_text,
+                           data, source, format), None
         except _NeedsText:
             pass
         except Exception:  # noqa: BLE001 - damaged or foreign bytes: the grammar decides
             log.debug("%s: the kept parse does not read back", source, exc_info=True)
     letter, normalized_text = read_letter(text, source)
-    keep = transform.keep(letter)  # (the record's stage leaves the letter as it is)
+    # (the record's stage leaves the letter as it is: it may be kept first)
+    keep = transform.keep(letter, None if transform.dated(letter) else normalized_text())
     return _record(letter, normalized_text, data, source, format), keep
 
 

@@ -7,7 +7,8 @@ its canonical document and topic, the reviewer's specialties and states their
 names and codes, and the facts in the prose are read (:mod:`imr_etl.extract`).
 Nothing here reads the letter's text but through the :class:`Letter`, except
 a letter whose injury date needs the letter's own date to place a two-digit
-year, and with no dated header: that one asks for its whole text (``text``).
+year, and with no dated header (:func:`imr_etl.transform.dated`): that one
+asks for its whole text (``text``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from typing import Callable
 
 from imr_etl import classify, drugs, dwc, extract, guidelines
-from imr_etl.transform import HEADER_KEYS, Item, Letter, squash
+from imr_etl.transform import HEADER_KEYS, LETTER_DATES, Item, Letter, header_key, squash
 
 HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
 
@@ -95,8 +96,8 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
     header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
     header["other"] = {}
     for label, value in fields:
+        key = header_key(label)
         label = squash(label).rstrip(": ")
-        key = HEADER_KEYS.get(label.lower())
         if key in HEADER_DATES:
             header[key] = _iso(extract.parse_date(value))
         elif key:
@@ -107,7 +108,7 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
 
 
 def _letter_date(header: dict, text: Callable[[], str]) -> date | None:
-    for key in ("decision_date", "application_received", "date_assigned"):
+    for key in LETTER_DATES:
         if header[key]:
             return date.fromisoformat(header[key])
     return extract.latest_date(text())

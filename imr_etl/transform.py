@@ -32,6 +32,9 @@ from imr_etl.normalize import Normalized, single_spaced
 
 # A header label, lower-cased (the grammar reads labels in any case) → its key.
 HEADER_KEYS = {label.lower(): key for label, key in wording.HEADER_LABELS.items()}
+# The header's dates that date the letter itself, first found first: what a
+# two-digit year in its prose is read against (imr_etl.records).
+LETTER_DATES = ("decision_date", "application_received", "date_assigned")
 
 
 def squash(text) -> str:
@@ -205,6 +208,16 @@ def _merged(*parts: dict | None) -> dict:
 TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
 
 
+def header_key(label: str) -> str | None:
+    """The record's key of a header label as written ("Case Number:"), or None."""
+    return HEADER_KEYS.get(squash(label).rstrip(": ").lower())
+
+
+def dated(letter: Letter) -> bool:
+    """Does the header give a date of the letter (:data:`LETTER_DATES`)?"""
+    return any(value and header_key(label) in LETTER_DATES for label, value in letter.header or ())
+
+
 def located(letter: Letter, normalized: Normalized) -> Letter:
     """``letter`` with each item's span in the file: the first line its first
     logical line comes from, the last its last one does."""
@@ -218,15 +231,16 @@ def located(letter: Letter, normalized: Normalized) -> Letter:
 KEEP_LEVEL = 1
 
 
-def keep(letter: Letter) -> bytes:
-    """``letter`` as bytes to keep (:func:`kept` reads them back)."""
-    return zlib.compress(pickle.dumps(letter, protocol=pickle.HIGHEST_PROTOCOL), KEEP_LEVEL)
+def keep(letter: Letter, text: str | None = None) -> bytes:
+    """``letter`` as bytes to keep, with its normalized ``text`` if given
+    (:func:`kept` reads them back)."""
+    return zlib.compress(pickle.dumps((letter, text), protocol=pickle.HIGHEST_PROTOCOL), KEEP_LEVEL)
 
 
-def kept(data: bytes) -> Letter:
-    """The :class:`Letter` :func:`keep` made ``data`` of.  Kept bytes are read
-    only by the code that wrote them (:func:`imr_etl.lineage.grammar_key`)."""
-    letter = pickle.loads(zlib.decompress(data))
-    if not isinstance(letter, Letter):
+def kept(data: bytes) -> tuple[Letter, str | None]:
+    """The :class:`Letter` and text :func:`keep` made ``data`` of.  Kept bytes
+    are read only by the code that wrote them (:func:`imr_etl.lineage.grammar_key`)."""
+    letter, text = pickle.loads(zlib.decompress(data))
+    if not isinstance(letter, Letter) or not isinstance(text, str | None):
         raise ValueError("not a kept letter")
-    return letter
+    return letter, text

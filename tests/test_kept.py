@@ -7,8 +7,10 @@ from __future__ import annotations
 import ast
 import logging
 import os
+import pickle
 import shutil
 import sqlite3
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -21,10 +23,6 @@ from imr_etl.letters import derive, parse_text, read_letter
 from imr_etl.writer import load
 
 NOW = datetime(2026, 1, 1)
-# Seeds with no header block whose injury date has a two-digit year, placed by
-# the letter's latest date (a scan of its whole text): "injury date on
-# 1/24/00" (000), "DOI 9/3/10" (002), "injury sustained on 12/04/07" (003).
-NEEDS_THE_TEXT = {"000", "002", "003"}
 
 
 def letters() -> list[tuple[str, bytes]]:
@@ -40,18 +38,38 @@ def test_a_letter_from_its_kept_parse_has_the_record_and_rows_of_its_full_parse(
         again, kept_again = derive(data, data, source, "text", keep)
         assert again == record
         assert rows.letter_rows(again, 1, NOW).tables == rows.letter_rows(record, 1, NOW).tables
-        if Path(source).parent.parent.name == "samples":  # (a synthetic letter may ask for its text too)
-            seed = Path(source).name[:3] if Path(source).parent.name == "seeds" else None
-            # nothing new is kept, but of the letters that asked for their text
-            assert (kept_again is not None) == (seed in NEEDS_THE_TEXT), source
+        assert kept_again is None, source  # made from what was kept: nothing new to keep
         compared += 1
     assert compared == len(SEEDS) + len(REAL) + 300
+
+
+def test_a_letter_without_a_dated_header_is_kept_with_its_text():
+    # The seeds have no header block, and their two-digit years are read
+    # against the letter's latest date: "injury date on 1/24/00" (seed 000)
+    for path in (SEEDS[0], REAL[0]):
+        data = path.read_bytes()
+        _, keep = derive(data, data, str(path))
+        letter, text = transform.kept(keep)
+        assert (text is not None) == (path in SEEDS)
+        if text is not None:
+            assert "The patient is a 66 year old with an injury date on 1/24/00" in text
+    assert derive(SEEDS[0].read_bytes(), SEEDS[0].read_bytes())[0]["patient"]["injury_date"] == "2000-01-24"
+
+
+def test_a_record_that_needs_the_text_not_kept_is_parsed_again():
+    # seed 000 with a header whose one date is none: its "1/24/00" is still
+    # read against the letter's latest date, from its whole text
+    data = b"Case Number: CM15-0000001 Date Assigned: pending\n" + SEEDS[0].read_bytes()
+    record, keep = derive(data, data)
+    assert transform.kept(keep)[1] is None and record["patient"]["injury_date"] == "2000-01-24"
+    assert derive(data, data, "", "text", keep) == (record, keep)  # parsed again, the same
 
 
 def test_damaged_or_foreign_kept_bytes_mean_a_full_parse():
     data = REAL[0].read_bytes()
     record, keep = derive(data, data, str(REAL[0]))
-    for bad in (keep[:-5], b"not zlib", transform.keep.__globals__["zlib"].compress(b"\x80\x05K\x01.")):
+    foreign = zlib.compress(pickle.dumps(({"a": "dict"}, None)))
+    for bad in (keep[:-5], b"not zlib", zlib.compress(pickle.dumps(1)), foreign):
         again, kept_again = derive(data, data, str(REAL[0]), "text", bad)
         assert again == record and kept_again == keep
 
@@ -144,9 +162,7 @@ def test_a_load_keeps_each_parsed_letter_beside_the_warehouse(tmp_path):
     for path, sha in shas.items():
         [(blob,)] = store.execute("SELECT letter FROM kept_parse WHERE sha256 = ?", (sha,)).fetchall()
         data = Path(path).read_bytes()
-        record, keep = derive(data, data, path, "text", blob)
-        assert record == parse_text(data, data, path)
-        assert (keep is None) == (Path(path).name[:3] not in NEEDS_THE_TEXT)
+        assert derive(data, data, path, "text", blob) == (parse_text(data, data, path), None)
 
 
 def _another_parser(db: Path) -> None:
@@ -165,7 +181,7 @@ def test_a_re_derivation_starts_from_the_kept_parses(jobs, tmp_path):
     before = snapshot(str(db), ignore=("etl_load_run",))
     _another_parser(db)
     summary = load(paths, str(db), jobs=jobs, hooks=_with_min_pool(jobs))
-    assert summary.from_kept_parses == len(paths) - len(NEEDS_THE_TEXT)
+    assert summary.from_kept_parses == len(paths)
     assert (summary.unchanged, summary.rederived) == (len(paths), 0)  # the same rows: only the lineage is new
     assert snapshot(str(db), ignore=("etl_load_run",)) == before
 
@@ -185,7 +201,7 @@ def test_without_keeping_nothing_is_kept_nor_used(tmp_path):
     _another_parser(db)
     assert load(SEEDS, str(db), jobs=1, keep_parses=False).from_kept_parses == 0
     _another_parser(db)
-    assert load(SEEDS, str(db), jobs=1).from_kept_parses == len(SEEDS) - len(NEEDS_THE_TEXT)
+    assert load(SEEDS, str(db), jobs=1).from_kept_parses == len(SEEDS)
 
 
 def test_a_damaged_store_is_no_reason_to_fail(tmp_path, caplog):
