@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS kept_parse (
 CREATE TABLE IF NOT EXISTS grammar_key (grammar_key TEXT PRIMARY KEY);  -- the keys kept_parse holds
 """
 _CHUNK = 500  # values bound per statement (SQLite allows 32,766; a chunk of a triage is 2,048)
+# An entry is ~2 KB: with SQLite's default 4 KB pages most pages held one, and
+# the file was 2.9 KB a letter for 1.8 KB of entries; with 32 KB pages it is
+# 2.2 KB, and a batch's insert costs 11 µs a letter instead of 27
+# (benchmarks/README.md, issue 15, sixth part).
+PAGE_SIZE = 32768
 
 
 def path_beside(database: Path) -> Path:
@@ -56,6 +61,7 @@ class KeptParses:
         self.conn: sqlite3.Connection | None = None
         try:
             self.conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+            self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # (a new file's; before WAL, which fixes it)
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last batches
             self.conn.executescript(_SCHEMA)

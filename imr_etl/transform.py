@@ -226,8 +226,9 @@ def located(letter: Letter, normalized: Normalized) -> Letter:
     return letter
 
 
-# The kept form of a Letter: its pickle, compressed.  Level 1: a letter's
-# 5-10 KB of pickle in ~2 KB, at a third of the default level's time.
+# The kept form of a Letter: its pickle, compressed.  Level 1: a synthetic
+# letter's 4.5 KB of pickle (its text included when kept) in 1.8 KB, at 56 µs
+# against the default level's 1.7 KB at 73 µs.
 KEEP_LEVEL = 1
 
 
