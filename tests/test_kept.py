@@ -186,6 +186,20 @@ def test_a_re_derivation_starts_from_the_kept_parses(jobs, tmp_path):
     assert snapshot(str(db), ignore=("etl_load_run",)) == before
 
 
+def test_a_pdf_s_kept_parse_is_kept_under_its_extractor_too(tmp_path):
+    pdfs = [path.with_suffix(".pdf") for path in REAL[:4]]
+    db = tmp_path / "w.duckdb"
+    assert load(pdfs, str(db), jobs=1).new == len(pdfs)
+    store = sqlite3.connect(kept.path_beside(db))
+    assert store.execute("SELECT DISTINCT grammar_key FROM kept_parse").fetchall() == [(lineage.grammar_key("pdf"),)]
+    assert lineage.extractor() in lineage.grammar_key("pdf") and lineage.grammar_key("text") != lineage.grammar_key("pdf")
+    before = snapshot(str(db))
+    _another_parser(db)
+    summary = load(pdfs, str(db), jobs=1)
+    assert (summary.from_kept_parses, summary.unchanged) == (len(pdfs), len(pdfs))
+    assert snapshot(str(db)) == before
+
+
 def _with_min_pool(jobs: int):
     from imr_etl import workers
 
