@@ -15,7 +15,7 @@ from typing import Callable
 
 from imr_etl import transform
 from imr_etl.normalize import normalize
-from imr_etl.errors import LetterParseError
+from imr_etl.errors import ImrEtlError, LetterParseError
 from imr_etl.parse import parse_tree
 from imr_etl.records import record
 
@@ -136,12 +136,16 @@ def derive(text: bytes, data: bytes, source: str = "", format: str = "text",
     if kept is not None:
         try:
             letter, kept_text = transform.kept(kept)
-            return _record(letter, _needs_text if kept_text is None else lambda: kept_text,
-                           data, source, format), None
-        except _NeedsText:
-            pass
+        except ImrEtlError:  # the letter's time budget ran out: not the bytes' fault
+            raise
         except Exception:  # noqa: BLE001 - damaged or foreign bytes: the grammar decides
             log.debug("%s: the kept parse does not read back", source, exc_info=True)
+        else:
+            try:
+                return _record(letter, _needs_text if kept_text is None else lambda: kept_text,
+                               data, source, format), None
+            except _NeedsText:
+                pass
     letter, normalized_text = read_letter(text, source)
     # (the record's stage leaves the letter as it is: it may be kept first)
     keep = transform.keep(letter, None if transform.dated(letter) else normalized_text())

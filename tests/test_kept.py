@@ -74,6 +74,32 @@ def test_damaged_or_foreign_kept_bytes_mean_a_full_parse():
         assert again == record and kept_again == keep
 
 
+@pytest.mark.parametrize("where", ["transform.kept", "letters.record"])
+def test_a_letter_out_of_time_on_its_kept_parse_is_not_parsed_again(where, monkeypatch):
+    """The time budget (workers.time_budget) interrupts whatever runs: from
+    the kept parse, the timeout reaches the worker, which quarantines the
+    letter, instead of a full parse starting with no budget left."""
+    from imr_etl import letters
+    from imr_etl.errors import ParseTimeout
+
+    data = REAL[0].read_bytes()
+    _, keep = derive(data, data)
+    module, name = where.split(".")
+    module = {"transform": transform, "letters": letters}[module]
+    real, calls = getattr(module, name), []
+
+    def out_of_time(*args):  # the first call runs out of time; any later one would be in time
+        calls.append(args)
+        if len(calls) == 1:
+            raise ParseTimeout
+        return real(*args)
+
+    monkeypatch.setattr(module, name, out_of_time)
+    with pytest.raises(ParseTimeout):
+        derive(data, data, "", "text", keep)
+    assert len(calls) == 1
+
+
 def test_the_kept_letter_holds_no_vocabulary_but_the_citation_sources():
     # CM16-0219557 (real): "State(s) of Licensure: Texas,New York,California",
     # "Certification(s)/Specialty: Preventive Medicine, Occupational Medicine"
