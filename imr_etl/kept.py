@@ -75,11 +75,20 @@ class KeptParses:
             self.conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last batches
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                if self.conn.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] != FORMAT or not self._holds_any(keys):
                     self._lay_out()
                 self._keep_only(set(keys))
         except sqlite3.Error as error:
             self._failed(error)
+
+    def _holds_any(self, keys: Iterable[str]) -> bool:
+        """May anything be kept under one of ``keys`` (is one of them
+        numbered)?  If not, the file is laid out anew: dropping a table frees
+        its pages at once, where deleting a million entries one by one takes
+        a while (a new grammar's first load)."""
+        marks = ", ".join("?" * len(keys := list(keys)))
+        return bool(keys) and self.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM grammar_key WHERE grammar_key IN ({marks}))", keys).fetchone()[0]
 
     def _lay_out(self) -> None:
         """Empty the file (it is new, or an older layout's) and lay it out."""
