@@ -150,9 +150,10 @@ class PeakMemory:
 
 # -------------------------------------------------------------------- runs
 
-def run_load(paths: list[Path], db: Path, jobs: str | None, env: dict | None = None) -> dict:
-    """One `imr-etl load --quiet` in a subprocess: seconds, counts, peak memory."""
-    command = [IMR_ETL, "load", *map(str, paths), "--db", str(db), "--quiet"]
+def run_load(paths: list[Path], db: Path, jobs: str | None, env: dict | None = None,
+             options: tuple[str, ...] = ()) -> dict:
+    """One `imr-etl load --quiet [options]` in a subprocess: seconds, counts, peak memory."""
+    command = [IMR_ETL, "load", *map(str, paths), "--db", str(db), "--quiet", *options]
     if jobs:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()

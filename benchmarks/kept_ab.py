@@ -14,9 +14,7 @@ timed from launch to exit, as ``make bench`` times them; medians printed.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,12 +25,7 @@ LETTERS = 20_000
 
 
 def rate(db: Path, options: tuple[str, ...] = (), env: dict | None = None) -> float:
-    command = [bench.IMR_ETL, "load", str(CORPUS), "--db", str(db), "--quiet", *options]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(done.stderr)
-    return LETTERS / (time.perf_counter() - started)
+    return bench.run_load([CORPUS], db, None, env, options)["rate"]
 
 
 def main(runs: int) -> None:

@@ -75,20 +75,11 @@ class KeptParses:
             self.conn.execute("PRAGMA synchronous = NORMAL")  # a cache: a power cut may lose the last batches
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
-                if self.conn.execute("PRAGMA user_version").fetchone()[0] != FORMAT or not self._holds_any(keys):
+                if self.conn.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
                     self._lay_out()
                 self._keep_only(set(keys))
         except sqlite3.Error as error:
             self._failed(error)
-
-    def _holds_any(self, keys: Iterable[str]) -> bool:
-        """May anything be kept under one of ``keys`` (is one of them
-        numbered)?  If not, the file is laid out anew: dropping a table frees
-        its pages at once, where deleting a million entries one by one takes
-        a while (a new grammar's first load)."""
-        marks = ", ".join("?" * len(keys := list(keys)))
-        return bool(keys) and self.conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM grammar_key WHERE grammar_key IN ({marks}))", keys).fetchone()[0]
 
     def _lay_out(self) -> None:
         """Empty the file (it is new, or an older layout's) and lay it out."""
@@ -101,6 +92,11 @@ class KeptParses:
     def _keep_only(self, keys: set[str]) -> None:
         """Drop the entries of any other grammar key, and number ``keys``."""
         held = dict(self.conn.execute("SELECT grammar_key, key_id FROM grammar_key"))
+        if held and not keys & held.keys():
+            # A new grammar's first load: dropping the tables frees their pages
+            # at once, where deleting a million entries one by one takes a while.
+            self._lay_out()
+            held = {}
         for key in sorted(set(held) - keys):
             self.conn.execute("DELETE FROM kept_parse WHERE key_id = ?", (held[key],))
             self.conn.execute("DELETE FROM grammar_key WHERE key_id = ?", (held[key],))

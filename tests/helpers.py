@@ -11,6 +11,7 @@ import csv
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -341,6 +342,15 @@ RUN_COLUMNS = ("load_run_id", "loaded_at", "run_id", "quarantined_at")  # differ
 
 def imr_etl(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120, **kwargs)
+
+
+def package_copy(root: Path, change: Callable[[Path], None]) -> dict[str, str]:
+    """A copy of the imr_etl package under ``root`` (no samples), changed by
+    ``change(its folder)``: the environment that runs it, as another release."""
+    package = Path(workers.__file__).parent
+    shutil.copytree(package, root / "imr_etl", ignore=shutil.ignore_patterns("samples", "__pycache__"))
+    change(root / "imr_etl")
+    return {**os.environ, "PYTHONPATH": str(root)}
 
 
 def python_prints(code: str, env: dict | None = None) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import os
 import pickle
 import shutil
 import sqlite3
@@ -17,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import REAL, SEEDS, imr_etl, python_prints, query, snapshot
+from helpers import REAL, SEEDS, imr_etl, package_copy, python_prints, query, snapshot
 from imr_etl import kept, lineage, rows, synth, transform
 from imr_etl.letters import derive, parse_text, read_letter
 from imr_etl.writer import load
@@ -144,13 +143,6 @@ def test_every_vocabulary_read_names_its_file():
         assert isinstance(name, ast.Constant) and name.value.endswith(".csv"), (module, ast.unparse(call))
 
 
-def _release(root: Path, change) -> dict:
-    package = Path(lineage.__file__).parent
-    shutil.copytree(package, root / "imr_etl", ignore=shutil.ignore_patterns("samples", "__pycache__"))
-    change(root / "imr_etl")
-    return {**os.environ, "PYTHONPATH": str(root)}
-
-
 def _edit(relative: str, old: str, new: str):
     def change(package: Path) -> None:
         path = package / relative
@@ -173,7 +165,7 @@ KEY = "from imr_etl import lineage; print(lineage.grammar_key('text'))"
     (_edit("citations.py", "def clean", "def clean "), False),
 ])
 def test_a_release_keeps_the_grammar_key_unless_it_changes_the_grammar_stage(change, same, tmp_path):
-    key = python_prints(KEY, _release(tmp_path, change))
+    key = python_prints(KEY, package_copy(tmp_path, change))
     assert (key == lineage.grammar_key("text")) == same
 
 

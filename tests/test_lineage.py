@@ -11,7 +11,6 @@ not off the program: the letters with a muscle relaxant among their items.
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXPECTED, REAL, RUN_COLUMNS, SEEDS, python_prints, query
+from helpers import EXPECTED, REAL, RUN_COLUMNS, SEEDS, package_copy, python_prints, query
 from imr_etl import lineage, schema, warehouse
 
-PACKAGE = Path(lineage.__file__).parent
 IMR_ETL = Path(sys.executable).with_name("imr-etl")
 PDFS = sorted(Path(p).with_suffix(".pdf") for p in REAL)
 
@@ -40,14 +38,15 @@ def release(root: Path) -> dict[str, str]:
     Relaxant" as "Skeletal Muscle Relaxant", and on whose path PDFium
     cannot be imported (a PDF it would extract is quarantined): the
     environment that runs it."""
-    shutil.copytree(PACKAGE, root / "imr_etl", ignore=shutil.ignore_patterns("samples", "__pycache__"))
-    drugs = root / "imr_etl" / "vocab" / "drugs.csv"
-    text = drugs.read_text(encoding="utf-8")
-    assert text.count(",Muscle Relaxant,") >= 5
-    drugs.write_text(text.replace(",Muscle Relaxant,", ",Skeletal Muscle Relaxant,"), encoding="utf-8")
-    (root / "pypdfium2").mkdir()
-    (root / "pypdfium2" / "__init__.py").write_text('raise ImportError("this release must not run PDFium")\n')
-    return {**os.environ, "PYTHONPATH": str(root)}
+    def change(package: Path) -> None:
+        drugs = package / "vocab" / "drugs.csv"
+        text = drugs.read_text(encoding="utf-8")
+        assert text.count(",Muscle Relaxant,") >= 5
+        drugs.write_text(text.replace(",Muscle Relaxant,", ",Skeletal Muscle Relaxant,"), encoding="utf-8")
+        (root / "pypdfium2").mkdir()
+        (root / "pypdfium2" / "__init__.py").write_text('raise ImportError("this release must not run PDFium")\n')
+
+    return package_copy(root, change)
 
 
 def imr_etl(*args, env=None) -> str:
