@@ -96,8 +96,11 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
 def _reader_name(name: str) -> str:
     """A terminal as the reader knows it (grammars/letter.lark): X_LINE, X
     with its line end, is X; NL_X, a line end with the next line's label, is
-    the line end (the place it starts)."""
+    the line end (the place it starts); HEADER_LINE, the header's fields, is
+    a field."""
     name = name.split("__")[-1]
+    if name == "HEADER_LINE":  # a header's fields as one token: its first field to a reader
+        return "KNOWN_FIELD"
     return "_NL" if name.lstrip("_").startswith("NL_") else name.removesuffix("_LINE")
 
 

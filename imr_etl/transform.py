@@ -20,8 +20,10 @@ from it without the grammar.
 from __future__ import annotations
 
 import pickle
+import re
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 from lark import Transformer, v_args
 from lark.visitors import merge_transformers
@@ -29,6 +31,7 @@ from lark.visitors import merge_transformers
 from imr_etl import wording
 from imr_etl.citations import CitationTransformer
 from imr_etl.normalize import Normalized, single_spaced
+from imr_etl.parse import parser
 
 # A header label, lower-cased (the grammar reads labels in any case) → its key.
 HEADER_KEYS = {label.lower(): key for label, key in wording.HEADER_LABELS.items()}
@@ -91,7 +94,11 @@ class LetterTransformer(Transformer):
     @v_args(inline=True)
     def header(self, _preamble, *fields):
         """Each field as (label as written, "Case Number:"; value or None):
-        a field's token is split at its first colon, the label's."""
+        a field's token is split at its first colon, the label's.  A
+        HEADER_LINE is its fields, each cut out by the regex of the terminal
+        the lexer would have read it as."""
+        if fields[0].type == "HEADER_LINE":
+            fields = [field.group() for field in _header_field().finditer(fields[0])]
         return [(label + ":", squash(value) or None)
                 for label, _, value in (field.partition(":") for field in fields)]
 
@@ -180,6 +187,14 @@ class LetterTransformer(Transformer):
     def citations(self, statements):
         """The imported citation rule: its statements' citations, flattened."""
         return [cited for statement in statements for cited in statement]
+
+
+@cache
+def _header_field() -> re.Pattern:
+    """A header field as KNOWN_FIELD or, failing that, OTHER_FIELD reads it
+    (the grammar's own regexes): a HEADER_LINE is a run of them."""
+    terminal = parser(TRANSFORMER).get_terminal
+    return re.compile("|".join(terminal(name).pattern.to_regexp() for name in ("KNOWN_FIELD", "OTHER_FIELD")))
 
 
 def _service(token: str) -> str:

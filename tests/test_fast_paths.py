@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import REAL, SEEDS
-from imr_etl import classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema
+from imr_etl import classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema, transform
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
 
@@ -94,6 +94,52 @@ def test_each_fast_terminal_matches_what_its_plain_form_matches(name):
             assert (a and a.span()) == (b and b.span()), (name, sample[at:at + 80])
             checked += bool(a)
     assert checked > 100  # the terminal did match, many times
+
+
+def _fields_one_by_one(line: str) -> list[str] | None:
+    """HEADER_LINE's plain form: the header's fields as the lexer reads them a
+    token at a time (KNOWN_FIELD where it matches, else OTHER_FIELD) to the
+    line end, or None if it does not get there."""
+    known, other = _terminal("KNOWN_FIELD"), _terminal("OTHER_FIELD")
+    fields, at = [], 0
+    while at < len(line) and line[at] != "\n":
+        field = known.match(line, at) or other.match(line, at)
+        if not field or field.end() == at:
+            return None
+        fields.append(field.group())
+        at = field.end()
+    return fields if fields and line[at:] == "\n" else None
+
+
+def _header_lines() -> list[str]:
+    """The real letters' header lines after any preamble, and the same
+    damaged in ways that trip one field or another."""
+    preamble = _terminal("HEADER_PREAMBLE")
+    lines = []
+    for path in REAL[:40]:
+        first = normalize.normalize(path.read_bytes()).lines[0].text
+        found = preamble.match(first)
+        lines.append(first[found.end() if found else 0 :] + "\n")
+    damaged = []
+    for line in lines[:10]:
+        damaged += [line.upper(), line.lower(), line.replace(":", "", 1), line.replace("Priority:", "Priority"),
+                    line.replace("Date Assigned:", "Claim Number: 12 Date Assigned:"),
+                    line.replace("Standard", "Standard foo: bar"), line.replace("Standard", "Standard Foo: bar"),
+                    line.replace("Decision Date:", "DECISION DATE :"), line.replace(" ", "  "),
+                    line[:-1] + " Case Number:\n", line[:-1] + " :\n", "Case Number: " + line]
+    return lines + damaged
+
+
+def test_the_header_line_reads_as_its_fields_one_by_one():
+    header_line = _terminal("HEADER_LINE")
+    read = 0
+    for line in _header_lines():
+        whole, fields = header_line.match(line), _fields_one_by_one(line)
+        assert (whole is not None and whole.end() == len(line)) == (fields is not None), line
+        if fields is not None:
+            assert [f.group() for f in transform._header_field().finditer(line)] == fields, line
+            read += 1
+    assert read > 50
 
 
 def test_the_line_start_search_finds_what_finditer_finds():

@@ -110,6 +110,7 @@ def test_the_grammars_header_labels_are_the_templates():
     # (a label kept under "other") and HEADER_PREAMBLE (text before the first
     # label) list some of them, and must read none as another label.
     assert _alternatives("KNOWN_FIELD") == set(wording.HEADER_LABELS)
+    assert _alternatives("HEADER_LINE") == set(wording.HEADER_LABELS)  # (the fields again, as one token)
     assert _alternatives("OTHER_FIELD") <= set(wording.HEADER_LABELS)
     assert _alternatives("HEADER_PREAMBLE") <= set(wording.HEADER_LABELS)
     for label in wording.HEADER_LABELS:
