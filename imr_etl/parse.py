@@ -105,7 +105,8 @@ def _reader_name(name: str) -> str:
 
 
 def _text(token) -> str:
-    """A token's text as a reader sees it: an X_LINE token without its line
-    end; an NL_X token, or the line end itself, as the line end."""
+    """A token's text as a reader sees it: its first line (an X_LINE token
+    without its line end, a heading without the line the token reads after
+    it); an NL_X token, or the line end itself, as the line end."""
     text = str(token)
-    return "\n" if text.startswith("\n") else text.rstrip("\n")
+    return "\n" if text.startswith("\n") else text.partition("\n")[0]

@@ -369,3 +369,19 @@ def test_a_parse_error_names_the_files_own_line_and_column(respell):
         parse_bytes(text.encode("utf-8"), "x.txt")
     assert (caught.value.line, caught.value.column) == _denied(text)
     assert "found 'Denied'" in caught.value.reason
+
+
+def test_a_heading_out_of_place_is_reported_as_its_own_line():
+    # The determination cut out of a real letter: the summary's heading and
+    # intro line (one token to the grammar) stand where the determination's
+    # heading should; the error names the heading alone, at its line.
+    text = REAL[0].read_text(encoding="utf-8")
+    lines = text.split("\n")
+    how = next(n for n, line in enumerate(lines) if line.startswith("HOW THE IMR"))
+    summary = next(n for n, line in enumerate(lines) if line.startswith("CLINICAL CASE SUMMARY"))
+    cut = "\n".join(lines[:how] + lines[summary:])
+    with pytest.raises(LetterParseError) as caught:
+        parse_bytes(cut.encode("utf-8"), "x.txt")
+    assert (caught.value.line, caught.value.column) == (how + 1, 1)
+    assert caught.value.reason == ("found 'CLINICAL CASE SUMMARY', "
+                                   "expected 'HOW THE IMR FINAL DETERMINATION WAS MADE'")
