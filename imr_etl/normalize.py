@@ -24,6 +24,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import NamedTuple
 
 import csv
 from importlib import resources
@@ -31,9 +32,10 @@ from importlib import resources
 from imr_etl import wording
 
 
-@dataclass(frozen=True)
-class Line:
-    """One logical line and the original (1-based) lines it was built from."""
+class Line(NamedTuple):
+    """One logical line and the original (1-based) lines it was built from.
+    (A named tuple, not a frozen dataclass: a letter makes dozens, and a
+    frozen dataclass sets each field through object.__setattr__.)"""
 
     text: str
     start: int
@@ -414,6 +416,8 @@ class _Layout:
         for text in self.texts:
             self.offsets.append(offset)
             offset += len(text) + 1
+        # physical line start → its index
+        self.index = {offset: index for index, offset in enumerate(self.offsets)}
 
     def line_index(self, offset: int) -> int:
         return bisect.bisect_right(self.offsets, offset) - 1
@@ -596,14 +600,15 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
     if not physical:
         return ()
     grid = _Layout(physical)
-    starts = grid.starts()
+    # Each logical line starts where a physical one does: its first physical
+    # line is looked up by that offset, and its last is the one before the
+    # next logical line's first.
+    firsts = [grid.index[start] for start in grid.starts()]
     words = _LazyWords(grid.joined)
     lines = []
-    for begin, end in zip(starts, starts[1:] + [len(grid.joined) + 1]):
-        first = grid.line_index(begin)
-        last = grid.line_index(end - 1)
-        text, begins = _joined(grid, first, last, words)
-        numbers = grid.numbers[first : last + 1]
+    for first, after in zip(firsts, firsts[1:] + [len(grid.texts)]):
+        text, begins = _joined(grid, first, after - 1, words)
+        numbers = grid.numbers[first:after]
         lines.append(Line(text, numbers[0], numbers[-1], tuple(zip(begins, numbers))))
     return tuple(lines)
 
