@@ -124,6 +124,13 @@ class CitationTransformer(Transformer):
         return [dict(_mtus_reference(str(statement), sections and str(sections), pages and str(pages))),
                 *others]
 
+    def mtus_with_sections(self, children):
+        """An MTUS statement whose first reference's section list is in its
+        token (MTUS_SECTIONS): cut where the list's label starts."""
+        statement, *rest = children
+        cut = _SECTIONS_LABEL.search(statement).start()
+        return self.mtus([statement[:cut], statement[cut:], *rest])
+
     def mtus_reference(self, children):
         """A reference's REFERENCE_TEXT, SECTIONS and PAGES (each None if missing)."""
         text, sections, pages = children
@@ -157,6 +164,9 @@ def _mtus_reference(text: str, sections: str | None, pages: str | None) -> dict:
 _MTUS_LABEL = re.compile(r"Decision based on (the )?(CA[ -])?MTUS:?(?! ?Citation) *", re.I)
 _NON_MTUS_LABEL = re.compile(r"Decision based on Non- ?MTUS( Citation)?:? *", re.I)
 _DIGIT = re.compile(r"\d")
+# (The first "Section(s):" of an MTUS_SECTIONS token starts its list: the
+# reference's text before it stops at the first, grammars/citation.lark.)
+_SECTIONS_LABEL = re.compile(r"Section\(s\):", re.I)
 
 
 def _after(label: re.Pattern, text: str) -> int:

@@ -96,12 +96,18 @@ def _error(error: UnexpectedInput, normalized: Normalized, source: str) -> Lette
 def _reader_name(name: str) -> str:
     """A terminal as the reader knows it (grammars/letter.lark): X_LINE, X
     with its line end, is X; NL_X, a line end with the next line's label, is
-    the line end (the place it starts); HEADER_LINE, the header's fields, is
-    a field."""
+    the line end (the place it starts); a token of what others read one by
+    one (the header's fields, HEADER_LINE), the first of them."""
     name = name.split("__")[-1]
-    if name == "HEADER_LINE":  # a header's fields as one token: its first field to a reader
-        return "KNOWN_FIELD"
+    if name in _FIRST_OF:
+        return _FIRST_OF[name]
     return "_NL" if name.lstrip("_").startswith("NL_") else name.removesuffix("_LINE")
+
+
+# Terminals that read what others read one by one, as one token: to a
+# reader, the first of those (grammars/*.lark).
+_FIRST_OF = {"HEADER_LINE": "KNOWN_FIELD", "_SUMMARY_OPENING_LINE": "_SUMMARY_HEADING",
+             "_ISSUES_OPENING_LINE": "_ISSUES_HEADING", "MTUS_SECTIONS": "MTUS_BASED"}
 
 
 def _text(token) -> str:

@@ -18,7 +18,8 @@ from decimal import Decimal
 import pytest
 
 from helpers import REAL, SEEDS
-from imr_etl import classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema, transform
+from imr_etl import (classify, citations, conditions, extract, letters, lineage, normalize, outcomes, rows, schema,
+                     transform)
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
 
@@ -140,6 +141,27 @@ def test_the_header_line_reads_as_its_fields_one_by_one():
             assert [f.group() for f in transform._header_field().finditer(line)] == fields, line
             read += 1
     assert read > 50
+
+
+def test_an_mtus_statement_with_its_sections_reads_as_the_two_tokens_one_by_one():
+    # MTUS_SECTIONS is MTUS_BASED then SECTIONS, and its list starts at its
+    # first "Section(s):", where the transformer cuts it.
+    together = _terminal("citation__MTUS_SECTIONS")
+    based, sections = _terminal("citation__MTUS_BASED"), _terminal("citation__SECTIONS")
+    texts = [letter.text for letter in LETTERS] + TRICKY + [
+        "Decision based on MTUS Section(s): Opioids, Decision based on MTUS Knee section(s):x",
+        "Decision based on MTUS Chronic Pain SECTION(S): Opioids Page(s): 3, and Low Back Section(s): A"]
+    read = 0
+    for text in texts:
+        for pos in _positions(text):
+            first = based.match(text, pos)
+            second = first and sections.match(text, first.end())
+            both = together.match(text, pos)
+            assert (both and both.span()) == (second and (pos, second.end())), text[pos:pos + 80]
+            if both:
+                assert citations._SECTIONS_LABEL.search(both.group()).start() == first.end() - pos
+                read += 1
+    assert read > 10
 
 
 def test_the_line_start_search_finds_what_finditer_finds():
