@@ -107,7 +107,8 @@ def _reader_name(name: str) -> str:
 # Terminals that read what others read one by one, as one token: to a
 # reader, the first of those (grammars/*.lark).
 _FIRST_OF = {"HEADER_LINE": "KNOWN_FIELD", "_SUMMARY_OPENING_LINE": "_SUMMARY_HEADING",
-             "_ISSUES_OPENING_LINE": "_ISSUES_HEADING", "MTUS_SECTIONS": "MTUS_BASED"}
+             "_ISSUES_OPENING_LINE": "_ISSUES_HEADING", "MTUS_SECTIONS": "MTUS_BASED",
+             "CREDENTIALS_LINES": "_CREDENTIALS"}
 
 
 def _text(token) -> str:

@@ -141,6 +141,13 @@ class LetterTransformer(Transformer):
     def credentials(self, licensure, specialty):
         return _merged(licensure, specialty)
 
+    def credential_lines(self, children):
+        """The credentials as one token, CREDENTIALS_LINES: its second line is
+        the licensure list's, its third the specialty list's."""
+        [token] = children
+        _, licensure, specialty, _ = token.split("\n")
+        return _merged(self.licensure_list([licensure]), self.specialty_list([specialty]))
+
     def licensure_list(self, line):
         return {"state_names": _items(line)}
 

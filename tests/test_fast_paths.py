@@ -143,25 +143,45 @@ def test_the_header_line_reads_as_its_fields_one_by_one():
     assert read > 50
 
 
-def test_an_mtus_statement_with_its_sections_reads_as_the_two_tokens_one_by_one():
-    # MTUS_SECTIONS is MTUS_BASED then SECTIONS, and its list starts at its
-    # first "Section(s):", where the transformer cuts it.
-    together = _terminal("citation__MTUS_SECTIONS")
-    based, sections = _terminal("citation__MTUS_BASED"), _terminal("citation__SECTIONS")
-    texts = [letter.text for letter in LETTERS] + TRICKY + [
+# Terminals that read, as one token, what others read one by one: each
+# with its parts, and texts that have it whole or damaged.
+_CREDENTIALS = [letter.text for letter in LETTERS] + [
+    text.replace("Licensure: ", "Licensure: ,", 1) for text in (l.text for l in LETTERS)] + [
+    text.replace("Certification(s)/Specialty:", "Certification(s) / Specialty:") for text in (l.text for l in LETTERS)]
+ONE_TOKEN = {
+    "citation__MTUS_SECTIONS": (("citation__MTUS_BASED", "citation__SECTIONS"), [
         "Decision based on MTUS Section(s): Opioids, Decision based on MTUS Knee section(s):x",
-        "Decision based on MTUS Chronic Pain SECTION(S): Opioids Page(s): 3, and Low Back Section(s): A"]
+        "Decision based on MTUS Chronic Pain SECTION(S): Opioids Page(s): 3, and Low Back Section(s): A"]),
+    "CREDENTIALS_LINES": (("_CREDENTIALS_LINE", "LICENSURE_LINE", "SPECIALTY_LINE"), _CREDENTIALS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_TOKEN))
+def test_a_terminal_of_others_reads_as_they_read_one_by_one(name):
+    parts, more = ONE_TOKEN[name]
+    together = _terminal(name)
     read = 0
-    for text in texts:
+    for text in [letter.text for letter in LETTERS] + TRICKY + more:
         for pos in _positions(text):
-            first = based.match(text, pos)
-            second = first and sections.match(text, first.end())
+            ends = [pos]
+            for part in parts:
+                found = _terminal(part).match(text, ends[-1])
+                if not found:
+                    break
+                ends.append(found.end())
             both = together.match(text, pos)
-            assert (both and both.span()) == (second and (pos, second.end())), text[pos:pos + 80]
+            assert (both and both.span()) == ((pos, ends[-1]) if len(ends) > len(parts) else None), text[pos:pos + 80]
+            read += bool(both)
+    assert read > 5
+
+
+def test_the_transformer_cuts_a_terminal_of_others_where_they_end():
+    for text in [letter.text for letter in LETTERS]:
+        for pos in _positions(text):
+            both = _terminal("citation__MTUS_SECTIONS").match(text, pos)
             if both:
+                first = _terminal("citation__MTUS_BASED").match(text, pos)
                 assert citations._SECTIONS_LABEL.search(both.group()).start() == first.end() - pos
-                read += 1
-    assert read > 10
 
 
 def test_the_line_start_search_finds_what_finditer_finds():
