@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import REAL, SEEDS
-from imr_etl import (classify, citations, conditions, extract, letters, lineage, normalize, outcomes, rows, schema,
+from imr_etl import (citations, classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema,
                      transform)
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
@@ -40,8 +40,8 @@ PLAIN = {
         r"Section\(s\): *(?:%s(?! )((?!Decision based on|Page\(s\):|, and [A-Z]"
         r"|The (Claims Administrator|Expert Reviewer) )[^\n])+)?" % _NOT_A_STATEMENT, re.I),
     "REQUEST": (
-        r"(?! )[^\n]+?(?= ?(was the original request\.|was authorized by the Claims Administrator\."
-        r"|, leaving the original request IMR eligible\.))", re.I),
+        (r"(?! )[^\n]+?(?= ?(was the original request\.|was authorized by the Claims Administrator\."
+         r"|, leaving the original request IMR eligible\.))"), re.I),
     "_QUALIFICATION_LEAD": (
         r"[^\n]*?The expert reviewer is (?=(Board Certified|licensed in)[^\n]*?licensed to practice in [^\n]*?\.)",
         re.I),
@@ -57,13 +57,13 @@ TRICKY = [
     "The Claims Administrator guideline pg.4 p. 7 Section(s):, and Z DECISION BASED ON odg",
     "page 2 pages2 pg 2, and 2016, and x 1, and Y the expert reviewer tHE cLAIMS aDMINISTRATOR ",
     "Norco 10/325mg #60 is: Upheld is: Upheld",
-    "Tramadol, w/ 50mg,#90 WAS THE ORIGINAL REQUEST. W #60 was authorized by the claims administrator. x was"
-    " the original request, , leaving the original request IMR eligible. was the original request.",
+    ("Tramadol, w/ 50mg,#90 WAS THE ORIGINAL REQUEST. W #60 was authorized by the claims administrator. x was"
+     " the original request, , leaving the original request IMR eligible. was the original request."),
     "The Claims Administrator authorized Norco #30 , leaving the original request IMR eligible.was",
     "Norco #30was the original request. Norco #20Was authorized by the Claims Administrator.",
-    "Per the expert reviewer: the expert reviewer is Board Certified. The Expert Reviewer is licensed in Ohio and"
-    " is licensed to practice in Ohio. THE EXPERT REVIEWER IS BOARD CERTIFIED in Surgery, is licensed to practice"
-    " in CA. the expert reviewer is Board Certified in X, licensed to practice in Y",
+    ("Per the expert reviewer: the expert reviewer is Board Certified. The Expert Reviewer is licensed in Ohio and"
+     " is licensed to practice in Ohio. THE EXPERT REVIEWER IS BOARD CERTIFIED in Surgery, is licensed to practice"
+     " in CA. the expert reviewer is Board Certified in X, licensed to practice in Y"),
 ]
 
 
