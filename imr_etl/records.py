@@ -18,7 +18,7 @@ from datetime import date
 from typing import Callable
 
 from imr_etl import classify, drugs, dwc, extract, guidelines
-from imr_etl.transform import HEADER_KEYS, LETTER_DATES, Item, Letter, header_key, squash
+from imr_etl.transform import HEADER_KEYS, LETTER_DATES, Item, Letter, header_label, squash
 
 HEADER_DATES = {"date_assigned", "injury_date", "decision_date", "ur_denial_date", "application_received"}
 
@@ -96,8 +96,7 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
     header: dict = {key: None for key in dict.fromkeys(HEADER_KEYS.values())}
     header["other"] = {}
     for label, value in fields:
-        key = header_key(label)
-        label = squash(label).rstrip(": ")
+        label, key = header_label(label)
         if key in HEADER_DATES:
             header[key] = _iso(extract.parse_date(value))
         elif key:

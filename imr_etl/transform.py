@@ -230,9 +230,17 @@ def _merged(*parts: dict | None) -> dict:
 TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
 
 
+def header_label(label: str) -> tuple[str, str | None]:
+    """A header label as written ("Case Number:"): the label itself ("Case
+    Number") and its record key (None for a label the record keeps under
+    "other")."""
+    label = squash(label).rstrip(": ")
+    return label, HEADER_KEYS.get(label.lower())
+
+
 def header_key(label: str) -> str | None:
-    """The record's key of a header label as written ("Case Number:"), or None."""
-    return HEADER_KEYS.get(squash(label).rstrip(": ").lower())
+    """The record's key of a header label as written, or None."""
+    return header_label(label)[1]
 
 
 def dated(letter: Letter) -> bool:
