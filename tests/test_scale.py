@@ -187,6 +187,20 @@ def test_a_long_run_goes_on_in_fresh_pools_and_loads_every_letter_once(small, tm
     assert snapshot(one, ignore) == snapshot(two, ignore)
 
 
+def test_once_the_last_task_is_sent_the_letters_batched_so_far_are_written(small, tmp_path):
+    """The workers still parse the tasks in flight when the last one is sent:
+    the letters already received are written then, not after the workers are
+    done (when nothing else would run beside the write), and the final batch
+    holds only what was in flight."""
+    batches = []
+    letters = len(list(small.iterdir()))
+    in_flight = 2 * workers.IN_FLIGHT  # tasks of one letter, two workers
+    hooks = workers.Hooks(min_pool=0, task_size=1, on_batch=lambda outcomes: batches.append(len(outcomes)))
+    summary = load([small], str(tmp_path / "w.duckdb"), jobs=2, batch_size=letters, hooks=hooks)
+    assert summary.new + summary.quarantined == letters > in_flight + letters // 4
+    assert len(batches) == 2 and sum(batches) == letters and batches[1] <= in_flight
+
+
 # ------------------------------------------------------------ what changed
 
 def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path):
