@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q imr_etl
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install imr-etl with its test tools
@@ -26,7 +27,11 @@ load: $(STAMP)  ## migrate the warehouse and load the bundled sample letters (or
 # `make bench BENCH=quick` takes a few minutes; sizes: BENCH_COLD, BENCH_LARGE, … (benchmarks/README.md).
 BENCH ?= full
 
+# The package's bytecode is compiled first, as installing it from a wheel does: an
+# editable install with PYTHONDONTWRITEBYTECODE set (as on our machines) compiles
+# every module again in each process, ~0.25 s of a load's start (benchmarks/README.md).
 bench: $(STAMP)  ## generate corpora and measure load speed, memory, re-runs, nightly increments, views
+	$(BIN)/python -m compileall -q imr_etl
 	BENCH=$(BENCH) $(BIN)/python benchmarks/bench.py
 
 # Slow and not part of `make test` or CI (docs/testing.md): the measured subsets

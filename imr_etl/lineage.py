@@ -40,7 +40,7 @@ import sys
 import zlib
 from functools import cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from imr_etl import __version__
 
@@ -50,12 +50,28 @@ GRAMMAR_ROOTS = ("parse", "transform")  # what turns a letter's text into a tran
 COMPRESSION_LEVEL = 6  # zlib's default: ~3.3× on letters at ~0.1 ms a letter
 
 
+@cache
+def _tree(module: str) -> ast.Module:
+    """A module's syntax tree, parsed once a process (both closures and
+    :func:`vocabularies` read it: a load's start waits for them)."""
+    return ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+
+
+def _statements(node: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement in ``node``, nested ones too: an import is a statement,
+    so walking the expressions as well (``ast.walk``, most of the nodes) finds
+    no more of them."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(node, field, ()):
+            yield child
+            yield from _statements(child)
+
+
 def _imports(module: str) -> set[str]:
     """The imr_etl modules ``module`` imports, anywhere in its source (a
     function-level import counts: it runs when the letter needs it)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(_tree(module)):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == "imr_etl":
                 found.update(alias.name for alias in node.names)
@@ -111,8 +127,8 @@ def vocabularies(module: str) -> set[str]:
     """The files of ``vocab/`` that ``module`` names: every vocabulary is
     read by its file's name written out (``vocabulary.rows("drugs.csv")``;
     ``tests/test_lineage.py`` checks that no read names one otherwise)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
-    names = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    names = {node.value for node in ast.walk(_tree(module))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     return names & {path.name for path in (PACKAGE / "vocab").glob("*.csv")}
 
 

@@ -370,6 +370,27 @@ def test_the_record_digest_is_the_digest_of_its_rows_one_by_one(letter_tables):
     assert lineage.record_digest(tricky, {"b": [1]}) == _plain_record_digest(tricky, {"b": [1]})
 
 
+def test_the_imports_found_by_statements_are_those_every_node_holds():
+    """lineage._imports walks statements only; ast.walk visits every node."""
+    import ast
+
+    def plain(module: str) -> set[str]:
+        found = set()
+        for node in ast.walk(lineage._tree(module)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "imr_etl":
+                    found.update(alias.name for alias in node.names)
+                elif node.module.startswith("imr_etl."):
+                    found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl."))
+        return {name for name in found if (lineage.PACKAGE / f"{name}.py").is_file()}
+
+    modules = sorted(path.stem for path in lineage.PACKAGE.glob("*.py"))
+    assert len(modules) > 30 and sum(bool(plain(m)) for m in modules) > 20
+    assert {m: lineage._imports(m) for m in modules} == {m: plain(m) for m in modules}
+
+
 def test_a_files_digest_is_computed_again_for_other_bytes():
     data = b"Final Determination Letter"
     assert letters.sha256(data) == hashlib.sha256(data).hexdigest()
