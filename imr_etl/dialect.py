@@ -112,14 +112,12 @@ def _names(table: Table) -> str:
 def _read_csv(conn: Connection, table: Table, lines: Iterable[str], folder: Path, clause: str) -> None:
     """DuckDB: through a file in ``folder``; its CSV reader takes a batch far
     faster than Python values can be bound as parameters."""
+    lines = list(lines)
+    if not lines:
+        return
     path = folder / f"{table.name}.csv"
     with path.open("w", encoding="utf-8", newline="") as file:
-        written = 0
-        for line in lines:
-            file.write(line)
-            written += 1
-    if not written:
-        return
+        file.writelines(lines)
     columns = ", ".join(f"'{c.name}': '{c.type.compile(dialect=conn.dialect)}'" for c in table.columns)
     source = str(path).replace("'", "''")
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({_names(table)}) SELECT * FROM '

@@ -183,6 +183,11 @@ class RecentKeys:
     def __contains__(self, key: int) -> bool:
         return key in self.current or key in self.previous
 
+    def unseen(self, keys: Iterable[int]) -> set[int]:
+        """Those of ``keys`` not written lately (set operations, not a call
+        of ``in`` per key: a dimension row of every letter asks)."""
+        return set(keys) - self.current - self.previous
+
     def update(self, keys: Iterable[int]) -> None:
         self.current.update(keys)
         if len(self.current) >= self.size:
@@ -447,7 +452,9 @@ class Loader:
             conn.exec_driver_sql("DROP TABLE replaced_letter")
         for table in schema.DIMENSIONS:
             recent = self.recent_keys[table.name]
-            unique = {key: line for l in write for key, line in l.lines.get(table.name, ()) if key not in recent}
+            by_key = {key: line for l in write for key, line in l.lines.get(table.name, ())}
+            unseen = recent.unseen(by_key)
+            unique = {key: line for key, line in by_key.items() if key in unseen}
             if table.name in _WITH_DIMENSION:  # first: the dimension's rows not yet written tell which keys are new
                 self._write_with_keys(_WITH_DIMENSION[table.name], table, write, unique.keys())
             dialect.insert_csv(conn, table, unique.values(), self.folder, _new_keys(table))

@@ -140,6 +140,8 @@ def test_the_recent_keys_are_bounded_and_keep_the_latest():
         assert len(recent.current) + len(recent.previous) <= 200
         assert all(key in recent for key in range(start, start + 10))
     assert 0 not in recent and 999 in recent
+    asked = [0, 5, 850, 999, 1000, 2000]
+    assert recent.unseen(asked) == {key for key in asked if key not in recent} == {0, 5, 850, 1000, 2000}
 
 
 # ------------------------------------------------------------ idempotence
