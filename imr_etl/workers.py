@@ -41,11 +41,10 @@ from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
 
-# Tasks queued or running per worker.  It bounds memory, and it is the work
-# the workers have while the writer writes a batch and submits none: with 4
-# (64 letters, ~0.1 s) they sat idle for most of each batch's ~0.4 s, and a
-# 20k cold load ran at 1.14× the rate with 16 (benchmarks/README.md).
-IN_FLIGHT = 16
+# Tasks queued or running per worker: bounds memory.  (More, so that the
+# workers have work while the writer writes a batch, left the machine as idle:
+# the writer's DuckDB keeps the cores busy then; benchmarks/README.md.)
+IN_FLIGHT = 4
 # The defaults of :class:`Hooks`.
 TASK_SIZE = 16  # letters per task sent to a worker
 # Fewer letters than this to parse: parse in-process, start no workers.  The
