@@ -50,10 +50,7 @@ GRAMMAR_ROOTS = ("parse", "transform")  # what turns a letter's text into a tran
 COMPRESSION_LEVEL = 6  # zlib's default: ~3.3× on letters at ~0.1 ms a letter
 
 
-@cache
 def _tree(module: str) -> ast.Module:
-    """A module's syntax tree, parsed once a process (both closures and
-    :func:`vocabularies` read it: a load's start waits for them)."""
     return ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
 
 
@@ -67,7 +64,11 @@ def _statements(node: ast.AST) -> Iterator[ast.stmt]:
             yield from _statements(child)
 
 
-def _imports(module: str) -> set[str]:
+# Cached, the modules' names and not their trees: a load's start waits for
+# both closures, which share modules, and a tree kept would be ~7 MiB in every
+# process forked from the one that read it.
+@cache
+def _imports(module: str) -> frozenset[str]:
     """The imr_etl modules ``module`` imports, anywhere in its source (a
     function-level import counts: it runs when the letter needs it)."""
     found: set[str] = set()
@@ -79,7 +80,7 @@ def _imports(module: str) -> set[str]:
                 found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl."))
-    return {name for name in found if (PACKAGE / f"{name}.py").is_file()}
+    return frozenset(name for name in found if (PACKAGE / f"{name}.py").is_file())
 
 
 @cache
