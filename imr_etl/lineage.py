@@ -71,16 +71,21 @@ def _statements(node: ast.AST) -> Iterator[ast.stmt]:
 def _imports(module: str) -> frozenset[str]:
     """The imr_etl modules ``module`` imports, anywhere in its source (a
     function-level import counts: it runs when the letter needs it)."""
-    found: set[str] = set()
-    for node in _statements(_tree(module)):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "imr_etl":
-                found.update(alias.name for alias in node.names)
-            elif node.module.startswith("imr_etl."):
-                found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl."))
+    found = {name for node in _statements(_tree(module)) for name in imported(node)}
     return frozenset(name for name in found if (PACKAGE / f"{name}.py").is_file())
+
+
+def imported(node: ast.AST) -> list[str]:
+    """The names under imr_etl that an import statement imports (none for
+    any other node)."""
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if node.module == "imr_etl":
+            return [alias.name for alias in node.names]
+        if node.module.startswith("imr_etl."):
+            return [node.module.split(".")[1]]
+    elif isinstance(node, ast.Import):
+        return [a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl.")]
+    return []
 
 
 @cache

@@ -375,15 +375,7 @@ def test_the_imports_found_by_statements_are_those_every_node_holds():
     import ast
 
     def plain(module: str) -> set[str]:
-        found = set()
-        for node in ast.walk(lineage._tree(module)):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module == "imr_etl":
-                    found.update(alias.name for alias in node.names)
-                elif node.module.startswith("imr_etl."):
-                    found.add(node.module.split(".")[1])
-            elif isinstance(node, ast.Import):
-                found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("imr_etl."))
+        found = {name for node in ast.walk(lineage._tree(module)) for name in lineage.imported(node)}
         return {name for name in found if (lineage.PACKAGE / f"{name}.py").is_file()}
 
     modules = sorted(path.stem for path in lineage.PACKAGE.glob("*.py"))
