@@ -41,9 +41,9 @@ from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
 
-# Tasks queued or running per worker: bounds memory.  (More, so that the
-# workers have work while the writer writes a batch, left the machine as idle:
-# the writer's DuckDB keeps the cores busy then; benchmarks/README.md.)
+# Tasks queued or running per worker: bounds memory.  (16, to give the
+# workers work while the writer writes a batch, left the machine's idle time
+# as it was: the writer's DuckDB keeps the cores busy then; benchmarks/README.md.)
 IN_FLIGHT = 4
 # The defaults of :class:`Hooks`.
 TASK_SIZE = 16  # letters per task sent to a worker
