@@ -209,24 +209,50 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     PDFium's U+FFFE (a word hyphenated at a line end, the line end dropped)
     also end a physical line, numbered as the line they sit in.
     """
+    text = _prepared(text)
+    lines = text.split("\n")
+    # Tests that every line would need are done once on the whole text.
+    glued = _lines_with_label_words(text)
+    if "\f" in text or "\ufffe" in text:
+        return _cleaned(lines, glued)
+    # _cleaned less what only a form feed or a U+FFFE needs (this loop is
+    # most of the stage's time, and most letters have neither).
+    out: list[tuple[str, int]] = []
+    numbers: list[tuple[int, int]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not (line := raw.strip()):
+            continue
+        if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (_may_be_furniture)
+            numbers.append((len(out), 0))
+            out.append((line, number))
+        elif number in glued and _may_be_glued(line):
+            out.extend((piece, number) for piece in _glued().split(line) if piece)
+        else:
+            out.append((line, number))
+    return _without_furniture(out, numbers, set()) if numbers else out
+
+
+def _prepared(text: str) -> str:
+    """The text respelled, its spaces collapsed and its line ends LF."""
     # Translating and collapsing spaces over the whole text is the same as
     # doing it line by line (neither touches a line end) and far cheaper.
     text = _SPACES.sub(" ", _translate(text.replace("\ufffe", "-\ufffe")))
-    out = []
     # As splitting at r"\r\n|\r|\n", and faster.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    breaks = "\f" in text or "\ufffe" in text
-    # Tests that every line would need are done once on the whole text: the
-    # loop below is most of this stage's time.
-    glued = _lines_with_label_words(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _cleaned(lines: list[str], glued: set[int]) -> list[tuple[str, int]]:
+    """:func:`clean_lines` of the prepared text's lines, ``glued`` the
+    numbers of those a label may be glued in."""
+    out: list[tuple[str, int]] = []
     # Page numbers are kept here and dropped once the page breaks around
     # them are known: (index in out, form feeds before it) of each, and
     # the indexes in out where a form feed fell.
     numbers: list[tuple[int, int]] = []
     page_breaks: set[int] = set()
     form_feeds = 0
-    for number, raw in enumerate(text.split("\n"), start=1):
-        for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if breaks else (raw,):
+    for number, raw in enumerate(lines, start=1):
+        for part in _PAGE_OR_HYPHEN_BREAK.split(raw):
             if part == "\f":
                 page_breaks.add(len(out))
                 form_feeds += 1
@@ -404,6 +430,34 @@ _PARTIAL_MIDDLE = re.compile("|".join([
 _PARTIAL_START = re.compile(_words(wording.WAS_ORIGINAL), re.I)
 
 
+class _Patterns(NamedTuple):
+    """The layout's patterns, as a :class:`_Layout` searches its text with them."""
+
+    first_heading: re.Pattern
+    standalone: re.Pattern
+    line_start: re.Pattern
+    claims_label: re.Pattern
+    decision_end: re.Pattern
+    partial_middle: re.Pattern
+    partial_start: re.Pattern
+
+
+def _folded(pattern: re.Pattern) -> re.Pattern:
+    """A case-insensitive ``pattern`` for lower-cased ASCII text: it matches
+    there, case-sensitively, just where ``pattern`` matches the text itself,
+    at a third less cost (the regex engine folds no character, and can skip
+    a branch by its first letter).  Only for a pattern of ASCII literals
+    with no upper-case escape (``\\S``) for lower-casing to change."""
+    assert pattern.flags & re.I and pattern.pattern.isascii()
+    assert not re.search(r"\\[A-Z]", pattern.pattern), pattern.pattern
+    return re.compile(pattern.pattern.lower(), pattern.flags & ~re.I)
+
+
+_PATTERNS = _Patterns(_FIRST_HEADING, _STANDALONE, _LINE_START, _CLAIMS_LABEL, _DECISION_END,
+                      _PARTIAL_MIDDLE, _PARTIAL_START)
+_FOLDED = _Patterns(*map(_folded, _PATTERNS))
+
+
 class _Layout:
     """Finds where logical lines start in the joined physical lines."""
 
@@ -411,6 +465,12 @@ class _Layout:
         self.texts = [text for text, _ in physical]
         self.numbers = [number for _, number in physical]
         self.joined = "\n".join(self.texts)
+        # What the layout's patterns search, lower-cased where that keeps
+        # every offset (ASCII: one character for one), with the patterns for it.
+        if self.joined.isascii():
+            self.searched, self.patterns = self.joined.lower(), _FOLDED
+        else:
+            self.searched, self.patterns = self.joined, _PATTERNS
         self.offsets = []
         offset = 0
         for text in self.texts:
@@ -424,32 +484,32 @@ class _Layout:
 
     def starts(self) -> list[int]:
         """Offsets (always at a physical line start) where logical lines begin."""
-        text = self.joined
+        text, patterns = self.searched, self.patterns
         starts = {0}
-        first = _FIRST_HEADING.search(text)
+        first = patterns.first_heading.search(text)
         if first:  # the header block, if any, is one line ending at the heading
             starts.add(self.offsets[self.line_index(first.start())])
-        for start, end in self._at_line_starts(_STANDALONE):
+        for start, end in self._at_line_starts(patterns.standalone):
             starts.update((start, self._next_line(end)))
-        label_starts = [start for start, _ in self._at_line_starts(_LINE_START)]
+        label_starts = [start for start, _ in self._at_line_starts(patterns.line_start)]
         starts.update(label_starts)
         labels = sorted(starts)
-        for match in _DECISION_END.finditer(text):
+        for match in patterns.decision_end.finditer(text):
             starts.add(self._next_line(match.end()))
             starts.add(self._heading_start(match.start(), labels))
         for start in label_starts:
-            if _CLAIMS_LABEL.match(text, start):
+            if patterns.claims_label.match(text, start):
                 # A heading whose decision word is unknown still stands alone,
                 # so the grammar can say what it expected there.
                 starts.add(self._heading_start(start, labels))
         return sorted(s for s in starts if s < len(text))
 
     def _at_line_starts(self, pattern: re.Pattern) -> list[tuple[int, int]]:
-        """Spans of ``pattern.finditer(self.joined)`` for a pattern that
+        """Spans of ``pattern.finditer(self.searched)`` for a pattern that
         begins with ``^`` (re.M).  Searching for a line end followed by the
         rest of the pattern finds the same matches and spares the regex
         engine a test at every character: it skips to each newline."""
-        text = self.joined
+        text = self.searched
         found, end = [], 0
         if match := pattern.match(text, 0):
             found.append(match.span())
@@ -487,18 +547,19 @@ class _Layout:
         while index > floor and not _SENTENCE_END.search(self.texts[index - 1]):
             index -= 1
         begin = self.offsets[index]
-        if (index > floor and _PARTIAL_MIDDLE.search(self.joined, begin, end)
-                and not _PARTIAL_START.search(self.joined, begin, end)):
+        text, patterns = self.searched, self.patterns
+        if (index > floor and patterns.partial_middle.search(text, begin, end)
+                and not patterns.partial_start.search(text, begin, end)):
             back = index - 1
-            while back > floor and not _PARTIAL_START.search(
-                self.joined, self.offsets[back], self.offsets[index]
+            while back > floor and not patterns.partial_start.search(
+                text, self.offsets[back], self.offsets[index]
             ):
                 back -= 1
             while back > floor and not _SENTENCE_END.search(self.texts[back - 1]):
                 back -= 1
             index = back
-        if index == floor and floor_offset == self.offsets[floor] and _LINE_START.match(
-            self.joined, floor_offset
+        if index == floor and floor_offset == self.offsets[floor] and patterns.line_start.match(
+            text, floor_offset
         ):
             # Never take the whole of a labelled line (a rationale keeps at
             # least its first line).

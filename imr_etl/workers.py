@@ -41,10 +41,12 @@ from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged
 
 log = logging.getLogger(__name__)
 
-# Tasks queued or running per worker: bounds memory.  (16, to give the
-# workers work while the writer writes a batch, left the machine's idle time
-# as it was: the writer's DuckDB keeps the cores busy then; benchmarks/README.md.)
-IN_FLIGHT = 4
+# Tasks queued or running per worker: bounds memory (a task's outcomes are
+# tens of kilobytes a letter).  The consumer stops taking outcomes, and so
+# sending tasks, while it writes a batch (~0.5 s): with 4, the workers ran
+# out of work then, and the machine idled 5.9 core-seconds of a 20k load;
+# with 32 (about a second of work), 3.3; with 96, no less (benchmarks/README.md).
+IN_FLIGHT = 32
 # The defaults of :class:`Hooks`.
 TASK_SIZE = 16  # letters per task sent to a worker
 # Fewer letters than this to parse: parse in-process, start no workers.  The

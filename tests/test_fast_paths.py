@@ -194,6 +194,52 @@ def test_the_line_start_search_finds_what_finditer_finds():
             assert grid._at_line_starts(pattern) == [m.span() for m in pattern.finditer(grid.joined)]
 
 
+def _grids() -> list[normalize._Layout]:
+    grids = [normalize._Layout(normalize.clean_lines(normalize.decode(p.read_bytes()))) for p in SEEDS + REAL]
+    tricky = ["how the imr final determination was made", "Clinical Case SUMMARY", "HOW THE IMR", "FINAL DETERMINATION",
+              "WAS MADE", "X is: UPHELD", "Y is:", "overturned", "Claims administrator GUIDELINE: x",
+              "Norco #30 WAS THE ORIGINAL REQUEST. Norco #20 Was Authorized By The Claims Administrator.",
+              "The remaining portion of the original request, Z is: Upheld", "Decision Rationale: k"]
+    grids.append(normalize._Layout([(line, n) for n, line in enumerate(tricky, 1)]))
+    return grids
+
+
+def test_a_folded_pattern_matches_lower_cased_text_where_its_pattern_matches_the_text():
+    texts = [grid.joined for grid in _grids()]
+    texts = [text for text in texts if text.isascii()]
+    assert len(texts) > 100
+    for text in texts:
+        for pattern, folded in zip(normalize._PATTERNS, normalize._FOLDED):
+            assert [m.span() for m in folded.finditer(text.lower())] == [m.span() for m in pattern.finditer(text)]
+
+
+def test_the_layout_finds_the_same_line_starts_searching_the_text_itself():
+    grids = _grids()
+    assert sum(grid.patterns is normalize._FOLDED for grid in grids) > 100
+    for grid in grids:
+        starts = grid.starts()
+        grid.searched, grid.patterns = grid.joined, normalize._PATTERNS
+        assert grid.starts() == starts
+
+
+def test_lines_without_page_breaks_are_cleaned_as_the_lines_with_them_are():
+    texts = [normalize.decode(path.read_bytes()) for path in SEEDS + REAL]
+    rng = random.Random(15)
+    furniture = ["Page 2 of 5", "page 3", "- 4 -", "3/7", "2 / 9 pages", "7/10", "Chapter 12,", "12", "pages"]
+    for text in texts[:40]:
+        lines = text.splitlines()
+        for _ in range(12):  # page numbers and glued labels anywhere
+            at = rng.randrange(len(lines))
+            lines.insert(at, rng.choice(furniture + [lines[at] + " Decision rationale: x",
+                                                     "  " + lines[at] + "CLINICAL CASE SUMMARY  "]))
+        texts.append("\n".join(lines))
+    for text in texts:
+        prepared = normalize._prepared(text)
+        assert "\f" not in prepared and "\ufffe" not in prepared
+        plain = normalize._cleaned(prepared.split("\n"), normalize._lines_with_label_words(prepared))
+        assert normalize.clean_lines(text) == plain
+
+
 def test_the_translation_is_str_translate_of_the_table():
     texts = [normalize.decode(path.read_bytes()) for path in SEEDS + REAL]
     texts += ["tab\there\x0bvt\x1cfs\x7fdel\x00nul\r\n\f", "".join(map(chr, range(128))),
