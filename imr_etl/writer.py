@@ -40,12 +40,13 @@ main process touches the database; workers get paths and return rows.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
 import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
@@ -230,7 +231,7 @@ class Loader:
         tasks = _Ending(workers.chunks(self._triage(files), self.hooks.task_size))
         batch: list[Outcome] = []
         with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force,
-                                          hooks=self.hooks)) as outcomes:
+                                          hooks=self.hooks)) as outcomes, _collected_between_batches():
             for outcome in outcomes:
                 batch.extend(outcome)
                 # Once the last task is sent, the batch so far (if it is worth a
@@ -240,6 +241,7 @@ class Loader:
                 if len(batch) >= self.batch_size or (tasks.just_ended() and len(batch) >= self.batch_size // 4):
                     self.load_batch(batch)
                     batch = []
+                    gc.collect()
                 self.summary.pending = len(batch)
                 self.progress(self.summary)
             if batch:
@@ -615,6 +617,26 @@ def _alive(pid: int) -> bool:
 def _kept_parses(url: str) -> kept.KeptParses:
     """The grammar's output kept beside a DuckDB file, for this parser's grammar."""
     return kept.open_beside(warehouse.database_path(url), {lineage.grammar_key("text"), lineage.grammar_key("pdf")})
+
+
+@contextmanager
+def _collected_between_batches() -> Iterator[None]:
+    """Python's cyclic garbage collector run once each batch is written, not
+    whenever allocations outnumber deallocations by its threshold: the
+    outcomes unpickled from the workers outlive the young generations, and
+    its collections took a fifth of the main process's CPU in a 20k load
+    (benchmarks/README.md).  What is alive as the run starts (modules, the
+    schema, SQLAlchemy's caches) lives as long as it: frozen, no collection
+    walks it."""
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool = False,

@@ -4,6 +4,7 @@ by their stat without reading them, discovery streams in a stable order."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -166,6 +167,12 @@ def test_the_fork_server_warms_what_every_worker_would_otherwise_build():
     assert fingerprint == "1" and parsers != "0"
 
 
+def test_what_the_fork_server_built_is_left_out_of_the_workers_garbage_collections():
+    before = "import gc; print(gc.get_freeze_count())"
+    after = "import gc, imr_etl._preload; print(gc.get_freeze_count())"
+    assert python_prints(before) == "0" and int(python_prints(after)) > 10_000
+
+
 def test_a_long_run_goes_on_in_fresh_pools_and_loads_every_letter_once(small, tmp_path):
     """Every ``pool_letters`` letters a new pool of workers takes over (a
     worker's memory must not creep up over a long load): the letters load
@@ -199,6 +206,26 @@ def test_once_the_last_task_is_sent_the_letters_batched_so_far_are_written(small
     summary = load([small], str(tmp_path / "w.duckdb"), jobs=2, batch_size=letters, hooks=hooks)
     assert summary.new + summary.quarantined == letters > in_flight + letters // 4
     assert len(batches) == 2 and sum(batches) == letters and batches[1] <= in_flight
+
+
+def test_garbage_is_collected_once_each_batch_is_written_and_not_while_one_is_read(small, tmp_path):
+    events: list[object] = []
+
+    def collection(phase, info):
+        if phase == "start":
+            events.append(info["generation"])
+
+    hooks = workers.Hooks(on_batch=lambda outcomes: events.append("batch"))
+    gc.callbacks.append(collection)
+    try:
+        summary = load([small], str(tmp_path / "w.duckdb"), jobs=1, batch_size=16, hooks=hooks)
+    finally:
+        gc.callbacks.remove(collection)
+    batches = [i for i, event in enumerate(events) if event == "batch"]
+    during = events[batches[0]:batches[-1]]
+    assert summary.new > 100 and len(batches) > 6
+    assert during == ["batch", 2] * (len(batches) - 1)  # parsing in-process allocates plenty
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 # ------------------------------------------------------------ what changed
