@@ -5,7 +5,11 @@
 STAGE is how far each letter goes, each stage including the ones before:
 ``norm`` (decode and normalize), ``tree`` (the grammar, building a tree),
 ``lark`` (the grammar with the transformer), ``record`` (the record),
-``rows`` (the warehouse rows), ``all`` (the rows as CSV lines).  SOURCE is a
+``rows`` (the warehouse rows), ``all`` (the rows as CSV lines); ``parse``,
+what the bench's parse measure times (``letters.parse_bytes``); and
+``worker``, what a load's worker does with a file (``workers.process``:
+read, hash, parse, keep the grammar's output, its rows as CSV lines), in
+tasks of 16, in a process whose objects are frozen as in the fork server.  SOURCE is a
 folder of ``.txt`` letters (default: the 105 real ones), N how many letters
 (repeating the folder's; default its size).  The count is that of a run
 over N letters less that of a run over none, divided by N: the figure does
@@ -25,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REAL = HERE.parent / "imr_etl" / "samples" / "real"
-STAGES = ("norm", "tree", "lark", "record", "rows", "all")
+STAGES = ("norm", "tree", "lark", "record", "rows", "all", "parse", "worker")
 
 
 def run(source: Path, n: int, stage: str) -> None:
@@ -34,6 +38,7 @@ def run(source: Path, n: int, stage: str) -> None:
     from datetime import datetime
 
     from imr_etl import outcomes, rows
+    from imr_etl.letters import parse_bytes
     from imr_etl.normalize import normalize
     from imr_etl.parse import parser
     from imr_etl.records import record
@@ -42,9 +47,15 @@ def run(source: Path, n: int, stage: str) -> None:
     files = sorted(source.glob("*.txt"))
     now = datetime(2026, 1, 1)
     state = outcomes.FileState("x", 1, 1, "s")
+    if stage == "worker":
+        _worker(files, n, now)
+        return
 
     def one(path: Path) -> None:
         data = path.read_bytes()
+        if stage == "parse":
+            parse_bytes(data, str(path))
+            return
         normalized = normalize(data)
         if stage == "norm":
             return
@@ -67,6 +78,19 @@ def run(source: Path, n: int, stage: str) -> None:
         one(path)
     for i in range(n):
         one(files[i % len(files)])
+
+
+def _worker(files: list[Path], n: int, now) -> None:
+    import gc
+
+    from imr_etl import workers
+
+    tasks = [workers.Task(str(path), None, False, None, None) for path in files]
+    workers.process(tasks[:30], 1, now)
+    gc.freeze()  # as workers.warm leaves a worker
+    wanted = [tasks[i % len(tasks)] for i in range(n)]
+    for start in range(0, n, workers.TASK_SIZE):
+        workers.process(wanted[start:start + workers.TASK_SIZE], 1, now)
 
 
 def count(source: Path, n: int, stage: str) -> int:
