@@ -392,9 +392,12 @@ _SENTENCES = [
 # the credentials' lists, and an item's paragraphs (which extraction may
 # also glue to the text before them, see _glued).
 _CREDENTIAL_LABELS = [_words(wording.LICENSURE_LABEL), _words(wording.SPECIALTY_LABEL)]
+# (Each label an alternative of its own, not the reviewer's two grouped: in a
+# flat alternation the regex engine skips to the characters a label can
+# start with, and passes a label by its first letter.)
 _ITEM_LABELS = [
     _words(wording.CLAIMS_LABEL),
-    "(?:%s)" % "|".join(_words(label) for label in wording.REVIEWER_LABELS),
+    *(_words(label) for label in wording.REVIEWER_LABELS),
     _words(wording.RATIONALE_LABEL),
 ]
 _LABELS = _CREDENTIAL_LABELS + _ITEM_LABELS

@@ -19,7 +19,7 @@ import pytest
 
 from helpers import REAL, SEEDS
 from imr_etl import (citations, classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema,
-                     transform)
+                     transform, wording)
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
 
@@ -220,6 +220,19 @@ def test_the_layout_finds_the_same_line_starts_searching_the_text_itself():
         starts = grid.starts()
         grid.searched, grid.patterns = grid.joined, normalize._PATTERNS
         assert grid.starts() == starts
+
+
+def test_the_labels_flat_alternation_matches_where_the_reviewers_grouped_did():
+    reviewers = "(?:%s)" % "|".join(normalize._words(label) for label in wording.REVIEWER_LABELS)
+    grouped = [normalize._words(wording.CLAIMS_LABEL), reviewers, normalize._words(wording.RATIONALE_LABEL)]
+    pairs = [(re.compile("|".join(normalize._CREDENTIAL_LABELS + normalize._ITEM_LABELS), re.I),
+              re.compile("|".join(normalize._CREDENTIAL_LABELS + grouped), re.I)),
+             (normalize._glued_phrase(), re.compile("|".join(normalize._HEADINGS + grouped)))]
+    texts = [grid.joined for grid in _grids()] + ["x MAXIMUS  guideline: Expert\nReviewer guideline:Expert Reviewer"]
+    for flat, plain in pairs:
+        assert [[m.span() for m in flat.finditer(t)] for t in texts] == [[m.span() for m in plain.finditer(t)]
+                                                                        for t in texts]
+    assert sum(bool(normalize._glued_phrase().search(t, 1)) for t in texts) > 100
 
 
 def test_lines_without_page_breaks_are_cleaned_as_the_lines_with_them_are():
