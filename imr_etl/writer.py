@@ -627,14 +627,17 @@ def _collected_between_batches() -> Iterator[None]:
     its collections took a fifth of the main process's CPU in a 20k load
     (benchmarks/README.md).  What is alive as the run starts (modules, the
     schema, SQLAlchemy's caches) lives as long as it: frozen, no collection
-    walks it."""
-    enabled = gc.isenabled()
-    gc.freeze()
+    walks it — unless the calling program froze objects of its own, which
+    unfreezing ours would unfreeze too."""
+    enabled, ours = gc.isenabled(), gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

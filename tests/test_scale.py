@@ -228,6 +228,16 @@ def test_garbage_is_collected_once_each_batch_is_written_and_not_while_one_is_re
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
+def test_a_load_leaves_what_its_caller_froze_frozen(small, tmp_path):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        load([small], str(tmp_path / "w.duckdb"), jobs=1, batch_size=64)
+        assert gc.get_freeze_count() == frozen > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
 # ------------------------------------------------------------ what changed
 
 def test_a_rerun_skips_by_stat_without_reading_or_parsing(small, tmp_path):
