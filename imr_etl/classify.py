@@ -11,6 +11,7 @@ import re
 from functools import cache, lru_cache
 
 from imr_etl import vocabulary
+from imr_etl.prefilter import Prefiltered
 
 
 def alternation(words: list[str]) -> str:
@@ -79,6 +80,12 @@ def _service_patterns(plain: bool = False) -> tuple[tuple[re.Pattern, str, str, 
 
 
 @cache
+def _service_prefilter() -> Prefiltered:
+    """What each service pattern can start a match with (either compilation's: they differ only on non-ASCII text)."""
+    return Prefiltered([pattern for pattern, *_ in _service_patterns()])
+
+
+@cache
 def _drugs(plain: bool = False) -> tuple[re.Pattern, dict[str, str]]:
     rows = vocabulary.rows("drugs.csv")
     names = sorted((row["name"] for row in rows), key=len, reverse=True)
@@ -138,7 +145,9 @@ def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     pattern that matches names the category; of that category's patterns,
     the one that matches earliest in the text names the subcategory."""
     found = None  # (fallback, offset, subcategory) of the best match so far
-    for pattern, c, s, fallback in _service_patterns(_plain(text)):
+    patterns = _service_patterns(_plain(text))
+    # (Only the patterns that can match it: a new service ran all forty-odd.)
+    for pattern, c, s, fallback in map(patterns.__getitem__, _service_prefilter().candidates(text)):
         # Once a category is known, only its own patterns can change the answer.
         if category is not None and c != category:
             continue
@@ -254,13 +263,20 @@ def _regions(plain: bool = False) -> tuple[tuple[re.Pattern, str], ...]:
                  for row in vocabulary.rows("body_regions.csv"))
 
 
+@cache
+def _region_prefilter() -> Prefiltered:
+    return Prefiltered([pattern for pattern, _ in _regions()])
+
+
 # Cached: besides each service, it reads the cited guidelines' chapters and
 # topics, which recur letter after letter.
 @lru_cache(maxsize=4096)
 def body_region(text: str) -> str | None:
     """The region of ``vocab/body_regions.csv`` a text names; ``multiple``
     when it names two or more."""
-    found = {region for pattern, region in _regions(_plain(text)) if pattern.search(text)}
+    regions = _regions(_plain(text))
+    found = {region for pattern, region in map(regions.__getitem__, _region_prefilter().candidates(text))
+             if pattern.search(text)}
     if found & _SPINE_LEVELS:
         found.discard("spine")
     if len(found) > 1:

@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 from imr_etl import drugs, vocabulary
 from imr_etl.classify import FRAME
+from imr_etl.prefilter import Prefiltered
 
 UNCLASSIFIED = "Unclassified"
 # Regions whose imaging the DWC files as peripheral (vocab/regions.csv groups).
@@ -28,6 +29,11 @@ _LIMB_GROUPS = {"upper_extremity", "lower_extremity"}
 def _patterns() -> tuple[tuple[re.Pattern, str, tuple[str, str | None, str | None]], ...]:
     return tuple((re.compile(row["pattern"], re.I), row["treatment_category"], _target(row))
                  for row in vocabulary.rows("dwc_patterns.csv"))
+
+
+@cache
+def _prefilter() -> Prefiltered:
+    return Prefiltered([pattern for pattern, _, _ in _patterns()])
 
 
 def _target(row: dict) -> tuple[str, str | None, str | None]:
@@ -67,7 +73,8 @@ def _pattern(text: str, category: str) -> tuple[str, str | None, str | None] | N
     whatever else its service says, so none applies to pharmaceuticals."""
     if category == "pharmaceuticals":
         return None
-    for pattern, within, target in _patterns():
+    patterns = _patterns()
+    for pattern, within, target in map(patterns.__getitem__, _prefilter().candidates(text)):
         if (not within or within == category) and pattern.search(text):
             return target
     return None

@@ -18,8 +18,9 @@ from decimal import Decimal
 import pytest
 
 from helpers import REAL, SEEDS
-from imr_etl import (citations, classify, conditions, extract, letters, lineage, normalize, outcomes, rows, schema,
-                     transform, wording)
+from imr_etl import (citations, classify, conditions, dwc, extract, letters, lineage, normalize, outcomes, prefilter,
+                     rows, schema, transform, vocabulary, wording)
+from imr_etl.prefilter import Prefiltered
 from imr_etl.letters import parse_bytes
 from imr_etl.parse import parser
 
@@ -337,6 +338,78 @@ def test_vocabulary_patterns_match_the_same_compiled_for_plain_text():
             assert (a and a.span()) == (b and b.span()), (unicode.pattern, text)
             found += bool(a)
     assert found > 1000
+
+
+def _vocabulary_texts() -> list[str]:
+    """Service-like texts: the letters' lines and sentences, and made-up
+    ones with the vocabularies' words cut, joined and cased oddly."""
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += [piece for text in texts for piece in re.split(r"\. |, | and ", text)]
+    words = [w for row in vocabulary.rows("service_patterns.csv") for w in re.findall(r"[A-Za-z][a-z]+", row["pattern"])]
+    words += ["x-ray", "X ray", "10/325mg", "#60", "2x6", "C5-6", "L4-S1", "TENS-unit", "e-stim", "_knee", "PT/OT",
+              "H-wave", "Knee_brace", "MRI's", "s/p", "1", "(", ")", "-", "/"]
+    rng = random.Random(11)
+    for _ in range(3000):
+        picked = [rng.choice(words) for _ in range(rng.randint(1, 6))]
+        picked = [w[: rng.randint(1, len(w))] if rng.random() < 0.2 else w for w in picked]
+        picked = [w.upper() if rng.random() < 0.1 else w.capitalize() if rng.random() < 0.2 else w for w in picked]
+        texts.append(rng.choice(["", " "]).join(picked) if rng.random() < 0.1 else " ".join(picked))
+    return texts + ["Mas\u017fage", "\u212anee brace", "knee\tbrace", ""]
+
+
+@pytest.mark.parametrize("patterns", ["service", "region", "dwc"])
+def test_the_prefilter_leaves_out_only_patterns_that_do_not_match(patterns):
+    compiled = {"service": lambda: [p for p, *_ in classify._service_patterns()],
+                "region": lambda: [p for p, _ in classify._regions()],
+                "dwc": lambda: [p for p, *_ in dwc._patterns()]}[patterns]()
+    plain = [re.compile(p.pattern, p.flags & ~re.UNICODE | re.ASCII) for p in compiled]
+    prefilter = Prefiltered(compiled)
+    skipped = 0
+    for text in _vocabulary_texts():
+        candidates = prefilter.candidates(text)
+        assert list(candidates) == sorted(set(candidates))
+        for index, pattern in enumerate(plain if classify._plain(text) else compiled):
+            if index not in candidates:
+                assert not pattern.search(text), (pattern.pattern, text)
+                skipped += 1
+    assert skipped > 10_000  # (and it does leave some out)
+
+
+def test_the_prefilter_knows_how_a_match_can_start():
+    starts = lambda pattern: prefilter.starts(re.compile(pattern, re.I))  # noqa: E731
+    assert starts(r"\b(epidural|ESI)\b") == ({"epi", "esi"}, set())
+    assert starts(r"\b(UA|labs?)\b") == ({"ua", "lab"}, set())
+    assert starts(r"x?\bfoo") == ({"foo"}, {"xfo"})  # the boundary holds only without the x
+    assert starts(r"\b(x-?rays?)") == ({"x-r", "xra"}, set())
+    assert starts(r"\b[#-]\d") == (set(), {"#0", "#1", "#2", "#3", "#4", "#5", "#6", "#7", "#8", "#9",
+                                         "-0", "-1", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9"})
+    # What it cannot tell: a match that may be empty, start with anything or
+    # with a character that matches an ASCII one without case ("\u017f" is an "s").
+    for pattern in (r"(a)?", r".foo", r"[^a]b", r"\b\w+ectomy", r"\b(brace|\w*sling)", "\u017fome", r"(a)\1"):
+        assert starts(pattern) is None, pattern
+
+
+def test_classifying_with_the_prefilter_is_classifying_with_every_pattern():
+    def every_pattern(text, category=None):  # classify._match before the prefilter
+        found = None
+        for pattern, c, s, fallback in classify._service_patterns(classify._plain(text)):
+            if category is not None and c != category:
+                continue
+            match = pattern.search(text)
+            if match and (found is None or (fallback, match.start()) < found[:2]):
+                found, category = (fallback, match.start(), s), c
+        return (category, found[2]) if found else None
+
+    texts = _vocabulary_texts()
+    assert [classify._match.__wrapped__(t) for t in texts] == [every_pattern(t) for t in texts]
+    assert [classify.body_region.__wrapped__(t) for t in texts] == [_every_region(t) for t in texts]
+
+
+def _every_region(text):  # classify.body_region before the prefilter
+    found = {region for pattern, region in classify._regions(classify._plain(text)) if pattern.search(text)}
+    if found & {"cervical", "thoracic", "lumbar"}:
+        found.discard("spine")
+    return "multiple" if len(found) > 1 else found.pop() if found else None
 
 
 def test_only_printable_ascii_text_is_plain():
