@@ -412,6 +412,21 @@ def _every_region(text):  # classify.body_region before the prefilter
     return "multiple" if len(found) > 1 else found.pop() if found else None
 
 
+def test_a_page_list_is_found_where_the_search_finds_it():
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    words = ["Page(s):", "pages", "page", "pg.", "pg", "p.", "p", "P", "PAGE(S):", "Pages", "pp", "up", "12", "3-4",
+             "5, 6", ",", ";", " ", "  ", "\t", "\u00a0", "\x1c", "Chapter", "Pain", "Opioids", ".", "(", "pa\u017fes", "x"]
+    rng = random.Random(13)
+    texts += ["".join(rng.choice(words) + rng.choice(["", " ", ", "]) for _ in range(rng.randint(1, 12)))
+              for _ in range(5000)]
+    found = 0
+    for text in texts:
+        fast, plain = citations._page_list(text), citations._PAGES.search(text)
+        assert (fast and (fast.span(), fast.groupdict())) == (plain and (plain.span(), plain.groupdict())), text
+        found += plain is not None
+    assert found > 300
+
+
 def test_only_printable_ascii_text_is_plain():
     # Unicode case folding: the Kelvin sign is a 'k', the long s an 's';
     # Unicode whitespace: \x1c is a space to \s.
