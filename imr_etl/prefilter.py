@@ -82,8 +82,6 @@ def _sequence(items: Iterable, ways: set[Way]) -> set[Way]:
                     for text, going, bounded in ways}
         elif op not in (sre.ASSERT, sre.ASSERT_NOT):  # (a look-around is zero-width too)
             ways = _then(ways, op, av)
-        if len(ways) > _MOST_WAYS:
-            raise _Unknown(len(ways))
     return ways
 
 
@@ -98,6 +96,8 @@ def _then(ways: set[Way], op, av) -> set[Way]:
         for after, on, after_bounded in _item(op, av, bounded and not text):
             joined = text + after
             out.add((joined[:LENGTH], on and len(joined) < LENGTH, bounded if text else after_bounded))
+        if len(out) > _MOST_WAYS:  # (told as soon as it is so: "\w\w\w" alone is 50,000 ways)
+            raise _Unknown(len(out))
     return out
 
 
