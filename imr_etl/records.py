@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Callable
 
 from imr_etl import classify, drugs, dwc, extract, guidelines
@@ -74,20 +75,22 @@ def _named(part: dict) -> dict:
         elif key == "subspecialty_text":
             named["subspecialties"] = classify.split_specialties(value)
         elif key == "state_names":
-            named["licensure_states"] = _states(value)
+            named["licensure_states"] = list(_states(tuple(value)))
         else:
             named[key] = value
     return named
 
 
-def _states(names) -> list[str]:
+# Cached: a reviewer's states, as written, recur letter after letter.
+@lru_cache(maxsize=4096)
+def _states(names: tuple[str, ...]) -> tuple[str, ...]:
     codes = []
     for name in names:
         for part in re.split(r"\s*(?:,|\band\b|/)\s*", squash(name)):
             code = classify.state_code(part)
             if code and code not in codes:
                 codes.append(code)
-    return codes
+    return tuple(codes)
 
 
 # ------------------------------------------------------------- header
@@ -98,12 +101,20 @@ def _header(fields: list[tuple[str, str | None]]) -> dict:
     for label, value in fields:
         label, key = header_label(label)
         if key in HEADER_DATES:
-            header[key] = _iso(extract.parse_date(value))
+            header[key] = _header_date(value)
         elif key:
             header[key] = value
         else:
             header["other"][label] = value
     return header
+
+
+# Cached, as header_label is: a corpus's letters are assigned and decided on
+# the same days, and their labels are the template's.
+@lru_cache(maxsize=4096)
+def _header_date(value: str | None) -> str | None:
+    """A header field's date, ISO; None if it has none."""
+    return _iso(extract.parse_date(value))
 
 
 def _letter_date(header: dict, text: Callable[[], str]) -> date | None:

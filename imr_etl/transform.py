@@ -22,7 +22,7 @@ from __future__ import annotations
 import pickle
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from isal import isal_zlib
 from lark import Transformer, v_args
@@ -230,6 +230,7 @@ def _merged(*parts: dict | None) -> dict:
 TRANSFORMER = merge_transformers(LetterTransformer(), citation=CitationTransformer())
 
 
+@lru_cache(maxsize=1024)
 def header_label(label: str) -> tuple[str, str | None]:
     """A header label as written ("Case Number:"): the label itself ("Case
     Number") and its record key (None for a label the record keeps under
