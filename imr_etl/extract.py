@@ -186,6 +186,15 @@ _DIAGNOSES = re.compile(
 )
 # numbering extraction glued to the words: "1. carpal tunnel syndrome2. cervical"
 _NUMBERING = re.compile(r"(?:(?<=\s)|^|(?<=[a-z)]))\d{1,2}[.)]\s*(?=[A-Za-z])")
+_DIGIT = re.compile(r"\d")
+
+
+def _numbered(text: str) -> str:
+    """The list's numbering made separators.  (Every number has a digit: a
+    list without one, as most are, is spared the numbering's walk.)"""
+    return _NUMBERING.sub("; ", text) if _DIGIT.search(text) else text
+
+
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z]+ (?:on|was|were|is|of|dated|showed|revealed)\b)")
 _SPLIT = re.compile(r"\s*(?:;\s*(?:and\s+)?|,\s*(?:and\s+)?|\band\s+(?=\d+[.)]))\s*")
 # A list separated by semicolons ("a; b; and c") keeps its commas: "pain, unspecified".
@@ -199,7 +208,7 @@ def diagnoses(summary: str) -> list[str]:
     found: list[str] = []
     for match in _diagnosis_lists(summary):
         text = _GLUED_SENTENCE.split(match["list"], maxsplit=1)[0]
-        text = _protect_region_series(_NUMBERING.sub("; ", text))
+        text = _protect_region_series(_numbered(text))
         splitter = _SPLIT_SEMICOLONS if text.count(";") > 1 else _SPLIT
         parts = [p.strip(" \"'.,:;") for p in splitter.split(text)]
         parts = _split_last_and(list(filter(None, parts)))
@@ -322,7 +331,8 @@ def _protect_region_series(text: str) -> str:
         elif not all(classify.names_region(w) for w in words) or (len(words) < 3 and before):
             return match.group(0)
         return match.group(0).replace(" and ", "\x02").replace(",", "\x01")
-    return _SERIES.sub(hide, text)
+    # (A series has an " and ": a list without one is spared the walk.)
+    return _SERIES.sub(hide, text) if " and " in text else text
 
 
 def _only_regions(part: str) -> bool:

@@ -296,6 +296,24 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
     assert found > 1000
 
 
+def test_a_diagnosis_list_without_a_digit_or_an_and_is_left_as_the_walks_leave_it():
+    rng = random.Random(17)
+    words = ["1.", "2)", "3 ", "\u0663.", "and", " and ", ",", "cervical", "thoracic", "lumbar", "strain", "Pain",
+             "knee", "shoulder", "sprain", "syndrome2.", "a", "x"]
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    numbered = series = 0
+    for text in texts:
+        assert extract._numbered(text) == extract._NUMBERING.sub("; ", text), text
+        numbered += extract._NUMBERING.search(text) is not None
+        if extract._SERIES.search(text):  # what _protect_region_series skips the walk for has none
+            assert " and " in text, text
+            series += 1
+        else:
+            assert extract._protect_region_series(text) == text
+    assert numbered > 100 and series > 100
+
+
 def test_a_region_name_is_known_as_the_uncached_test_knows_it():
     words = [w for letter in LETTERS for line in letter.lines for w in re.split(r",? and |, ", line.text)]
     words += ["shoulder", " Right Knee ", "upper extremity", "knee and", "lumbar spine", ""]
