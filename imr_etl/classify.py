@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from typing import Iterable
 
 from imr_etl import vocabulary
 from imr_etl.prefilter import Prefiltered
@@ -144,10 +145,15 @@ def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     """(category, subcategory) for ``text`` by the service patterns: the first
     pattern that matches names the category; of that category's patterns,
     the one that matches earliest in the text names the subcategory."""
+    # (Only the patterns that can match it: a new service ran all forty-odd.)
+    return _best(text, category, _service_prefilter().candidates(text))
+
+
+def _best(text: str, category: str | None, indexes: Iterable[int]) -> tuple[str, str] | None:
+    """:func:`_match` by the service patterns at ``indexes``, in order."""
     found = None  # (fallback, offset, subcategory) of the best match so far
     patterns = _service_patterns(_plain(text))
-    # (Only the patterns that can match it: a new service ran all forty-odd.)
-    for pattern, c, s, fallback in map(patterns.__getitem__, _service_prefilter().candidates(text)):
+    for pattern, c, s, fallback in map(patterns.__getitem__, indexes):
         # Once a category is known, only its own patterns can change the answer.
         if category is not None and c != category:
             continue
