@@ -138,8 +138,8 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
 
 
 # Cached apart from treatment(), whose key includes the cited topics: a
-# service's own text recurs more often than with the same citations.  (Forty
-# case-insensitive searches are most of a letter's classifying.)
+# service's own text recurs more often than with the same citations.  (Its
+# searches were most of classifying a new service: imr_etl/prefilter.py.)
 @lru_cache(maxsize=8192)
 def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     """(category, subcategory) for ``text`` by the service patterns: the first
