@@ -4,10 +4,10 @@ A vocabulary's patterns are tried one by one on each service line (forty-odd
 in ``vocab/service_patterns.csv``), and a line a load has not seen before
 runs every one: a regex search is about a microsecond on a short line, and
 these searches were most of what classifying a new service cost.  Nearly
-every pattern starts a match with a word boundary and one of a few letters
-("\\b(epidural|ESI)\\b" starts at a word beginning with e or s), and a
-line has a handful of words: a pattern none of whose first letters begins
-a word of the line cannot match it, and is skipped.
+every pattern starts a match with a word boundary and one of a few words
+("\\b(epidural|ESI)\\b" starts at a word beginning "epi" or "esi"), and a
+line has a handful of words: a pattern none of whose starts begins a word
+of the line cannot match it, and is skipped.
 
 What a match can start with is read off the pattern's parse (the regex
 compiler's own, ``re._parser``); a pattern it cannot tell about — one that
@@ -147,8 +147,8 @@ def _charset(items: Iterable) -> set[str]:
             chars.add(_ascii(av))
         elif op is sre.RANGE and av[1] < 128:
             chars.update(chr(code).lower() for code in range(av[0], av[1] + 1))
-        elif op is sre.CATEGORY and str(av) in _CATEGORIES:
-            chars.update(_CATEGORIES[str(av)])
+        elif op is sre.CATEGORY and getattr(av, "name", None) in _CATEGORIES:
+            chars.update(_CATEGORIES[av.name])
         else:  # a negation, a non-ASCII range, another category
             raise _Unknown(op)
     return chars
