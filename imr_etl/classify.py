@@ -146,14 +146,14 @@ def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     pattern that matches names the category; of that category's patterns,
     the one that matches earliest in the text names the subcategory."""
     # (Only the patterns that can match it: a new service ran all forty-odd.)
-    return _best(text, category, _service_prefilter().candidates(text))
+    return _best(text, category, _service_prefilter().among(_service_patterns(_plain(text)), text))
 
 
-def _best(text: str, category: str | None, indexes: Iterable[int]) -> tuple[str, str] | None:
-    """:func:`_match` by the service patterns at ``indexes``, in order."""
+def _best(text: str, category: str | None,
+          patterns: Iterable[tuple[re.Pattern, str, str, bool]]) -> tuple[str, str] | None:
+    """:func:`_match` by ``patterns``, service patterns in their order."""
     found = None  # (fallback, offset, subcategory) of the best match so far
-    patterns = _service_patterns(_plain(text))
-    for pattern, c, s, fallback in map(patterns.__getitem__, indexes):
+    for pattern, c, s, fallback in patterns:
         # Once a category is known, only its own patterns can change the answer.
         if category is not None and c != category:
             continue
@@ -280,8 +280,7 @@ def _region_prefilter() -> Prefiltered:
 def body_region(text: str) -> str | None:
     """The region of ``vocab/body_regions.csv`` a text names; ``multiple``
     when it names two or more."""
-    regions = _regions(_plain(text))
-    found = {region for pattern, region in map(regions.__getitem__, _region_prefilter().candidates(text))
+    found = {region for pattern, region in _region_prefilter().among(_regions(_plain(text)), text)
              if pattern.search(text)}
     if found & _SPINE_LEVELS:
         found.discard("spine")

@@ -73,8 +73,7 @@ def _pattern(text: str, category: str) -> tuple[str, str | None, str | None] | N
     whatever else its service says, so none applies to pharmaceuticals."""
     if category == "pharmaceuticals":
         return None
-    patterns = _patterns()
-    for pattern, within, target in map(patterns.__getitem__, _prefilter().candidates(text)):
+    for pattern, within, target in _prefilter().among(_patterns(), text):
         if (not within or within == category) and pattern.search(text):
             return target
     return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 try:  # the regex compiler's parser: private, so its absence only costs speed
     from re import _constants as sre
@@ -29,19 +29,23 @@ try:  # the regex compiler's parser: private, so its absence only costs speed
 except ImportError:  # pragma: no cover - every Python this runs on (3.11+) has them
     sre = sre_parse = None
 
-_WORD = frozenset(string.ascii_lowercase + string.digits + "_")
+_WORD_CHARACTERS = string.ascii_lowercase + string.digits + "_"  # \w in lower-cased ASCII
+_WORD = frozenset(_WORD_CHARACTERS)
 _CATEGORIES = {"CATEGORY_DIGIT": string.digits, "CATEGORY_SPACE": " \t\n\r\f\v",
-               "CATEGORY_WORD": string.ascii_lowercase + string.digits + "_"}
-# What follows each word's start, as far as a start is compared (LENGTH).
-_WORD_STARTS = re.compile(r"\b(?=(\w.{0,2}))", re.ASCII)
+               "CATEGORY_WORD": _WORD_CHARACTERS}
 # Characters of a match's start compared with a text's words (two told too
 # little: "\b(wheelchair|walker|cane|…)" starts with most letters), and the
 # most ways a pattern may start that are followed.
 LENGTH = 3
+# What follows each word's start, as far as a start is compared.
+_WORD_STARTS = re.compile(r"\b(?=(\w.{0,%d}))" % (LENGTH - 1), re.ASCII)
 _MOST_WAYS = 2048
 # The most starts of a pattern's that are looked for anywhere in a text (by
 # ``in``, one by one; at a word's start they are looked up instead).
 _MOST_SEARCHED = 12
+
+
+T = TypeVar("T")
 
 
 class _Unknown(Exception):
@@ -186,9 +190,14 @@ class Prefiltered:
         lowered = text.lower()
         found = set(self.always)
         get = self.at_word.get
-        for start in _WORD_STARTS.findall(lowered):  # (each start's three lengths, LENGTH)
+        for start in _WORD_STARTS.findall(lowered):  # (each of its lengths up to LENGTH, 3, looked up)
             found.update(get(start, ()), get(start[:2], ()), get(start[:1], ()))
         for start, index in self.anywhere:
             if index not in found and start in lowered:
                 found.add(index)
         return sorted(found)
+
+    def among(self, items: Sequence[T], text: str) -> Iterator[T]:
+        """Those of ``items``, one for each pattern in order, whose pattern
+        may match ``text``."""
+        return map(items.__getitem__, self.candidates(text))
