@@ -17,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from imr_etl import wording
 from imr_etl.errors import LetterParseError
+from imr_etl.lalr import Driver, driver
 from imr_etl.normalize import Normalized
 
 GRAMMARS = Path(__file__).resolve().parent / "grammars"
@@ -34,6 +35,12 @@ def parser(transformer: Transformer | None = None) -> Lark:
         maybe_placeholders=True,
         transformer=transformer,
     )
+
+
+@cache
+def _driver(transformer: Transformer | None = None) -> Driver | None:
+    """:func:`parser`'s tables in :mod:`imr_etl.lalr`'s loop."""
+    return driver(parser(transformer))
 
 
 # Terminal names a reader understands, for "expected …" in error messages.
@@ -67,9 +74,14 @@ def _expected(error: UnexpectedInput) -> tuple[str, ...]:
 def parse_tree(normalized: Normalized, source: str = "",
                transformer: Transformer | None = None) -> Tree:
     """Parse normalized text, raising :class:`LetterParseError` on failure;
-    with a ``transformer``, the tree is the one it makes (see :func:`parser`)."""
+    with a ``transformer``, the tree is the one it makes (see :func:`parser`).
+    The text goes through :mod:`imr_etl.lalr`'s loop first, and through
+    Lark's own where that fails, for the error it raises."""
     if not normalized.lines:
         raise LetterParseError("empty letter: no text", source)
+    fast = _driver(transformer)
+    if fast is not None and (tree := fast.parse(normalized.text)) is not None:
+        return tree
     try:
         return parser(transformer).parse(normalized.text)
     except UnexpectedInput as error:

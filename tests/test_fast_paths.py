@@ -592,3 +592,94 @@ def test_the_abbreviations_are_found_as_one_branch_each_finds_them():
     marked = lambda pattern, text: pattern.sub(lambda m: f"<{m.group(0)}>", text)  # noqa: E731
     assert [marked(fast, t) for t in texts] == [marked(plain, t) for t in texts]
     assert sum("<" in marked(fast, t) for t in texts) > 1000  # not vacuous: most texts have abbreviations
+
+
+# ------------------------------------------------- the LALR loop (imr_etl/lalr.py)
+
+def _shape(tree) -> object:
+    """A tree as nested tuples with every token's type, text and position,
+    which Lark's ``Tree.__eq__`` (a token compared as a string) leaves out."""
+    from lark import Token, Tree
+    if isinstance(tree, Tree):
+        return (tree.data, tuple(_shape(child) for child in tree.children))
+    if isinstance(tree, Token):
+        return (tree.type, str(tree), tree.value, tree.start_pos, tree.line, tree.column,
+                tree.end_line, tree.end_column, tree.end_pos)
+    return tree
+
+
+def _broken(text: str, rng: random.Random) -> list[str]:
+    """``text`` with its end cut off at a line end and mid-line, a line left
+    out, two lines swapped and a word misspelt: letters that mostly do not
+    parse, and some that do."""
+    lines = text.splitlines(keepends=True)
+    cut, gone, swap = (rng.randrange(len(lines)) for _ in range(3))
+    swapped = lines[:]
+    swapped[swap], swapped[cut] = swapped[cut], swapped[swap]
+    return ["".join(lines[:cut]), text[: rng.randrange(len(text))], "".join(lines[:gone] + lines[gone + 1:]),
+            "".join(swapped), text.replace("Upheld", "Uphled", 1), text.replace("guideline:", "guideline;", 1)]
+
+
+def test_the_lalr_loop_parses_as_lark_does():
+    from imr_etl import lalr, parse
+    from imr_etl.synth import letters as synthetic
+    rng = random.Random(15)
+    texts = [normalize.normalize(path.read_bytes()).text for path in SEEDS + REAL]
+    texts += [normalize.normalize(data).text for _, data, _ in synthetic(150, 15)]
+    texts += [broken for text in texts[::4] for broken in _broken(text, rng)] + TRICKY + ["", "\n", "x\n"]
+    outcomes_seen = set()
+    for transformer in (None, transform.TRANSFORMER):
+        lark = parser(transformer)
+        loop = lalr.driver(lark)
+        assert loop is not None and parse._driver(transformer) is not None  # (the installed Lark's parts are read)
+        for text in texts:
+            try:
+                expected = lark.parse(text)
+            except Exception:  # (Lark's error: the loop gives up)
+                expected = None
+            got = loop.parse(text)
+            if transformer is None:
+                assert _shape(got) == _shape(expected), text[:200]
+            else:
+                assert got == expected, text[:200]
+            outcomes_seen.add(expected is None)
+    assert outcomes_seen == {True, False}  # letters read and letters refused, both
+
+
+_TOY = r"""
+start: statement+
+statement: "if" NAME ":" NUMBER  -> condition
+         | NAME "=" NUMBER       -> assignment
+NAME: /[a-z]+/
+NUMBER: /\d+/
+COMMENT: /#[^\n]*\n/
+%ignore COMMENT
+%ignore /[ \n]+/
+"""
+
+
+def test_the_lalr_loop_does_what_lark_does_with_what_the_letters_grammar_lacks():
+    """Lark's parts the letter grammar does not use (a keyword that a
+    regex terminal also matches, a transformer method for a terminal,
+    ignored text with line ends in it), on a grammar that has them."""
+    from lark import Lark, Transformer
+
+    from imr_etl import lalr
+
+    class Numbers(Transformer):
+        def NUMBER(self, token):
+            return int(token)
+
+    texts = ["x = 1\nif y: 2 # a comment\n\n  z=3\n", "if x: 1 ifx = 2", "iff = 3 # end\n", "x = 1\n\nif = 2",
+             "x = ", "if y 2", "x = 1 $", "# only a comment\n", ""]
+    for transformer in (None, Numbers()):
+        lark = Lark(_TOY, parser="lalr", lexer="contextual", transformer=transformer)
+        loop = lalr.driver(lark)
+        for text in texts:
+            try:
+                expected = _shape(lark.parse(text))
+            except Exception:
+                expected = None
+            got = loop.parse(text)
+            assert (got if got is None else _shape(got)) == expected, text
+    assert lalr.driver(Lark(_TOY, parser="earley")) is None
