@@ -43,24 +43,29 @@ class Driver:
         start = lark.options.start[0]
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
-        # state → {terminal or rule name: (shift?, next state or rule)}
+        # state → {terminal or rule name: (True, next state) or (False, rule)},
+        # a rule as (how many values it takes, its callback, its name).  (The
+        # names as plain strings: Lark's are partly its tokens, whose
+        # ``__eq__`` is Python's, called whenever a lookup compares keys; and
+        # a rule hashes by its Python-level ``__hash__``.)
+        rules = {}
+        for row in table.states.values():
+            for action, arg in row.values():
+                if action is not Shift and arg not in rules:
+                    rules[arg] = (len(arg.expansion), callbacks[arg], str(arg.origin.name))
         self.actions = {
-            state: {name: (action is Shift, arg) for name, (action, arg) in row.items()}
+            state: {str(name): (True, arg) if action is Shift else (False, rules[arg])
+                    for name, (action, arg) in row.items()}
             for state, row in table.states.items()
         }
-        # rule → (how many values it takes, its callback, its name)
-        self.rules = {
-            arg: (len(arg.expansion), callbacks[arg], arg.origin.name)
-            for row in table.states.values() for action, arg in row.values() if action is not Shift
-        }
         # A terminal's own callback (a transformer method named for it).
-        self.terminal_callbacks = {name: f for name, f in callbacks.items() if isinstance(name, str)}
+        self.terminal_callbacks = {str(name): f for name, f in callbacks.items() if isinstance(name, str)}
         self.lexers = _Lexers(lark.parser.lexer.lexers)
 
     def parse(self, text: str) -> Any:
         """What ``Lark.parse(text)`` returns, or ``None`` where it would
         raise (or where this loop cannot tell: Lark's then says)."""
-        actions, rules, lexers = self.actions, self.rules, self.lexers
+        actions, lexers = self.actions, self.lexers
         terminal_callbacks = self.terminal_callbacks
         states: list = [self.start_state]
         values: list = []
@@ -113,7 +118,7 @@ class Driver:
                     state = arg
                     values.append(terminal_callbacks[kind](token) if kind in terminal_callbacks else token)
                     break
-                size, callback, name = rules[arg]
+                size, callback, name = arg
                 if size:
                     children = values[-size:]
                     del states[-size:]
