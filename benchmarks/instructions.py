@@ -40,7 +40,7 @@ def run(source: Path, n: int, stage: str) -> None:
     from imr_etl import outcomes, rows
     from imr_etl.letters import parse_bytes
     from imr_etl.normalize import normalize
-    from imr_etl.parse import parser
+    from imr_etl.parse import parse_tree
     from imr_etl.records import record
     from imr_etl.transform import TRANSFORMER, located
 
@@ -60,9 +60,9 @@ def run(source: Path, n: int, stage: str) -> None:
         if stage == "norm":
             return
         if stage == "tree":
-            parser(None).parse(normalized.text)
+            parse_tree(normalized, str(path))
             return
-        letter = located(parser(TRANSFORMER).parse(normalized.text), normalized)
+        letter = located(parse_tree(normalized, str(path), TRANSFORMER), normalized)
         if stage == "lark":
             return
         parsed = {"source_path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "format": "text",

@@ -673,8 +673,12 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
     for first, after in zip(firsts, firsts[1:] + [len(grid.texts)]):
         text, begins = _joined(grid, first, after - 1, words)
         numbers = grid.numbers[first:after]
-        lines.append(Line(text, numbers[0], numbers[-1], tuple(zip(begins, numbers))))
+        # (Line(…) without the named tuple's __new__, a Python function.)
+        lines.append(_new_tuple(Line, (text, numbers[0], numbers[-1], tuple(zip(begins, numbers)))))
     return tuple(lines)
+
+
+_new_tuple = tuple.__new__
 
 
 _WHITESPACE = re.compile(r"\s+")
