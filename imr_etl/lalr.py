@@ -61,6 +61,7 @@ class Driver:
         # A terminal's own callback (a transformer method named for it).
         self.terminal_callbacks = {str(name): f for name, f in callbacks.items() if isinstance(name, str)}
         self.lexers = _Lexers(lark.parser.lexer.lexers)
+        self.lexers[self.start_state]  # (a lexer's parts read now: a Lark without them fails here)
 
     def parse(self, text: str) -> Any:
         """What ``Lark.parse(text)`` returns, or ``None`` where it would

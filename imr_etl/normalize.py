@@ -689,11 +689,21 @@ def single_spaced(text: str) -> str:
 
     Logical lines are nearly always single-spaced already, and every
     whitespace character but the space is unprintable, so two cheap tests
-    usually spare the regex its walk over a whole rationale.
+    usually spare the regex its walk over a whole rationale.  (On ASCII
+    text, "unprintable" is "left over when the printable characters are
+    deleted": ``bytes.translate`` does that four times as fast as
+    ``str.isprintable`` looks up each character's class.)
     """
-    if "  " in text or not text.isprintable():
+    if "  " in text:
         return _WHITESPACE.sub(" ", text)
-    return text
+    if text.isascii():
+        unprintable = text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    else:
+        unprintable = not text.isprintable()
+    return _WHITESPACE.sub(" ", text) if unprintable else text
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
 
 def normalize_text(text: str) -> Normalized:

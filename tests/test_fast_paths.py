@@ -683,3 +683,13 @@ def test_the_lalr_loop_does_what_lark_does_with_what_the_letters_grammar_lacks()
             got = loop.parse(text)
             assert (got if got is None else _shape(got)) == expected, text
     assert lalr.driver(Lark(_TOY, parser="earley")) is None
+    assert lalr.driver(Lark(_TOY, parser="lalr", lexer="basic")) is None  # (no lexer for each state)
+
+
+def test_single_spacing_is_the_whitespace_regexs():
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += [chr(code) for code in range(0x3000)] + ["a" + chr(code) + "b" for code in range(0x100)]
+    texts += ["two  spaces", " edges ", "tab\tand  more", "caf\xe9 \xa0x", "a\u2028b", "", "x\x7fy"]
+    spaced = [normalize._WHITESPACE.sub(" ", text) for text in texts]
+    assert [normalize.single_spaced(text) for text in texts] == spaced
+    assert sum(a != b for a, b in zip(texts, spaced)) > 30  # (the regex did change many)
