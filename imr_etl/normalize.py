@@ -418,6 +418,13 @@ _FIRST_HEADING = re.compile(_HEADINGS[0], re.I)
 
 # A physical line that closes a sentence: the heading after it starts fresh.
 _SENTENCE_END = re.compile(r"""[.!?]["')\]]*$""")
+_CLOSERS = "\"')]"
+
+
+def _ends_sentence(line: str) -> bool:
+    """``_SENTENCE_END.search(line)`` of a physical line (one without a line
+    end), by two string methods instead of a search that tries each stop."""
+    return line.rstrip(_CLOSERS).endswith((".", "!", "?"))
 # A partial authorization is one heading of several sentences ("X was the
 # original request. Y was authorized by the Claims Administrator. The
 # remaining …, Z is: Upheld", or "… The Claims Administrator authorized Y,
@@ -465,8 +472,8 @@ class _Layout:
     """Finds where logical lines start in the joined physical lines."""
 
     def __init__(self, physical: list[tuple[str, int]]):
-        self.texts = [text for text, _ in physical]
-        self.numbers = [number for _, number in physical]
+        # (Unzipped and indexed by C loops: zip, dict, range.)
+        self.texts, self.numbers = zip(*physical)
         self.joined = "\n".join(self.texts)
         # What the layout's patterns search, lower-cased where that keeps
         # every offset (ASCII: one character for one), with the patterns for it.
@@ -480,7 +487,7 @@ class _Layout:
             self.offsets.append(offset)
             offset += len(text) + 1
         # physical line start → its index
-        self.index = {offset: index for index, offset in enumerate(self.offsets)}
+        self.index = dict(zip(self.offsets, range(len(self.offsets))))
 
     def line_index(self, offset: int) -> int:
         return bisect.bisect_right(self.offsets, offset) - 1
@@ -547,7 +554,7 @@ class _Layout:
         floor_offset = labels[bisect.bisect_right(labels, end - 1) - 1] if labels else 0
         floor = self.line_index(floor_offset)
         index = last
-        while index > floor and not _SENTENCE_END.search(self.texts[index - 1]):
+        while index > floor and not _ends_sentence(self.texts[index - 1]):
             index -= 1
         begin = self.offsets[index]
         text, patterns = self.searched, self.patterns
@@ -558,7 +565,7 @@ class _Layout:
                 text, self.offsets[back], self.offsets[index]
             ):
                 back -= 1
-            while back > floor and not _SENTENCE_END.search(self.texts[back - 1]):
+            while back > floor and not _ends_sentence(self.texts[back - 1]):
                 back -= 1
             index = back
         if index == floor and floor_offset == self.offsets[floor] and patterns.line_start.match(
@@ -600,7 +607,7 @@ class _LazyWords:
         return word in self.lowered and word in self.words
 
 
-def _join(texts: list[str], hyphen_words: _LazyWords) -> tuple[str, list[int]]:
+def _join(texts: tuple[str, ...] | list[str], hyphen_words: _LazyWords) -> tuple[str, list[int]]:
     """Join wrapped physical lines into one logical line; also return the
     offset at which each physical line begins in it."""
     out = texts[0]
@@ -652,6 +659,8 @@ def _joined(grid: _Layout, first: int, last: int, hyphen_words: _LazyWords) -> t
     span of the grid's text with its line ends made spaces, each line
     beginning where it does in the grid less where the first does: one
     replace instead of a step per physical line."""
+    if first == last:  # (a heading, a label's line: a physical line of its own)
+        return grid.texts[first], [0]
     base = grid.offsets[first]
     span = grid.joined[base : grid.offsets[last] + len(grid.texts[last])]
     if "-\n" in span:

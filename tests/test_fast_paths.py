@@ -693,3 +693,11 @@ def test_single_spacing_is_the_whitespace_regexs():
     spaced = [normalize._WHITESPACE.sub(" ", text) for text in texts]
     assert [normalize.single_spaced(text) for text in texts] == spaced
     assert sum(a != b for a, b in zip(texts, spaced)) > 30  # (the regex did change many)
+
+
+def test_a_sentence_end_is_found_where_the_regex_finds_it():
+    lines = [text for path in SEEDS + REAL for text, _ in normalize.clean_lines(normalize.decode(path.read_bytes()))]
+    lines += ["a.", "a.)", "a.\")]'", "a)", ".", "", ")", "a?'", "a!]", "a. b", "a.x)", "(a.) b"]
+    regex = [bool(normalize._SENTENCE_END.search(line)) for line in lines]
+    assert [normalize._ends_sentence(line) for line in lines] == regex
+    assert 100 < sum(regex) < len(lines) - 100  # (lines of both kinds)
