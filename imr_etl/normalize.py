@@ -659,8 +659,6 @@ def _joined(grid: _Layout, first: int, last: int, hyphen_words: _LazyWords) -> t
     span of the grid's text with its line ends made spaces, each line
     beginning where it does in the grid less where the first does: one
     replace instead of a step per physical line."""
-    if first == last:  # (a heading, a label's line: a physical line of its own)
-        return grid.texts[first], [0]
     base = grid.offsets[first]
     span = grid.joined[base : grid.offsets[last] + len(grid.texts[last])]
     if "-\n" in span:
@@ -680,6 +678,10 @@ def layout(physical: list[tuple[str, int]]) -> tuple[Line, ...]:
     words = _LazyWords(grid.joined)
     lines = []
     for first, after in zip(firsts, firsts[1:] + [len(grid.texts)]):
+        if after == first + 1:  # (a heading, a label's line: a physical line of its own)
+            number = grid.numbers[first]
+            lines.append(_new_tuple(Line, (grid.texts[first], number, number, ((0, number),))))
+            continue
         text, begins = _joined(grid, first, after - 1, words)
         numbers = grid.numbers[first:after]
         # (Line(…) without the named tuple's __new__, a Python function.)
