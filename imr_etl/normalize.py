@@ -61,10 +61,11 @@ class Normalized:
     # The decoded text before cleaning, for an error's original column only.
     source: str = field(default="", compare=False, repr=False)
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """What the grammar parses: the logical lines, newline-terminated."""
-        return "".join(line.text + "\n" for line in self.lines)
+        """What the grammar parses: the logical lines, newline-terminated.
+        (Made once: the grammar reads it, and a load may keep it.)"""
+        return "\n".join([line.text for line in self.lines] + [""]) if self.lines else ""
 
     def origin(self, line_no: int) -> Line:
         """The logical line numbered ``line_no`` (1-based) in :attr:`text`."""
