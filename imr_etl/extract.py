@@ -181,7 +181,9 @@ _DIAGNOSES = re.compile(
     r"|diagnoses? (?:to include|including)"
     # the 2016-2017 template: "the injured worker is undergoing treatment for …"
     r"|(?:is|was|being) undergoing treatment for|(?:is|was) being treated for)\s*:?\s*"
-    r"(?P<list>.+?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|\.(?=(?-i:[A-Z][a-z]+ ))|$)",
+    # The list: the shortest run to an end, ".+?" tried a run at a time (an
+    # end starts with a full stop or is the text's end, so none is passed).
+    r"(?P<list>.(?:[^.\n]++|\.)*?)(?:(?<!\d)\.[\"']?(?=\s+(?-i:[A-Z(\"])|\s*$)|\.(?=(?-i:[A-Z][a-z]+ ))|$)",
     re.IGNORECASE,
 )
 # numbering extraction glued to the words: "1. carpal tunnel syndrome2. cervical"

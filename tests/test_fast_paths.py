@@ -296,6 +296,22 @@ def test_the_diagnosis_scan_finds_what_finditer_finds():
     assert found > 1000
 
 
+def test_a_diagnosis_list_ends_where_the_lazy_dot_ends_it():
+    head, rest = extract._DIAGNOSES.pattern.split("(?P<list>", 1)
+    plain = re.compile(head + "(?P<list>.+?)(?:(?<!" + rest.split(")(?:(?<!", 1)[1], extract._DIAGNOSES.flags)
+    texts = [line.text for letter in LETTERS for line in letter.lines]
+    texts += ["Diagnoses are: a. b.\n", "diagnosed with x\ny.", "diagnosed with x.\n", "diagnosed with ..",
+              "Diagnoses include: 1. neck pain 2. back pain. Plan: rest.", "diagnosed with x. Y z. The a",
+              "diagnosed with L4.5 disc. Next", "diagnosed with \"x.\" Then", "diagnosed with x.\"", "diagnosed with ."]
+    found = 0
+    for text in texts:
+        for at in range(len(text)):
+            fast, slow = extract._DIAGNOSES.match(text, at), plain.match(text, at)
+            assert (fast and (fast.span(), fast.span("list"))) == (slow and (slow.span(), slow.span("list"))), text
+            found += fast is not None
+    assert found > 20
+
+
 def test_a_diagnosis_list_without_a_digit_or_an_and_is_left_as_the_walks_leave_it():
     rng = random.Random(17)
     words = ["1.", "2)", "3 ", "\u0663.", "and", " and ", ",", "cervical", "thoracic", "lumbar", "strain", "Pain",
