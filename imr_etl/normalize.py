@@ -188,7 +188,9 @@ def _translate(text: str) -> str:
 # 7", "Page 3/7", "3/7 pages") or between dashes ("- 3 -") is never the
 # letter's text.  A bare one ("Page 3", "3/7") can be: the last line of a
 # wrapped citation ("…, Chapter 12,\npage 115") or a score ("7/10"), so it is
-# furniture only as :func:`_without_furniture` decides.
+# furniture only as :func:`_without_furniture` decides.  It can match only a
+# line that starts as "page", "-" or a digit (any Unicode digit, as "\d" is):
+# the lines are tested for that first, "line[0] in "pP-" or line[0].isdecimal()".
 _PAGE_FURNITURE = re.compile(
     r"page\s*(?P<counted>\d+)\s*(?:of|/)\s*\d+|-\s*(?P<dashed>\d+)\s*-"
     r"|(?P<of_pages>\d+)\s*/\s*\d+\s*pages?|page\s*(?P<page>\d+)|(?P<fraction>\d+)\s*/\s*\d+",
@@ -223,7 +225,7 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     for number, raw in enumerate(lines, start=1):
         if not (line := raw.strip()):
             continue
-        if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (_may_be_furniture)
+        if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (its first characters)
             numbers.append((len(out), 0))
             out.append((line, number))
         elif number in glued and _may_be_glued(line):
@@ -253,7 +255,8 @@ def _cleaned(lines: list[str], glued: set[int]) -> list[tuple[str, int]]:
     page_breaks: set[int] = set()
     form_feeds = 0
     for number, raw in enumerate(lines, start=1):
-        for part in _PAGE_OR_HYPHEN_BREAK.split(raw):
+        # (Split only where there is a break: most lines have none.)
+        for part in _PAGE_OR_HYPHEN_BREAK.split(raw) if "\f" in raw or "\ufffe" in raw else (raw,):
             if part == "\f":
                 page_breaks.add(len(out))
                 form_feeds += 1
@@ -261,7 +264,7 @@ def _cleaned(lines: list[str], glued: set[int]) -> list[tuple[str, int]]:
             line = part.strip()
             if not line or line == "\ufffe":
                 continue
-            if _may_be_furniture(line) and _PAGE_FURNITURE.fullmatch(line):
+            if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (its first characters)
                 numbers.append((len(out), form_feeds))
                 out.append((line, number))
             elif number in glued and _may_be_glued(line):
@@ -269,12 +272,6 @@ def _cleaned(lines: list[str], glued: set[int]) -> list[tuple[str, int]]:
             else:
                 out.append((line, number))
     return _without_furniture(out, numbers, page_breaks) if numbers else out
-
-
-def _may_be_furniture(line: str) -> bool:
-    """Can :data:`_PAGE_FURNITURE` match the line?  Only if it starts as
-    "page", "-" or a digit (any Unicode digit, as ``\\d`` is) does."""
-    return line[0] in "pP-" or line[0].isdecimal()
 
 
 def _without_furniture(out: list[tuple[str, int]], numbers: list[tuple[int, int]],

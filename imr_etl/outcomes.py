@@ -159,13 +159,15 @@ def csv_line(row: tuple) -> str:
     not :func:`csv_field` per value: a call per value was most of encoding's
     cost.  The format quotes text but does not double its quotes, so a line
     with a quote inside a value (more quotes than the format's own) is
-    written field by field."""
+    written again with its text's quotes doubled (the format writes only str,
+    date and datetime values quoted, and a date's text has no quote)."""
     line_format = _row_format(tuple(map(type, row))) if type(row) is tuple else None
-    if line_format is not None:
-        line = line_format[0] % row
-        if line.count('"') == line_format[1]:
-            return line
-    return ",".join(map(csv_field, row)) + "\n"
+    if line_format is None:
+        return ",".join(map(csv_field, row)) + "\n"
+    line = line_format[0] % row
+    if line.count('"') == line_format[1]:
+        return line
+    return line_format[0] % tuple([v.replace('"', '""') if type(v) is str else v for v in row])
 
 
 # How csv_field writes a value of each type it knows exactly ("%.0s": None's
