@@ -25,6 +25,7 @@ import re
 from functools import cache, lru_cache
 
 from imr_etl import vocabulary
+from imr_etl.prefilter import Prefiltered
 
 # --- the vocabularies, read once ---------------------------------------------
 
@@ -104,6 +105,18 @@ def _acoem_chapters() -> dict[int, str]:
 def _odg_chapters() -> tuple[tuple[re.Pattern, str], ...]:
     return tuple((re.compile(r"(?:%s)%s" % (row["pattern"], _AFTER_NAME), re.I), row["guideline_id"])
                  for row in vocabulary.rows("odg_chapters.csv"))
+
+
+@cache
+def _prefiltered_spellings() -> dict[str, Prefiltered]:
+    """source → its spellings' patterns, to try only those that may match a
+    text's start (:meth:`imr_etl.prefilter.Prefiltered.at_start`)."""
+    return {source: Prefiltered([pattern for pattern, _ in found]) for source, found in _spellings().items()}
+
+
+@cache
+def _prefiltered_chapters() -> Prefiltered:
+    return Prefiltered([pattern for pattern, _ in _odg_chapters()])
 
 
 @cache
@@ -190,7 +203,8 @@ def _spelled(source: str, text: str) -> tuple[tuple[str, ...], int] | None:
     """(documents, length) of the longest document name that starts text;
     under the MTUS "ACOEM Chapter 12" names chapter 12's document."""
     best = None
-    for pattern, ids in _spellings()[source]:
+    spellings = _spellings()[source]
+    for pattern, ids in map(spellings.__getitem__, _prefiltered_spellings()[source].at_start(text)):
         match = pattern.match(text)
         if match and (best is None or match.end() > best[1]):
             best = (ids, match.end())
@@ -236,7 +250,8 @@ def _odg(document: str, topic: str) -> tuple[str, str]:
     _, rest = _name("ODG", document)
     _, text = _name("ODG", _join(rest, topic))
     best = None
-    for pattern, guideline_id in _odg_chapters():
+    chapters = _odg_chapters()
+    for pattern, guideline_id in map(chapters.__getitem__, _prefiltered_chapters().at_start(text)):
         match = pattern.match(text)
         if match and (best is None or match.end() > best[1]):
             after = _chapter_end(text, match.end())

@@ -14,7 +14,9 @@ compiler's own, ``re._parser``); a pattern it cannot tell about — one that
 may match the empty text, or start with any character — is always tried.
 So the patterns :meth:`Prefiltered.candidates` leaves out are only ever
 ones that would not have matched (tests/test_fast_paths.py checks it against
-running them all).
+running them all).  :meth:`Prefiltered.at_start` does the same for patterns
+matched at a text's start, as the guideline documents' names are: only
+those a start of which begins the text are tried.
 """
 
 from __future__ import annotations
@@ -166,11 +168,16 @@ class Prefiltered:
         self.always: set[int] = set()
         self.at_word: dict[str, set[int]] = {}
         self.anywhere: list[tuple[str, int]] = []
+        # Each start, at a word or anywhere, → the patterns a match of which
+        # may begin with it: a match at a text's first character (at_start).
+        self.leading: dict[str, set[int]] = {}
         for index, pattern in enumerate(patterns):
             found = starts(pattern)
             if found is None:
                 self.always.add(index)
                 continue
+            for text in found[0] | found[1]:
+                self.leading.setdefault(text, set()).add(index)
             for text in found[0]:
                 self.at_word.setdefault(text, set()).add(index)
             anywhere = found[1]
@@ -196,6 +203,17 @@ class Prefiltered:
             if index not in found and start in lowered:
                 found.add(index)
         return sorted(found)
+
+    def at_start(self, text: str) -> list[int] | range:
+        """Indexes, in order, of the patterns that may match ``text`` at its
+        start (``pattern.match(text)``): those a start of which begins it.
+        All of them unless its first characters are printable ASCII."""
+        head = text[:LENGTH]
+        if not (head.isascii() and head.isprintable()):
+            return range(self.count)
+        head = head.lower()
+        get = self.leading.get  # (each of its first LENGTH, 3, characters' prefixes looked up)
+        return sorted(self.always.union(get(head[:1], ()), get(head[:2], ()), get(head[:3], ())))
 
     def among(self, items: Sequence[T], text: str) -> Iterator[T]:
         """Those of ``items``, one for each pattern in order, whose pattern

@@ -409,6 +409,41 @@ def test_the_prefilter_leaves_out_only_patterns_that_do_not_match(patterns):
     assert skipped > 10_000  # (and it does leave some out)
 
 
+def _citation_texts() -> list[str]:
+    """The sample letters' cited documents and topics, each also from each
+    of its words on, in other cases and cut short."""
+    texts = []
+    for path in SEEDS + REAL:
+        for item in parse_bytes(path.read_bytes(), str(path))["items"]:
+            for citation in item["citations"]:
+                for text in (citation["document"], citation["topic"]):
+                    words = (text or "").split()
+                    texts += [" ".join(words[i:]) for i in range(len(words))]
+    texts += [t.upper() for t in texts[::5]] + [t.lower() for t in texts[1::5]] + [t[:2] for t in texts[2::5]]
+    return texts + ["\u017fection", "\u212anee", "\tODG", "", " MTUS", "-ODG"]
+
+
+def test_the_prefilter_at_a_texts_start_leaves_out_only_patterns_that_do_not_match_there():
+    from imr_etl import guidelines
+    vocabularies = [[p for p, _ in found] for found in guidelines._spellings().values()]
+    vocabularies.append([p for p, _ in guidelines._odg_chapters()])
+    services = [[p for p, *_ in classify._service_patterns()], [p for p, _ in classify._regions()]]
+    texts = _citation_texts()
+    skipped = matched = 0
+    for patterns in vocabularies + services:
+        prefilter = Prefiltered(patterns)
+        for text in texts if patterns in vocabularies else _vocabulary_texts():
+            candidates = prefilter.at_start(text)
+            assert list(candidates) == sorted(set(candidates))
+            for index, pattern in enumerate(patterns):
+                if index not in candidates:
+                    assert not pattern.match(text), (pattern.pattern, text)
+                    skipped += 1
+                else:
+                    matched += bool(pattern.match(text))
+    assert skipped > 10_000 and matched > 500  # (it leaves out many, and keeps those that match)
+
+
 def test_the_prefilter_knows_how_a_match_can_start():
     starts = lambda pattern: prefilter.starts(re.compile(pattern, re.I))  # noqa: E731
     assert starts(r"\b(epidural|ESI)\b") == ({"epi", "esi"}, set())
