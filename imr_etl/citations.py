@@ -53,7 +53,9 @@ def _documents() -> dict[str, list[tuple[re.Pattern, str]]]:
 def clean(text: str | None) -> str | None:
     if not text:  # most often a reference's missing pages or sections
         return None
-    text = single_spaced(_PLACEHOLDER.sub(lambda m: m["text"], text)).strip(_EDGES)
+    if "<" in text:  # (where a placeholder can be: it starts with one)
+        text = _PLACEHOLDER.sub(lambda m: m["text"], text)
+    text = single_spaced(text).strip(_EDGES)
     if _WRAPPED.fullmatch(text):  # "(Radiculopathy)"
         text = text[1:-1].strip(_EDGES)
     return text or None

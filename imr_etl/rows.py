@@ -31,7 +31,7 @@ _SEP = "\x1f"
 
 def key(*parts: object) -> int:
     """A stable positive 63-bit key for a natural key (any tuple of values)."""
-    text = _SEP.join("\x00" if p is None else str(p) for p in parts)
+    text = _SEP.join(["\x00" if p is None else str(p) for p in parts])
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 1
 
 
