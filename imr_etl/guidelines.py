@@ -203,8 +203,7 @@ def _spelled(source: str, text: str) -> tuple[tuple[str, ...], int] | None:
     """(documents, length) of the longest document name that starts text;
     under the MTUS "ACOEM Chapter 12" names chapter 12's document."""
     best = None
-    spellings = _spellings()[source]
-    for pattern, ids in map(spellings.__getitem__, _prefiltered_spellings()[source].at_start(text)):
+    for pattern, ids in _prefiltered_spellings()[source].among(_spellings()[source], text, anchored=True):
         match = pattern.match(text)
         if match and (best is None or match.end() > best[1]):
             best = (ids, match.end())
@@ -250,8 +249,7 @@ def _odg(document: str, topic: str) -> tuple[str, str]:
     _, rest = _name("ODG", document)
     _, text = _name("ODG", _join(rest, topic))
     best = None
-    chapters = _odg_chapters()
-    for pattern, guideline_id in map(chapters.__getitem__, _prefiltered_chapters().at_start(text)):
+    for pattern, guideline_id in _prefiltered_chapters().among(_odg_chapters(), text, anchored=True):
         match = pattern.match(text)
         if match and (best is None or match.end() > best[1]):
             after = _chapter_end(text, match.end())

@@ -83,14 +83,8 @@ class Driver:
                     return None
                 value = match.group(0)
                 kind = match.lastgroup
-                ignored = kind in ignore
-                if ignored and kind not in lexer_callbacks:
-                    if kind in newline_types and (lines := value.count("\n")):
-                        line += lines
-                        line_start = pos + value.rindex("\n") + 1
-                    pos += len(value)
-                    continue
                 # Token(kind, value, pos, line, column, end_line, end_column, end_pos)
+                # (made for an ignored run of spaces too, and dropped: they are few)
                 token = _new_string(Token, value)
                 token.type, token.value, token.start_pos = kind, value, pos
                 token.line, token.column = line, pos - line_start + 1
@@ -100,9 +94,12 @@ class Driver:
                 pos += len(value)
                 token.end_line, token.end_column, token.end_pos = line, pos - line_start + 1, pos
                 if kind in lexer_callbacks:
+                    ignored = kind in ignore
                     token = lexer_callbacks[kind](token)
                     kind = token.type
-                if ignored:
+                    if ignored:
+                        continue
+                elif kind in ignore:
                     continue
             else:
                 token, kind = None, _END

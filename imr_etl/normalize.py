@@ -225,7 +225,7 @@ def clean_lines(text: str) -> list[tuple[str, int]]:
     for number, raw in enumerate(lines, start=1):
         if not (line := raw.strip()):
             continue
-        if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (its first characters)
+        if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (see _PAGE_FURNITURE)
             numbers.append((len(out), 0))
             out.append((line, number))
         elif number in glued and _may_be_glued(line):
@@ -264,7 +264,7 @@ def _cleaned(lines: list[str], glued: set[int]) -> list[tuple[str, int]]:
             line = part.strip()
             if not line or line == "\ufffe":
                 continue
-            if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (its first characters)
+            if (line[0] in "pP-" or line[0].isdecimal()) and _PAGE_FURNITURE.fullmatch(line):  # (see _PAGE_FURNITURE)
                 numbers.append((len(out), form_feeds))
                 out.append((line, number))
             elif number in glued and _may_be_glued(line):
@@ -423,6 +423,8 @@ def _ends_sentence(line: str) -> bool:
     """``_SENTENCE_END.search(line)`` of a physical line (one without a line
     end), by two string methods instead of a search that tries each stop."""
     return line.rstrip(_CLOSERS).endswith((".", "!", "?"))
+
+
 # A partial authorization is one heading of several sentences ("X was the
 # original request. Y was authorized by the Claims Administrator. The
 # remaining …, Z is: Upheld", or "… The Claims Administrator authorized Y,

@@ -215,7 +215,7 @@ class Prefiltered:
         get = self.leading.get  # (each of its first LENGTH, 3, characters' prefixes looked up)
         return sorted(self.always.union(get(head[:1], ()), get(head[:2], ()), get(head[:3], ())))
 
-    def among(self, items: Sequence[T], text: str) -> Iterator[T]:
+    def among(self, items: Sequence[T], text: str, anchored: bool = False) -> Iterator[T]:
         """Those of ``items``, one for each pattern in order, whose pattern
-        may match ``text``."""
-        return map(items.__getitem__, self.candidates(text))
+        may match ``text`` (``anchored``: at its start, :meth:`at_start`)."""
+        return map(items.__getitem__, self.at_start(text) if anchored else self.candidates(text))
