@@ -26,11 +26,12 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from imr_etl import lineage, synth, workers
+from imr_etl import lineage, schema, synth, workers
 from imr_etl.errors import LetterParseError
 from imr_etl.letters import parse_bytes
 from imr_etl.outcomes import Parsed
 
+KEYED = {*(table.name for table in schema.DIMENSIONS), schema.bridge_reviewer_specialty.name}
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_etl" / "samples"
 
 
@@ -38,9 +39,14 @@ def _fields(outcome: Parsed) -> dict:
     """What a worker made of a letter: its rows, digest and shares (not the
     file's bytes, nor the grammar's output it keeps)."""
     fields = {k: v for k, v in vars(outcome).items()
-              if k not in ("data", "file", "kept_parse", "from_kept_parse")}
+              if k not in ("data", "file", "kept_parse", "from_kept_parse", "lines", "csv")}
     fields["sha256"] = outcome.file.sha256
-    fields["lines"] = {k: v for k, v in fields["lines"].items() if v}
+    # Each table's rows: a dimension's with their keys, a letter's own tables' as
+    # the text written (the same of a revision that sent those with keys too).
+    tables = {table: lines if table in KEYED else "".join(line for _, line in lines)
+              for table, lines in outcome.lines.items() if lines}
+    tables.update({table: text for table, text in getattr(outcome, "csv", {}).items() if text})
+    fields["lines"] = dict(sorted(tables.items()))
     return fields
 
 

@@ -76,7 +76,8 @@ class Parsed:
     letter_key: int
     by_path: bool  # identified by its path (no case number)
     decisions: int
-    lines: dict[str, list[tuple[int, str]]]  # table → (first column, CSV line) of each row
+    lines: dict[str, list[tuple[int, str]]]  # dimension (KEYED) → (key, CSV line) of each row
+    csv: dict[str, str]  # a letter's own table → its rows' CSV lines, joined
     data: bytes
     guideline_share: list[tuple]  # the letter's agg_guideline_document rows
     documents: list[tuple]  # dim_guideline_document rows of the documents it cites
@@ -92,10 +93,25 @@ class Parsed:
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: tuple | None = None) -> Parsed:
         kept = None if letter.kept_parse is None else (
             file.sha256, lineage.grammar_key(file_format(file.path)), letter.kept_parse)
-        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions,
-                   {table: encode(table_rows) for table, table_rows in letter.tables.items() if table_rows}, data,
-                   letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
+        lines, csv = {}, {}
+        for table, table_rows in letter.tables.items():
+            if not table_rows:
+                continue
+            if table in KEYED:
+                lines[table] = encode_recurring(table_rows)
+            else:
+                csv[table] = "".join([line for _, line in encode(table_rows)])
+        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions, lines, csv,
+                   data, letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
                    pdf_text, kept, letter.from_kept_parse)
+
+
+# The tables whose rows the writer keeps one of by key, those of every
+# dimension (and the reviewer's bridge, written with its dimension): each
+# letter sends them with their keys.  A letter's own tables' rows are all
+# written, and go as one string each (fewer objects to pickle between
+# processes, and for the writer to go through).
+KEYED = frozenset({*(table.name for table in schema.DIMENSIONS), schema.bridge_reviewer_specialty.name})
 
 
 Outcome = Unchanged | Parsed | Quarantined
@@ -132,6 +148,32 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
         return [(row[0], csv_line(row)) for row in table_rows]
     except _NotPlain:  # a value csv_line does not know how to write
         return encode_with_csv(table_rows)
+
+
+# A dimension row and its CSV line, by the row's id (see encode_recurring).
+_RECURRING: dict[int, tuple[tuple, str]] = {}
+RECURRING_SIZE = 1 << 14
+
+
+def encode_recurring(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
+    """:func:`encode` of rows that recur letter after letter as the same
+    objects (a dimension's, made by :mod:`imr_etl.rows`'s cached functions):
+    each one's line written once while it stays cached.
+
+    A row is looked up by its id and taken only if the entry holds that very
+    object; the entry keeps its row alive, so no other object can have its id
+    meanwhile (a tuple of plain values never changes).  The cache is emptied
+    when full, so it stays bounded however long the load."""
+    cache = _RECURRING
+    out = []
+    for row in table_rows:
+        entry = cache.get(id(row))
+        if entry is None or entry[0] is not row:
+            if len(cache) >= RECURRING_SIZE:
+                cache.clear()
+            entry = cache[id(row)] = (row, encode([row])[0][1])
+        out.append((row[0], entry[1]))
+    return out
 
 
 def encode_with_csv(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:

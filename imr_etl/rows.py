@@ -120,7 +120,8 @@ def date_key(value: date | None) -> int | None:
 
 
 # Dimension rows are pure functions of a few values that repeat across letters
-# (days, services, guidelines): each is built once per process.
+# (days, services, guidelines): each is built once per process, and its CSV line
+# once while it stays cached (outcomes.encode_recurring).
 @lru_cache(maxsize=1 << 13)
 def date_row(value: date) -> tuple:
     return row(schema.dim_date, date_key=date_key(value), date=value, year=value.year,
@@ -135,6 +136,7 @@ def _regions() -> dict[str, dict[str, str]]:
     return {r["region"]: r for r in vocab("regions.csv")}
 
 
+@lru_cache(maxsize=1 << 10)
 def body_region_row(region: str) -> tuple:
     info = _regions().get(region, {"label": region.replace("_", " ").capitalize(), "region_group": region})
     return row(schema.dim_body_region, body_region_key=key("body_region", region), body_region=region,
@@ -180,9 +182,14 @@ def reviewer_row(reviewer: dict) -> tuple:
 def specialty_rows(reviewer_key: int, specialties: str) -> list[tuple]:
     """``bridge_reviewer_specialty``: each specialty of a profile (its
     '; '-joined ``specialties``) with the DWC board specialty it names."""
-    return [row(schema.bridge_reviewer_specialty, reviewer_key=reviewer_key, position=position,
-                specialty=specialty, board_specialty=board)
-            for position, specialty, board in _specialty_mapping(specialties)]
+    return list(_specialty_rows(reviewer_key, specialties))
+
+
+@lru_cache(maxsize=1 << 13)
+def _specialty_rows(reviewer_key: int, specialties: str) -> tuple[tuple, ...]:
+    return tuple(row(schema.bridge_reviewer_specialty, reviewer_key=reviewer_key, position=position,
+                     specialty=specialty, board_specialty=board)
+                 for position, specialty, board in _specialty_mapping(specialties))
 
 
 @lru_cache(maxsize=1 << 13)

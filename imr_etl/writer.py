@@ -463,8 +463,7 @@ class Loader:
             committed.append(lambda keys=unique.keys(), recent=recent: recent.update(keys))
         renamed = self._write_documents(write, committed)
         for table in schema.LETTER_TABLES:
-            dialect.insert_csv(conn, table, (line for l in write for _, line in l.lines.get(table.name, ())),
-                               self.folder)
+            dialect.insert_csv(conn, table, [l.csv[table.name] for l in write if table.name in l.csv], self.folder)
         self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
         if renamed:
             aggregates.rename(conn)

@@ -530,6 +530,32 @@ def test_csv_lines_are_the_csv_modules(letter_tables):
     assert sum(len(table) for table in tables) > 3000
 
 
+def test_recurring_rows_are_encoded_as_encode_does(letter_tables, monkeypatch):
+    # Each letter's dimension rows, then all of them again: the second time
+    # their lines come from the cache (the same row objects), and an equal
+    # row of other objects (True for 1, 1.0 for 1) still gets its own line.
+    monkeypatch.setattr(outcomes, "_RECURRING", {})
+    keyed = [rows for letter in letter_tables for table, rows in letter.items()
+             if table in outcomes.KEYED and rows]
+    for table_rows in keyed + keyed:
+        assert outcomes.encode_recurring(table_rows) == outcomes.encode(table_rows)
+    assert outcomes.encode_recurring([(1, "a", 1), (True, "a", 1.0)]) == [(1, '1,"a",1\n'), (True, 'True,"a",1.0\n')]
+    monkeypatch.setattr(outcomes, "RECURRING_SIZE", 5)
+    many = [(n, "x") for n in range(12)]
+    assert outcomes.encode_recurring(many) == outcomes.encode(many) and len(outcomes._RECURRING) <= 5
+
+
+def test_a_letters_own_tables_go_as_their_lines_joined(letter_tables):
+    state = outcomes.FileState("x.txt", 1, 1, "s")
+    for tables in letter_tables[:20]:
+        letter = rows.LetterRows(1, "x", "s", "x.txt", tables)
+        parsed = outcomes.Parsed.of(state, letter, b"")
+        assert set(parsed.lines) | set(parsed.csv) == {t for t, r in tables.items() if r}
+        assert set(parsed.lines) <= outcomes.KEYED and not set(parsed.csv) & outcomes.KEYED
+        for table, text in parsed.csv.items():
+            assert text == "".join(line for _, line in outcomes.encode(tables[table]))
+
+
 class _Text(str):
     """A str subclass (as lark's Token is): csv_field, not the row format, writes it."""
 
