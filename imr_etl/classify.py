@@ -108,9 +108,6 @@ def _drug(service: str) -> str | None:
     return subcategory[named.group(1).lower()] if named else None
 
 
-# Cached, as are quantity and body_region: a corpus asks for the same
-# services ("Norco 10/325mg #60") again and again.
-@lru_cache(maxsize=8192)
 def treatment(service: str, context: str = "") -> tuple[str, str]:
     """(category, subcategory) of ``vocab/taxonomy.csv`` for a service line.
 
@@ -120,26 +117,38 @@ def treatment(service: str, context: str = "") -> tuple[str, str]:
     subcategory ("Cervical injection") takes one from ``context`` (the topics
     of the guidelines cited for it) when that names one of the same category.
     """
-    service = FRAME.sub("", service)
-    found = _match(service)
-    drug = _drug(service) if found is None or found[0] not in _OVER_DRUGS else None
-    if drug:
-        return "pharmaceuticals", drug
-    if found is None:
-        return ("pharmaceuticals", "other_pharmaceuticals") if _DOSE.search(service) else ("other", "other")
-    category, subcategory = found
-    if category == "surgery":
-        return category, _SURGERY_BY_REGION.get(body_region(service), "other_surgery")
-    if subcategory.startswith("other") and context:
+    category, subcategory, vague = _own_treatment(service)
+    if vague and context:
         hinted = _match(context, category)
         if hinted and not hinted[1].startswith("other"):
             subcategory = hinted[1]
     return category, subcategory
 
 
-# Cached apart from treatment(), whose key includes the cited topics: a
-# service's own text recurs more often than with the same citations.  (Its
-# searches were most of classifying a new service: imr_etl/prefilter.py.)
+# Cached, as are quantity and body_region: a corpus asks for the same
+# services ("Norco 10/325mg #60") again and again.  By the service alone:
+# with the cited topics in the key, three lookups in four missed.
+@lru_cache(maxsize=8192)
+def _own_treatment(service: str) -> tuple[str, str, bool]:
+    """:func:`treatment` by the service's own text, and whether the topics
+    cited for it may name its subcategory (one of its category's "other")."""
+    service = FRAME.sub("", service)
+    found = _match(service)
+    drug = _drug(service) if found is None or found[0] not in _OVER_DRUGS else None
+    if drug:
+        return "pharmaceuticals", drug, False
+    if found is None:
+        unnamed = ("pharmaceuticals", "other_pharmaceuticals") if _DOSE.search(service) else ("other", "other")
+        return *unnamed, False
+    category, subcategory = found
+    if category == "surgery":
+        return category, _SURGERY_BY_REGION.get(body_region(service), "other_surgery"), False
+    return category, subcategory, subcategory.startswith("other")
+
+
+# Cached apart from _own_treatment: it reads the cited topics too, for a vague
+# service's hint.  (Its searches were most of classifying a new service:
+# imr_etl/prefilter.py.)
 @lru_cache(maxsize=8192)
 def _match(text: str, category: str | None = None) -> tuple[str, str] | None:
     """(category, subcategory) for ``text`` by the service patterns: the first

@@ -152,7 +152,7 @@ def encode(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:
 
 # A dimension row and its CSV line, by the row's id (see encode_recurring).
 _RECURRING: dict[int, tuple[tuple, str]] = {}
-RECURRING_SIZE = 1 << 14
+RECURRING_SIZE = 1 << 13
 
 
 def encode_recurring(table_rows: Iterable[tuple]) -> list[tuple[int, str]]:

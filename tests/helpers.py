@@ -456,7 +456,7 @@ def fake_drug(service: str) -> dict | None:
 
 
 def _clear_caches() -> None:
-    for function in (rows.guideline_document_row, rows._specialty_mapping):
+    for function in (rows.guideline_document_row, rows._specialty_mapping, rows._specialty_rows):
         function.cache_clear()
 
 

@@ -577,6 +577,41 @@ def test_a_letters_other_header_fields_are_json_dumps_of_them():
         assert rows._json_object(other) == json.dumps(other or {}, ensure_ascii=False, sort_keys=True)
 
 
+def _plain_treatment(service: str, context: str = "") -> tuple[str, str]:
+    """classify.treatment as one function of the service and the cited topics."""
+    service = classify.FRAME.sub("", service)
+    found = classify._match(service)
+    drug = classify._drug(service) if found is None or found[0] not in classify._OVER_DRUGS else None
+    if drug:
+        return "pharmaceuticals", drug
+    if found is None:
+        return ("pharmaceuticals", "other_pharmaceuticals") if classify._DOSE.search(service) else ("other", "other")
+    category, subcategory = found
+    if category == "surgery":
+        return category, classify._SURGERY_BY_REGION.get(classify.body_region(service), "other_surgery")
+    if subcategory.startswith("other") and context:
+        hinted = classify._match(context, category)
+        if hinted and not hinted[1].startswith("other"):
+            subcategory = hinted[1]
+    return category, subcategory
+
+
+def test_a_treatment_is_its_services_with_the_topics_hint():
+    # Every service of the sample letters with the topics cited for it, and
+    # with every other item's topics (a hint that names another subcategory).
+    items = [item for path in SEEDS + REAL for item in parse_bytes(path.read_bytes(), str(path))["items"]]
+    services = [item["service"] for item in items]
+    topics = sorted({" ".join(c["topic"] or "" for c in item["citations"]) for item in items})
+    topics += ["", "Opioids, criteria for use", "Epidural steroid injections (ESIs)", "Spinal fusion", "Physical therapy"]
+    # (a vague service of each kind: an injection, a surgery, a drug unnamed, none at all)
+    vague = ["Cervical injection", "Lumbar surgery", "Medication 10 mg #60", "Follow-up", "x"]
+    pairs = [(s, t) for s in services for t in topics[::7]] + [(s, t) for s in vague for t in topics]
+    pairs += [(item["service"], " ".join(c["topic"] or "" for c in item["citations"])) for item in items]
+    assert [classify.treatment(s, t) for s, t in pairs] == [_plain_treatment(s, t) for s, t in pairs]
+    hinted = [(s, t) for s, t in pairs if classify.treatment(s, t) != classify.treatment(s)]
+    assert len(hinted) > 10  # the topics decided some
+
+
 def test_a_service_label_is_the_uncached_label():
     services = [line.text for letter in LETTERS for line in letter.lines][:300]
     services += ["Norco 10/325mg  #60.", " Acupuncture x 6 # 2.5;", "", "TENS\tunit ,"]
