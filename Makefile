@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q imr_etl
+	$(BIN)/python -m compileall -q imr_etl migrations
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install imr-etl with its test tools
@@ -29,9 +29,10 @@ BENCH ?= full
 
 # The package's bytecode is compiled first, as installing it from a wheel does: an
 # editable install with PYTHONDONTWRITEBYTECODE set (as on our machines) compiles
-# every module again in each process, ~0.25 s of a load's start (benchmarks/README.md).
+# every module again in each process, ~0.25 s of a load's start, and the migrations'
+# scripts each time alembic reads them (twice a load; benchmarks/README.md).
 bench: $(STAMP)  ## generate corpora and measure load speed, memory, re-runs, nightly increments, views
-	$(BIN)/python -m compileall -q imr_etl
+	$(BIN)/python -m compileall -q imr_etl migrations
 	BENCH=$(BENCH) $(BIN)/python benchmarks/bench.py
 
 # Slow and not part of `make test` or CI (docs/testing.md): the measured subsets
