@@ -150,24 +150,38 @@ class PeakMemory:
 
 # -------------------------------------------------------------------- runs
 
+def machine_cpu() -> tuple[float, float]:
+    """The machine's CPU seconds so far, busy (user, nice, system, irq,
+    softirq) and stolen by the hypervisor, from ``/proc/stat``'s first line."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    return (user + nice + system + irq + softirq) / ticks, steal / ticks
+
+
 def run_load(paths: list[Path], db: Path, jobs: str | None, env: dict | None = None,
              options: tuple[str, ...] = ()) -> dict:
-    """One `imr-etl load --quiet [options]` in a subprocess: seconds, counts, peak memory."""
+    """One `imr-etl load --quiet [options]` in a subprocess: seconds, counts,
+    peak memory, and the machine's CPU meanwhile (busy and stolen: the same
+    load costs a third more CPU a letter in this machine's slow phases)."""
     command = [IMR_ETL, "load", *map(str, paths), "--db", str(db), "--quiet", *options]
     if jobs:
         command += ["--jobs", str(jobs)]
+    busy, steal = machine_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                                env=env)
     memory = PeakMemory(process.pid)
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
+    busy, steal = (now - before for now, before in zip(machine_cpu(), (busy, steal)))
     memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr}{stdout}")
     seen, new, updated, rederived, unchanged, quarantined = map(int, SUMMARY.search(stdout).groups())
     return dict(seconds=seconds, seen=seen, new=new, updated=updated, rederived=rederived, unchanged=unchanged,
                 quarantined=quarantined, rate=seen / seconds, rss=memory.rss, pss=memory.pss,
+                cpu_ms=1000 * busy / max(seen, 1), steal=steal,
                 own_rss=memory.own, child_rss=memory.child,
                 processes=memory.processes,
                 # the largest single process of any child so far (Linux: KiB)
@@ -243,7 +257,8 @@ def cold(paths: list[Path], runs: int, jobs: str | None, label: str, keep: Path 
         result = run_load(paths, db, jobs)
         say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
             f"{result['rate']:.0f}/s, peak RSS {result['rss'] / 2**20:.0f} MiB "
-            f"({result['quarantined']} quarantined)")
+            f"({result['quarantined']} quarantined); machine CPU {result['cpu_ms']:.2f} ms a letter, "
+            f"{result['steal']:.1f} s stolen")
         out.append(result)
         if keep is not None and attempt == runs - 1:
             move_warehouse(db, keep)
@@ -512,7 +527,8 @@ def main() -> None:
     cold_rate = median(first, "rate")
     results["cold"] = first
     rows.append((f"cold load, {config['COLD']:,} letters", f"{cold_rate:,.0f} letters/s "
-                 f"({median(first, 'seconds'):.1f} s, {median(first, 'quarantined'):.0f} quarantined)",
+                 f"({median(first, 'seconds'):.1f} s, {median(first, 'quarantined'):.0f} quarantined; "
+                 f"{median(first, 'cpu_ms'):.2f} ms CPU a letter)",
                  "≥ 1,000 letters/s"))
     rows.append((f"peak memory, {config['COLD']:,} letters", f"{median(first, 'rss') / 2**20:,.0f} MiB RSS "
                  f"({median(first, 'pss') / 2**20:,.0f} MiB PSS), {first[0]['processes']} processes; "
@@ -524,7 +540,8 @@ def main() -> None:
         results["large"] = large
         rows.append((f"cold load, {config['LARGE']:,} letters",
                      f"{median(large, 'rate'):,.0f} letters/s ({median(large, 'seconds'):.1f} s; "
-                     f"{median(large, 'rate') / cold_rate:.2f} × the {config['COLD']:,} rate)",
+                     f"{median(large, 'rate') / cold_rate:.2f} × the {config['COLD']:,} rate; "
+                     f"{median(large, 'cpu_ms'):.2f} ms CPU a letter)",
                      "≥ 0.90 × that rate"))
         rows.append((f"peak memory, {config['LARGE']:,} letters",
                      f"{median(large, 'rss') / 2**20:,.0f} MiB RSS ({median(large, 'pss') / 2**20:,.0f} MiB PSS); "
