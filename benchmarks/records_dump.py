@@ -39,13 +39,13 @@ def _fields(outcome: Parsed) -> dict:
     """What a worker made of a letter: its rows, digest and shares (not the
     file's bytes, nor the grammar's output it keeps)."""
     fields = {k: v for k, v in vars(outcome).items()
-              if k not in ("data", "file", "kept_parse", "from_kept_parse", "lines", "csv")}
+              if k not in ("data", "file", "kept_parse", "from_kept_parse", "lines", "joined")}
     fields["sha256"] = outcome.file.sha256
     # Each table's rows: a dimension's with their keys, a letter's own tables' as
     # the text written (the same of a revision that sent those with keys too).
     tables = {table: lines if table in KEYED else "".join(line for _, line in lines)
               for table, lines in outcome.lines.items() if lines}
-    tables.update({table: text for table, text in getattr(outcome, "csv", {}).items() if text})
+    tables.update({table: text for table, text in getattr(outcome, "joined", {}).items() if text})
     fields["lines"] = dict(sorted(tables.items()))
     return fields
 

@@ -77,7 +77,7 @@ class Parsed:
     by_path: bool  # identified by its path (no case number)
     decisions: int
     lines: dict[str, list[tuple[int, str]]]  # dimension (KEYED) → (key, CSV line) of each row
-    csv: dict[str, str]  # a letter's own table → its rows' CSV lines, joined
+    joined: dict[str, str]  # a letter's own table → its rows' CSV lines, joined
     data: bytes
     guideline_share: list[tuple]  # the letter's agg_guideline_document rows
     documents: list[tuple]  # dim_guideline_document rows of the documents it cites
@@ -93,15 +93,15 @@ class Parsed:
     def of(cls, file: FileState, letter: rows.LetterRows, data: bytes, pdf_text: tuple | None = None) -> Parsed:
         kept = None if letter.kept_parse is None else (
             file.sha256, lineage.grammar_key(file_format(file.path)), letter.kept_parse)
-        lines, csv = {}, {}
+        lines, joined = {}, {}
         for table, table_rows in letter.tables.items():
             if not table_rows:
                 continue
             if table in KEYED:
                 lines[table] = encode_recurring(table_rows)
             else:
-                csv[table] = "".join([line for _, line in encode(table_rows)])
-        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions, lines, csv,
+                joined[table] = "".join([line for _, line in encode(table_rows)])
+        return cls(file, letter.letter_key, letter.letter_id == letter.source_path, letter.decisions, lines, joined,
                    data, letter.guideline_share, letter.documents, letter.unclassified, letter.record_sha256,
                    pdf_text, kept, letter.from_kept_parse)
 

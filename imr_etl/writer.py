@@ -463,7 +463,8 @@ class Loader:
             committed.append(lambda keys=unique.keys(), recent=recent: recent.update(keys))
         renamed = self._write_documents(write, committed)
         for table in schema.LETTER_TABLES:
-            dialect.insert_csv(conn, table, [l.csv[table.name] for l in write if table.name in l.csv], self.folder)
+            joined = [l.joined[table.name] for l in write if table.name in l.joined]
+            dialect.insert_csv(conn, table, joined, self.folder)
         self._add_shares(aggregates.add_up([l.guideline_share for l in write]))
         if renamed:
             aggregates.rename(conn)

@@ -550,9 +550,9 @@ def test_a_letters_own_tables_go_as_their_lines_joined(letter_tables):
     for tables in letter_tables[:20]:
         letter = rows.LetterRows(1, "x", "s", "x.txt", tables)
         parsed = outcomes.Parsed.of(state, letter, b"")
-        assert set(parsed.lines) | set(parsed.csv) == {t for t, r in tables.items() if r}
-        assert set(parsed.lines) <= outcomes.KEYED and not set(parsed.csv) & outcomes.KEYED
-        for table, text in parsed.csv.items():
+        assert set(parsed.lines) | set(parsed.joined) == {t for t, r in tables.items() if r}
+        assert set(parsed.lines) <= outcomes.KEYED and not set(parsed.joined) & outcomes.KEYED
+        for table, text in parsed.joined.items():
             assert text == "".join(line for _, line in outcomes.encode(tables[table]))
 
 
