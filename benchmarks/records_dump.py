@@ -26,12 +26,11 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from imr_etl import lineage, schema, synth, workers
+from imr_etl import lineage, synth, workers
 from imr_etl.errors import LetterParseError
 from imr_etl.letters import parse_bytes
 from imr_etl.outcomes import Parsed
 
-KEYED = {*(table.name for table in schema.DIMENSIONS), schema.bridge_reviewer_specialty.name}
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_etl" / "samples"
 
 
@@ -41,11 +40,10 @@ def _fields(outcome: Parsed) -> dict:
     fields = {k: v for k, v in vars(outcome).items()
               if k not in ("data", "file", "kept_parse", "from_kept_parse", "lines", "joined")}
     fields["sha256"] = outcome.file.sha256
-    # Each table's rows: a dimension's with their keys, a letter's own tables' as
-    # the text written (the same of a revision that sent those with keys too).
-    tables = {table: lines if table in KEYED else "".join(line for _, line in lines)
-              for table, lines in outcome.lines.items() if lines}
-    tables.update({table: text for table, text in getattr(outcome, "joined", {}).items() if text})
+    # Each table's rows as the CSV text written: a row's key is its line's first
+    # field, and a revision that sent a letter's own tables keyed too compares.
+    tables = {table: "".join(line for _, line in lines) for table, lines in outcome.lines.items() if lines}
+    tables.update(getattr(outcome, "joined", {}))
     fields["lines"] = dict(sorted(tables.items()))
     return fields
 
