@@ -49,7 +49,7 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Table
 
@@ -62,7 +62,6 @@ from imr_etl.outcomes import FileState, Outcome, Parsed, Quarantined, Unchanged,
 from imr_etl.workers import Task, utcnow
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 BATCH_SIZE = 2048  # letters written per transaction
 STAT_CHUNK = 2048  # files stat'ed and looked up in etl_source_file at a time
@@ -112,28 +111,6 @@ class Summary:
         return (f"{self.db}: {self.seen} letters seen, {self.new} new, {self.updated} updated, "
                 f"{self.rederived} re-derived, {self.unchanged} unchanged, {self.quarantined} quarantined; "
                 f"{self.decisions} decisions written, {self.unclassified} Unclassified; {self.seconds:.1f} s")
-
-
-class _Ending(Iterator[T]):
-    """``items`` as an iterator that tells, once, that it has run out."""
-
-    def __init__(self, items: Iterable[T]):
-        self.items = iter(items)
-        self.ended = self.told = False
-
-    def __next__(self) -> T:
-        try:
-            return next(self.items)
-        except StopIteration:
-            self.ended = True
-            raise
-
-    def just_ended(self) -> bool:
-        """True the first time it is asked after the items ran out."""
-        if self.ended and not self.told:
-            self.told = True
-            return True
-        return False
 
 
 # ------------------------------------------------------------------ writing
@@ -228,17 +205,25 @@ class Loader:
                 f"SELECT {', '.join(c.name for c in documents.columns)} FROM {documents.name}")}
 
     def run(self, files: Iterable[str]) -> None:
-        tasks = _Ending(workers.chunks(self._triage(files), self.hooks.task_size))
+        tasks = workers.chunks(self._triage(files), self.hooks.task_size)
         batch: list[Outcome] = []
-        with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force,
-                                          hooks=self.hooks)) as outcomes, _collected_between_batches():
+        last_sent = False
+
+        def sent_last() -> None:
+            nonlocal last_sent
+            last_sent = True
+
+        with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force, hooks=self.hooks,
+                                          on_last_sent=sent_last)) as outcomes, _collected_between_batches():
             for outcome in outcomes:
                 batch.extend(outcome)
-                # Once the last task is sent, the batch so far (if it is worth a
-                # transaction of its own) is written while the workers parse the
-                # tasks they still hold: left to the end, it was written with
-                # the workers idle (up to a batch, ~0.4 s).
-                if len(batch) >= self.batch_size or (tasks.just_ended() and len(batch) >= self.batch_size // 4):
+                # Once a pool of workers is sent its last task (the run's, or its
+                # share before a new pool takes over), the batch so far (if it is
+                # worth a transaction of its own) is written while the workers
+                # parse the tasks they still hold: left for later, it was
+                # written with them idle (up to a batch, ~0.4 s, each time).
+                flush, last_sent = last_sent, False
+                if len(batch) >= self.batch_size or (flush and len(batch) >= self.batch_size // 4):
                     self.load_batch(batch)
                     batch = []
                     gc.collect()

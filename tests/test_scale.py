@@ -208,6 +208,25 @@ def test_once_the_last_task_is_sent_the_letters_batched_so_far_are_written(small
     assert len(batches) == 2 and sum(batches) == letters and batches[1] <= in_flight
 
 
+def test_when_a_pool_is_sent_its_last_task_the_letters_batched_so_far_are_written(small, tmp_path, monkeypatch):
+    """At a hand-over to a new pool too: the batch so far is written while the
+    old pool parses the tasks it holds, not once it has finished them (its
+    workers idle, the new pool not yet started)."""
+    monkeypatch.setattr(workers, "IN_FLIGHT", 4)  # read by the main process only
+    in_flight = 2 * workers.IN_FLIGHT  # tasks of one letter, two workers
+    batches = []
+    letters = len(list(small.iterdir()))
+    per_pool = letters // 2 + 5
+    hooks = workers.Hooks(min_pool=0, task_size=1, pool_letters=per_pool,
+                          on_batch=lambda outcomes: batches.append(len(outcomes)))
+    summary = load([small], str(tmp_path / "w.duckdb"), jobs=2, batch_size=letters, hooks=hooks)
+    assert summary.new + summary.quarantined == letters
+    # written when the first pool still held all but one of its tasks in flight,
+    # and when the second did; then the last few
+    assert len(batches) == 3 and sum(batches) == letters
+    assert batches[0] == per_pool - (in_flight - 1) and batches[2] < in_flight
+
+
 def test_garbage_is_collected_once_each_batch_is_written_and_not_while_one_is_read(small, tmp_path):
     events: list[object] = []
 
