@@ -180,6 +180,9 @@ def _named(source: str, document: str, topic: str) -> tuple[str, str]:
     return _edition(ids, document), _join(rest, topic)
 
 
+# Cached apart from canonical: a document's name recurs with many topics
+# (467 spellings under 3,974 citations in 3,000 synthetic letters).
+@lru_cache(maxsize=8192)
 def _name(source: str, text: str) -> tuple[tuple[str, ...], str]:
     """(the documents the names at the start of text may be, the text after
     them).  "MTUS ACOEM Chapter 12 Low Back Complaints" names the source, the
