@@ -312,10 +312,10 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: 
     most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
     ``jobs`` is 1 or there is too little to parse to be worth the workers
     (``hooks.min_pool``).  ``work`` is what a worker does with a task and the
-    hooks (tests replace it).  ``on_last_sent`` is called when a pool of
-    workers has been sent its last task (the last of all, or its share before
-    a new pool takes over): until the outcomes it holds are taken, the
-    workers have those tasks to parse and no more."""
+    hooks (tests replace it).  ``on_last_sent`` is called before each outcome
+    a pool of workers gives once it has been sent its last task (the last of
+    all, or its share before a new pool takes over): the workers then parse
+    the tasks they hold and no more, and will idle once those are done."""
     head: list[list[Task]] = []
     if jobs > 1 and not _workers_can_start():
         log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
@@ -376,8 +376,8 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
                 if len(pending) >= jobs * IN_FLIGHT:
                     yield pending[0][1].result()
                     pending.popleft()
-            on_last_sent()
             while pending:
+                on_last_sent()
                 yield pending[0][1].result()
                 pending.popleft()
         except BrokenProcessPool:

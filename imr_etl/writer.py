@@ -218,10 +218,11 @@ class Loader:
             for outcome in outcomes:
                 batch.extend(outcome)
                 # Once a pool of workers is sent its last task (the run's, or its
-                # share before a new pool takes over), the batch so far (if it is
-                # worth a transaction of its own) is written while the workers
-                # parse the tasks they still hold: left for later, it was
-                # written with them idle (up to a batch, ~0.4 s, each time).
+                # share before a new pool takes over), the batch so far is
+                # written whenever it is worth a transaction of its own (a
+                # quarter batch), while the workers parse the tasks they still
+                # hold: left for later, it was written with them idle (up to a
+                # batch, ~0.4 s, each time; now what the last quarter batch takes).
                 flush, last_sent = last_sent, False
                 if len(batch) >= self.batch_size or (flush and len(batch) >= self.batch_size // 4):
                     self.load_batch(batch)
