@@ -307,15 +307,15 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: bool = False,
                  work: Callable[..., list[Outcome]] = process,
                  hooks: Hooks = DEFAULT_HOOKS,
-                 on_last_sent: Callable[[], None] = lambda: None) -> Iterator[list[Outcome]]:
+                 on_draining: Callable[[], None] = lambda: None) -> Iterator[list[Outcome]]:
     """Each task's outcomes, in task order: in ``jobs`` worker processes, at
     most ``jobs * IN_FLIGHT`` tasks ahead of the consumer; in-process when
     ``jobs`` is 1 or there is too little to parse to be worth the workers
     (``hooks.min_pool``).  ``work`` is what a worker does with a task and the
-    hooks (tests replace it).  ``on_last_sent`` is called before each outcome
+    hooks (tests replace it).  ``on_draining`` is called before each outcome
     a pool of workers gives once it has been sent its last task (the last of
-    all, or its share before a new pool takes over): the workers then parse
-    the tasks they hold and no more, and will idle once those are done."""
+    all, or its share before a new pool takes over): its workers parse what
+    they hold and no more, and idle once that is done."""
     head: list[list[Task]] = []
     if jobs > 1 and not _workers_can_start():
         log.warning("the main module %r cannot be imported by worker processes: parsing in-process",
@@ -336,7 +336,7 @@ def parse_stream(tasks: Iterator[list[Task]], run_id: int, *, jobs: int, force: 
         return
     remaining = _chain(head, tasks)
     while True:
-        lost, more = yield from _in_pool(remaining, run_id, jobs, force, work, hooks, on_last_sent)
+        lost, more = yield from _in_pool(remaining, run_id, jobs, force, work, hooks, on_draining)
         if lost:
             # A worker died (a PDF that crashes PDFium, the kernel's OOM killer):
             # the tasks it may have held are parsed again a file at a time by one
@@ -354,7 +354,7 @@ def _for_workers(hooks: Hooks) -> Hooks:
 
 
 def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
-             work: Callable[..., list[Outcome]], hooks: Hooks, on_last_sent: Callable[[], None]):
+             work: Callable[..., list[Outcome]], hooks: Hooks, on_draining: Callable[[], None]):
     """Yield tasks' outcomes from one pool of workers, until the tasks run
     out or the pool has been sent ``hooks.pool_letters`` letters; return the
     tasks not done when a worker died (empty when all went well) and whether
@@ -377,7 +377,7 @@ def _in_pool(tasks: Iterator[list[Task]], run_id: int, jobs: int, force: bool,
                     yield pending[0][1].result()
                     pending.popleft()
             while pending:
-                on_last_sent()
+                on_draining()
                 yield pending[0][1].result()
                 pending.popleft()
         except BrokenProcessPool:

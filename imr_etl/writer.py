@@ -207,23 +207,21 @@ class Loader:
     def run(self, files: Iterable[str]) -> None:
         tasks = workers.chunks(self._triage(files), self.hooks.task_size)
         batch: list[Outcome] = []
-        last_sent = False
+        draining = False  # the outcome just taken is from a pool sent its last task
 
-        def sent_last() -> None:
-            nonlocal last_sent
-            last_sent = True
+        def drain() -> None:
+            nonlocal draining
+            draining = True
 
         with closing(workers.parse_stream(tasks, self.run_id, jobs=self.jobs, force=self.force, hooks=self.hooks,
-                                          on_last_sent=sent_last)) as outcomes, _collected_between_batches():
+                                          on_draining=drain)) as outcomes, _collected_between_batches():
             for outcome in outcomes:
                 batch.extend(outcome)
-                # Once a pool of workers is sent its last task (the run's, or its
-                # share before a new pool takes over), the batch so far is
-                # written whenever it is worth a transaction of its own (a
-                # quarter batch), while the workers parse the tasks they still
-                # hold: left for later, it was written with them idle (up to a
-                # batch, ~0.4 s, each time; now what the last quarter batch takes).
-                flush, last_sent = last_sent, False
+                # While a pool finishes the tasks it holds (the run's last, or its
+                # share before a new pool takes over), the batch is written as
+                # soon as it is worth a transaction (a quarter batch): left for
+                # later, it was written with the workers idle.
+                flush, draining = draining, False
                 if len(batch) >= self.batch_size or (flush and len(batch) >= self.batch_size // 4):
                     self.load_batch(batch)
                     batch = []
