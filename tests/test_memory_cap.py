@@ -34,3 +34,43 @@ def test_the_cap_counts_the_rows_of_every_table_with_a_declared_key(tmp_path):
         assert counts["etl_load_run"] == 1 and counts["dim_body_region"] > 0 and counts["dim_date"] > 0
         assert writer.keyed_rows(conn) == sum(counts.values())
         assert writer.cap_memory(conn) == writer.MEMORY_BASE + writer.MEMORY_PER_ROW * sum(counts.values())
+
+
+def row_groups(db: str) -> int:
+    with warehouse.open_engine(db, read_only=True) as engine, engine.connect() as conn, conn.begin():
+        return conn.exec_driver_sql("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')").scalar()
+
+
+def three_small_row_groups_and_a_fourth_in_the_log(conn) -> None:
+    """What a long load leaves a table before its connection closes: a row
+    group per checkpoint (not yet merged) and rows in the write-ahead log."""
+    with conn.begin():
+        conn.exec_driver_sql("SET max_vacuum_tasks = 0")
+        conn.exec_driver_sql("CREATE TABLE t (i INTEGER, s VARCHAR)")
+    for start in (0, 1000, 2000, 3000):
+        with conn.begin():
+            conn.exec_driver_sql(f"INSERT INTO t SELECT range, 'row ' || range FROM range({start}, {start + 1000})")
+        if start < 3000:
+            with conn.begin():
+                conn.exec_driver_sql("CHECKPOINT")
+    with conn.begin():
+        conn.exec_driver_sql("RESET max_vacuum_tasks")
+
+
+def test_the_last_checkpoint_of_a_run_leaves_the_row_groups_for_a_later_one_to_merge(tmp_path):
+    kept, merged = str(tmp_path / "kept.duckdb"), str(tmp_path / "merged.duckdb")
+    for db in (kept, merged):
+        with warehouse.open_engine(db) as engine, engine.connect() as conn:
+            three_small_row_groups_and_a_fourth_in_the_log(conn)
+            if db == kept:
+                writer.leave_row_groups(conn)
+    assert row_groups(merged) == 1  # DuckDB merges them as it closes, unless told not to
+    assert row_groups(kept) == 4
+    with warehouse.open_engine(kept) as engine, engine.connect() as conn:  # the next run's checkpoint merges them
+        with conn.begin():
+            conn.exec_driver_sql("INSERT INTO t SELECT range, 'row ' || range FROM range(4000, 5000)")
+        with conn.begin():
+            conn.exec_driver_sql("CHECKPOINT")
+        with conn.begin():
+            assert conn.exec_driver_sql("SELECT count(*), sum(i) FROM t").one() == (5000, sum(range(5000)))
+    assert row_groups(kept) == 1
