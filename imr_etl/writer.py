@@ -194,6 +194,7 @@ class Loader:
         self.kept_parses = kept_parses or kept.NoKeptParses()
         self.pause_before_commit = float(os.environ.get(PAUSE_BEFORE_COMMIT_VAR) or 0)
         self.fingerprint = lineage.fingerprint()
+        self.merging = False  # whether DuckDB merges row groups again (row_group_merges)
         # a batch sends a dimension only the rows of keys it has not written lately
         self.recent_keys = {table.name: RecentKeys(RECENT_KEYS) for table in schema.DIMENSIONS}
         with conn.begin():  # when nothing is quarantined, skip deleting from etl_quarantine
@@ -425,6 +426,9 @@ class Loader:
                                   f"WHERE parser_fingerprint IS DISTINCT FROM ? AND {_in('letter_key', 'BIGINT')}",
                             (self.fingerprint, self.fingerprint, same))
         if replaced:
+            if not self.merging:  # rows are deleted: DuckDB's checkpoints reclaim them as they merge
+                row_group_merges(conn, on=True)
+                self.merging = True
             # their share of the aggregates goes with their rows (the facts carry no
             # declared key: deleting first is what keeps them unique)
             dialect.run(conn, "DROP TABLE IF EXISTS replaced_letter")
@@ -572,17 +576,26 @@ def cap_memory(conn: Connection) -> int | None:
     return limit
 
 
-def leave_row_groups(conn: Connection) -> None:
-    """Before the run's connection closes: DuckDB's checkpoint on closing
-    writes what its write-ahead log still holds without merging the tables'
-    small row groups (each checkpoint of a load leaves one a table), which it
-    would otherwise do then, recompressing them, with the workers done — 2 s
-    at the end of a 100k cold load (benchmarks/README.md, issue 15's
-    fourteenth part).  A later checkpoint merges them, while that load's
-    workers parse."""
-    if conn.dialect.name == "duckdb":
-        with conn.begin():
-            conn.exec_driver_sql("SET max_vacuum_tasks = 0")
+def row_group_merges(conn: Connection, on: bool) -> None:
+    """Let DuckDB merge the tables' small row groups at its checkpoints, or not.
+
+    A checkpoint writes the rows appended since the last one as row groups of
+    their own, then (DuckDB's vacuum) merges neighbouring small ones,
+    recompressing them.  A load appends a row group a table at each
+    checkpoint, so every checkpoint rewrote the growing last row group of
+    every table again: 7.5 s of a 100k cold load's 33 s in the writer, where
+    the same rows unmerged cost 3.3 s, and 2.0 s more at its end with the
+    workers done; a nightly load rewrote the last row group whole for a few
+    hundred letters.  Unmerged, the file is smaller and the views read it as
+    fast (benchmarks/README.md, issue 15's fourteenth part).  What merging
+    is for is deleted rows, which it reclaims: a run that replaces letters
+    turns it on (:meth:`Loader._write_letters`), and off again before its
+    connection closes, whose checkpoint would merge with the workers done.
+    (In the caller's transaction; a DuckDB without the setting is left as it is.)"""
+    if conn.dialect.name != "duckdb":
+        return
+    if conn.exec_driver_sql("SELECT count(*) FROM duckdb_settings() WHERE name = 'max_vacuum_tasks'").scalar():
+        conn.exec_driver_sql("RESET max_vacuum_tasks" if on else "SET max_vacuum_tasks = 0")
 
 
 def default_jobs() -> int:
@@ -674,6 +687,8 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
         warehouse.migrate(engine)
         with engine.connect() as conn:
             cap_memory(conn)
+            with conn.begin():
+                row_group_merges(conn, on=False)  # until the run replaces a letter
             digest = lineage.fingerprint()
             with conn.begin():  # a new release's vocabularies: the dimensions' mappings first
                 if conformed.last_digest(conn) != digest:
@@ -704,5 +719,6 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
                 shutil.rmtree(folder, ignore_errors=True)
             summary.seconds = time.monotonic() - start
             _finish_run(conn, summary, "succeeded")
-            leave_row_groups(conn)
+            with conn.begin():
+                row_group_merges(conn, on=False)
     return summary

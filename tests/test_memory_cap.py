@@ -41,11 +41,11 @@ def row_groups(db: str) -> int:
         return conn.exec_driver_sql("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')").scalar()
 
 
-def three_small_row_groups_and_a_fourth_in_the_log(conn) -> None:
-    """What a long load leaves a table before its connection closes: a row
-    group per checkpoint (not yet merged) and rows in the write-ahead log."""
+def appended_at_three_checkpoints_and_in_the_log(conn, merging: bool) -> None:
+    """What a long load does to a table: rows appended, a checkpoint, three
+    times, then rows in the write-ahead log as the connection closes."""
     with conn.begin():
-        conn.exec_driver_sql("SET max_vacuum_tasks = 0")
+        writer.row_group_merges(conn, on=merging)
         conn.exec_driver_sql("CREATE TABLE t (i INTEGER, s VARCHAR)")
     for start in (0, 1000, 2000, 3000):
         with conn.begin():
@@ -53,24 +53,36 @@ def three_small_row_groups_and_a_fourth_in_the_log(conn) -> None:
         if start < 3000:
             with conn.begin():
                 conn.exec_driver_sql("CHECKPOINT")
-    with conn.begin():
-        conn.exec_driver_sql("RESET max_vacuum_tasks")
 
 
-def test_the_last_checkpoint_of_a_run_leaves_the_row_groups_for_a_later_one_to_merge(tmp_path):
+def test_without_merges_each_checkpoint_leaves_its_row_group_and_a_later_one_merges_them(tmp_path):
     kept, merged = str(tmp_path / "kept.duckdb"), str(tmp_path / "merged.duckdb")
     for db in (kept, merged):
         with warehouse.open_engine(db) as engine, engine.connect() as conn:
-            three_small_row_groups_and_a_fourth_in_the_log(conn)
-            if db == kept:
-                writer.leave_row_groups(conn)
-    assert row_groups(merged) == 1  # DuckDB merges them as it closes, unless told not to
+            appended_at_three_checkpoints_and_in_the_log(conn, merging=db == merged)
+    assert row_groups(merged) == 1  # DuckDB's default: merged at each checkpoint, and as it closes
     assert row_groups(kept) == 4
-    with warehouse.open_engine(kept) as engine, engine.connect() as conn:  # the next run's checkpoint merges them
+    with warehouse.open_engine(kept) as engine, engine.connect() as conn:  # a checkpoint that merges
         with conn.begin():
+            writer.row_group_merges(conn, on=True)
             conn.exec_driver_sql("INSERT INTO t SELECT range, 'row ' || range FROM range(4000, 5000)")
         with conn.begin():
             conn.exec_driver_sql("CHECKPOINT")
         with conn.begin():
             assert conn.exec_driver_sql("SELECT count(*), sum(i) FROM t").one() == (5000, sum(range(5000)))
     assert row_groups(kept) == 1
+
+
+def test_a_load_merges_row_groups_only_once_it_replaces_letters(tmp_path, monkeypatch):
+    """Merging is what reclaims deleted rows: a run that only adds letters
+    never turns it on, one that rewrites them does (and off again at its end)."""
+    calls: list[bool] = []
+    real = writer.row_group_merges
+    monkeypatch.setattr(writer, "row_group_merges", lambda conn, on: (calls.append(on), real(conn, on)))
+    db = str(tmp_path / "w.duckdb")
+    writer.load(db=db, jobs=1)  # the bundled samples, all new
+    assert calls == [False, False]
+    calls.clear()
+    summary = writer.load(db=db, jobs=1, force=True)  # every letter rewritten: its rows deleted first
+    assert summary.updated == summary.seen > 0
+    assert calls == [False, True, False]
