@@ -59,11 +59,13 @@ MIN_POOL = int(os.environ.get(MIN_POOL_VAR) or 64)
 # caches are bounded, but as their entries churn Python's allocator keeps
 # the pages they held, and a worker grew by ~20 MiB from a 20k to a 100k
 # load.  A fresh pool forks from the warm fork server, but its caches start
-# cold: every 8,192 letters cost 3 % of a load's time, every 16,384 half
-# that, with workers flat at 82 MiB instead of 70 (benchmarks/README.md).
+# cold: a worker's first 4,096 letters cost ~10 % more each than its next.
+# Every 8,192 letters cost 3 % of a load's time, every 16,384 half that;
+# every 32,768 (two workers: ~16,000 letters each, where a worker parsing
+# on alone grows ~1 MiB per 4,000) another 1-3 % less (benchmarks/README.md).
 # (A new pool, not ProcessPoolExecutor's max_tasks_per_child: that can hang
 # once a worker retires, from Python 3.11 to 3.13's fix, CPython gh-115634.)
-POOL_LETTERS = 16384
+POOL_LETTERS = 32768
 RACY_NS = 2_000_000_000  # an mtime this close to the read is not trusted (the file may change within its tick)
 # A letter parses in milliseconds; one that takes seconds is pathological
 # input, and must not hold up a nightly load.
