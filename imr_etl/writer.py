@@ -576,6 +576,23 @@ def cap_memory(conn: Connection) -> int | None:
     return limit
 
 
+def cap_threads(conn: Connection, jobs: int) -> int | None:
+    """DuckDB's threads for the run: the cores the ``jobs`` parse workers
+    leave, and the writer's own (one at least).  With workers, every core is
+    busy parsing, and DuckDB's threads only took turns with them: at one
+    thread a 20k load's writer spent 5.8 s of CPU instead of 6.3, the load as
+    fast or faster, 600 letters into a million-letter warehouse as fast
+    (benchmarks/README.md, issue 15's fifteenth part).  A load that parses
+    in-process (``jobs`` 1) leaves DuckDB every core.  The number of threads
+    (None: PostgreSQL)."""
+    if conn.dialect.name != "duckdb":
+        return None
+    threads = max(1, default_jobs() - jobs + 1)
+    with conn.begin():
+        conn.exec_driver_sql(f"SET threads = {threads}")
+    return threads
+
+
 def row_group_merges(conn: Connection, on: bool) -> None:
     """Let DuckDB merge the tables' small row groups at its checkpoints, or not.
 
@@ -687,6 +704,7 @@ def load(paths: Sequence[str | Path] = (), db: str | None = None, *, force: bool
         warehouse.migrate(engine)
         with engine.connect() as conn:
             cap_memory(conn)
+            cap_threads(conn, jobs)
             with conn.begin():
                 row_group_merges(conn, on=False)  # until the run replaces a letter
             digest = lineage.fingerprint()

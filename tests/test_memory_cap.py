@@ -1,7 +1,9 @@
 """A load caps DuckDB's buffer memory (imr_etl.writer.cap_memory): a fixed
 working set plus room for the indexes DuckDB must keep, those of the small
 tables that still declare a key (revision 0008) — so the writer stays flat
-without starving the indexes."""
+without starving the indexes.  It also sets DuckDB's threads to what the
+parse workers leave (cap_threads), and says when DuckDB merges row groups
+(row_group_merges)."""
 
 from __future__ import annotations
 
@@ -86,3 +88,28 @@ def test_a_load_merges_row_groups_only_once_it_replaces_letters(tmp_path, monkey
     summary = writer.load(db=db, jobs=1, force=True)  # every letter rewritten: its rows deleted first
     assert summary.updated == summary.seen > 0
     assert calls == [False, True, False]
+
+
+def threads(conn) -> int:
+    with conn.begin():
+        return int(conn.exec_driver_sql("SELECT current_setting('threads')").scalar())
+
+
+def test_duckdb_gets_the_cores_the_parse_workers_leave_and_one_at_least(tmp_path, monkeypatch):
+    with warehouse.open_engine(str(tmp_path / "w.duckdb")) as engine, engine.connect() as conn:
+        monkeypatch.setattr(writer, "default_jobs", lambda: 8)  # the machine's cores
+        assert [writer.cap_threads(conn, jobs) for jobs in (1, 4, 8, 12)] == [8, 5, 1, 1]
+        assert threads(conn) == 1
+        monkeypatch.setattr(writer, "default_jobs", lambda: 2)
+        assert writer.cap_threads(conn, 1) == 2 and threads(conn) == 2
+        assert writer.cap_threads(conn, 2) == 1 and threads(conn) == 1
+
+
+def test_a_load_sets_duckdbs_threads_for_its_workers(tmp_path, monkeypatch):
+    calls: list[int | None] = []
+    real = writer.cap_threads
+    monkeypatch.setattr(writer, "cap_threads", lambda conn, jobs: calls.append(real(conn, jobs)))
+    monkeypatch.setattr(writer, "default_jobs", lambda: 4)
+    writer.load(db=str(tmp_path / "w.duckdb"), jobs=3)  # the bundled samples, parsed by three workers
+    writer.load(db=str(tmp_path / "w.duckdb"), jobs=1)  # everything unchanged, in-process
+    assert calls == [2, 4]
