@@ -133,6 +133,56 @@ def test_a_letter_that_parses_too_long_is_quarantined_and_the_run_goes_on(tmp_pa
     assert summary.quarantined == 1
 
 
+def slow_on_slow_files(text, data, source, *args):
+    """A parse that never ends on a file named slow*.txt (module-level: the
+    workers import it by name)."""
+    while Path(source).name.startswith("slow"):
+        pass
+    return derive(text, data, source, *args)
+
+
+def test_a_letter_that_takes_too_long_in_a_worker_is_quarantined_too(tmp_path):
+    """In a worker the budget's handler stands for good (workers.warm, in
+    the fork server): it interrupts a letter there as in-process."""
+    import time as time_module
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for path in GOOD:
+        shutil.copy(path, folder / path.name)
+    (folder / "slow.txt").write_bytes(GOOD[0].read_bytes() + b"\n")
+    db = str(tmp_path / "imr.duckdb")
+    started = time_module.monotonic()
+    hooks = workers.Hooks(parse=slow_on_slow_files, parse_seconds=0.5, min_pool=0, task_size=1)
+    summary = load([folder], db, jobs=2, hooks=hooks)
+    assert time_module.monotonic() - started < 30
+    assert quarantine(db)["slow.txt"][:2] == ("parse", "took over 0.5 s to parse: not a letter as the grammar knows it")
+    assert letter_count(db) == len(GOOD) and summary.quarantined == 1
+
+
+def test_in_process_the_budget_puts_back_the_handler_it_found():
+    import signal
+
+    from imr_etl.errors import ParseTimeout
+
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        with workers.time_budget(5):
+            assert signal.getsignal(signal.SIGALRM) is workers._expire
+        assert signal.getsignal(signal.SIGALRM) is mine
+        with pytest.raises(ParseTimeout):
+            with workers.time_budget(0.05):
+                while True:
+                    pass
+        assert signal.getsignal(signal.SIGALRM) is mine
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_an_unreadable_file_is_quarantined_and_the_rest_load(tmp_path):
     """Permissions do not stop root (who runs these tests), so the refusal is
     the operating system's error raised where the loader opens the file."""
