@@ -348,3 +348,21 @@ def test_discovery_takes_text_and_pdf_files_recursively_and_skips_a_pdf_beside_i
     assert [f.relative_to(tmp_path).as_posix() for f in files] == [
         "a/b/Two.pdf", "a/b/three.pdf", "a/b/two.TXT", "a/one.txt", "letter.text"]
     assert [f.name for f in skipped] == ["one.pdf"]
+
+
+def test_a_batch_shorter_than_the_last_reads_only_its_own_rows(tmp_path):
+    """Each batch's CSV file is written over the last one's in place and cut
+    to its length (dialect.insert_csv): a shorter batch reads nothing of the
+    longer one before it."""
+    from imr_etl import dialect, schema
+
+    with warehouse.open_engine(str(tmp_path / "w.duckdb")) as engine:
+        warehouse.migrate(engine)
+        with engine.begin() as conn:
+            table = schema.dim_condition  # (condition_key, condition, body_region)
+            dialect.insert_csv(conn, table, [f'{k},"condition {k}","region"\n' for k in range(1, 41)], tmp_path)
+            dialect.insert_csv(conn, table, ['99,"a much shorter batch",\\N\n'], tmp_path)
+            rows = conn.exec_driver_sql("SELECT condition_key, condition, body_region FROM dim_condition "
+                                        "ORDER BY condition_key").fetchall()
+    assert len(rows) == 41 and rows[-1] == (99, "a much shorter batch", None)
+    assert rows[:2] == [(1, "condition 1", "region"), (2, "condition 2", "region")]
