@@ -278,6 +278,29 @@ def test_logical_lines_are_joined_as_line_by_line():
     assert hyphens > 100  # the join's other path was taken too
 
 
+def test_a_word_is_found_where_the_letters_words_have_it():
+    """_LazyWords looks at a word's ends where it occurs instead of
+    collecting the letter's words: the same answers for every word of the
+    letters, their pieces and their joins with and without a hyphen."""
+    texts = [normalize._Layout(normalize.clean_lines(normalize.decode(p.read_bytes()))).joined
+             for p in SEEDS + REAL]
+    texts += ["medi-\ncally x-medically --medically a1-cally electro-acupuncture electro- acupuncture",
+              "medically-", "-medically", "medically", "a-b-c d--e f-", "x-y-medically medically-z"]
+    asked = 0
+    for text in texts:
+        words = set(normalize._WORD.findall(text.lower()))
+        ends = text.lower().split()
+        candidates = {*words, *(w[1:] for w in words), *(w[:-1] for w in words), *(w.replace("-", "") for w in words),
+                      *(a + b for a, b in zip(ends, ends[1:])), *(f"{a}-{b}" for a, b in zip(ends, ends[1:])),
+                      "medically", "cally", "medi", "acupuncture", "electro-acupuncture", "b-c", "e", "y-medically"}
+        lazy = normalize._LazyWords(text)
+        for word in candidates:
+            if word and normalize._WORD.fullmatch(word):
+                assert (word in lazy) == (word in words), (word, text[:60])
+                asked += 1
+    assert asked > 20_000
+
+
 def test_the_diagnosis_scan_finds_what_finditer_finds():
     summaries = [line.text for letter in LETTERS for line in letter.lines]
     words = ["diagnosed with", "the diagnosis of", "a diagnoses of", "was being treated for",
