@@ -606,7 +606,7 @@ class _LazyWords:
         # collecting the words (a regex's walk over the whole letter).
         if word not in self.lowered:
             return False
-        if not self.text.isascii():
+        if not self.text.isascii() or not _WORD.fullmatch(word):
             return word in self.words
         # Where it is, is it one of them?  Looking at its ends costs less
         # than collecting them all (~0.4 ms for a letter; a word of _WORD's).
