@@ -36,8 +36,8 @@ def _regex(name: str, ignore_case: bool = False) -> re.Pattern:
 
 
 def _alternatives(name: str) -> set[str]:
-    """The words of a terminal's first list of alternatives, "(A|B|C)"."""
-    return set(re.search(r"\(((?:[^()|]+\|)+[^()|]+)\)", TERMINALS[name].value).group(1).split("|"))
+    """The words of a terminal's first list of alternatives, "(?:A|B|C)"."""
+    return set(re.search(r"\(\?:((?:[^()|]+\|)+[^()|]+)\)", TERMINALS[name].value).group(1).split("|"))
 
 
 # Each terminal and the text it must read whole: the template's words, with
