@@ -541,7 +541,8 @@ def machine() -> str:
     memory = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     import duckdb
 
-    return (f"{os.cpu_count()} × {model}, {memory / 2**20:.0f} GiB RAM, Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} × {model}, {memory / 2**20:.0f} GiB RAM, Python {platform.python_version()} "
+            f"({os.path.realpath(sys.executable)}), "
             f"DuckDB {duckdb.__version__}, load average {os.getloadavg()[0]:.2f} at start")
 
 
