@@ -285,21 +285,37 @@ def move_warehouse(source: Path, target: Path) -> None:
 
 
 def cold(paths: list[Path], runs: int, jobs: str | None, label: str, keep: Path | None = None) -> list[dict]:
-    out = []
-    for attempt in range(runs):
-        db = Path(f"/tmp/imr-bench-{os.getpid()}.duckdb")
-        discard(db)
-        result = run_load(paths, db, jobs)
-        say(f"{label} run {attempt + 1}: {result['seen']} letters in {result['seconds']:.1f} s = "
-            f"{result['rate']:.0f}/s, peak RSS {result['rss'] / 2**20:.0f} MiB "
-            f"({result['quarantined']} quarantined); machine CPU {result['cpu_ms']:.2f} ms a letter, "
-            f"{result['steal']:.1f} s stolen")
-        out.append(result)
-        if keep is not None and attempt == runs - 1:
-            move_warehouse(db, keep)
-        else:
-            discard(db)
+    """``runs`` cold loads of ``paths``; the last one's warehouse moved to ``keep``."""
+    return alternated_cold([(paths, runs, label, keep)], jobs)[0]
+
+
+def alternated_cold(loads: list[tuple[list[Path], int, str, Path | None]], jobs: str | None) -> list[list[dict]]:
+    """Cold loads of each (paths, runs, label, keep), the loads alternated run
+    by run: each load's median then takes in the same phases of the machine
+    as the others' (its CPU a letter moves by a third between them), and
+    their ratio is the code's, not the hour's."""
+    out: list[list[dict]] = [[] for _ in loads]
+    for attempt in range(max(runs for _, runs, _, _ in loads)):
+        for (paths, runs, label, keep), done in zip(loads, out):
+            if attempt < runs:
+                done.append(_cold_run(paths, jobs, f"{label} run {attempt + 1}",
+                                      keep if attempt == runs - 1 else None))
     return out
+
+
+def _cold_run(paths: list[Path], jobs: str | None, label: str, keep: Path | None) -> dict:
+    db = Path(f"/tmp/imr-bench-{os.getpid()}.duckdb")
+    discard(db)
+    result = run_load(paths, db, jobs)
+    say(f"{label}: {result['seen']} letters in {result['seconds']:.1f} s = "
+        f"{result['rate']:.0f}/s, peak RSS {result['rss'] / 2**20:.0f} MiB "
+        f"({result['quarantined']} quarantined); machine CPU {result['cpu_ms']:.2f} ms a letter, "
+        f"{result['steal']:.1f} s stolen")
+    if keep is not None:
+        move_warehouse(db, keep)
+    else:
+        discard(db)
+    return result
 
 
 def _hide_password(url: str | None) -> str | None:
@@ -559,7 +575,13 @@ def main() -> None:
     base = corpus(total)
     small = cold_paths(base, config["COLD"], total)
     kept = CACHE / f"cold-{config['COLD']}.duckdb"
-    first = cold(small, runs, jobs, f"cold {config['COLD']:,}", keep=kept)
+    # The large load's runs alternate with the first's: the two rates' ratio is
+    # the growth's cost, measured in the same phases of the machine.
+    large_too = bool(config["LARGE"] and config["LARGE"] != config["COLD"])
+    loads = [(small, runs, f"cold {config['COLD']:,}", kept)]
+    if large_too:
+        loads.append((cold_paths(base, config["LARGE"], total), config["LARGE_RUNS"], f"cold {config['LARGE']:,}", None))
+    first, *larger = alternated_cold(loads, jobs)
     cold_rate = median(first, "rate")
     results["cold"] = first
     rows.append((f"cold load, {config['COLD']:,} letters", f"{cold_rate:,.0f} letters/s "
@@ -570,9 +592,8 @@ def main() -> None:
                  f"({median(first, 'pss') / 2**20:,.0f} MiB PSS), {first[0]['processes']} processes; "
                  f"{by_process(first)}", "≤ 1 GiB"))
 
-    if config["LARGE"] and config["LARGE"] != config["COLD"]:
-        large = cold(cold_paths(base, config["LARGE"], total), config["LARGE_RUNS"], jobs,
-                     f"cold {config['LARGE']:,}")
+    if large_too:
+        large = larger[0]
         results["large"] = large
         rows.append((f"cold load, {config['LARGE']:,} letters",
                      f"{median(large, 'rate'):,.0f} letters/s ({median(large, 'seconds'):.1f} s; "
