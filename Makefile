@@ -2,7 +2,7 @@
 # The interpreter .venv is made with: the system's own /usr/bin/python3 where it
 # is 3.11 or later and can make a virtualenv, else the first python3 on the PATH.
 # Debian's and Ubuntu's are built with profile-guided optimization: imr-etl's
-# parse runs ~10 % faster on Debian 12's than on a plain source build such as
+# parse and loads run ~15 % faster on Debian 12's than on a plain build such as
 # pyenv's (benchmarks/README.md).  `make install PYTHON=python3.12` picks another.
 SYSTEM_PYTHON := /usr/bin/python3
 PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import ensurepip, sys; sys.exit(sys.version_info < (3, 11))' \

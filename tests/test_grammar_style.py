@@ -24,8 +24,7 @@ from lark.lexer import PatternRE
 
 from imr_etl.parse import parser
 
-TERMINALS = {terminal.name: terminal.pattern for terminal in parser(None).terminals}
-REGEX_TERMINALS = {name: p for name, p in TERMINALS.items() if isinstance(p, PatternRE)}
+REGEX_TERMINALS = {t.name: t.pattern for t in parser(None).terminals if isinstance(t.pattern, PatternRE)}
 
 
 def possessive_group_repeats(pattern: str) -> list[str]:
